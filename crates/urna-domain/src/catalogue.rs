@@ -1,0 +1,301 @@
+//! The catalogue of every code urna emits: one definition per code, with the
+//! severity and Italian wire text ANPR uses and an English explanation and remedy
+//! for integrators. `docs/errors.md` is rendered from [`CATALOGUE`] (a test keeps
+//! the file in step with this table).
+
+use std::fmt;
+
+/// `tipoErroreAnomalia`: `E` blocks the operation, `W` is a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn wire(self) -> &'static str {
+        match self {
+            Severity::Error => "E",
+            Severity::Warning => "W",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $variant:ident => $wire:literal, $sev:ident, $title:literal, $explanation:literal, $remedy:literal; )*) => {
+        /// An error or warning code from ANPR's table of errors.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[allow(clippy::upper_case_acronyms)]
+        pub enum Code { $( $variant, )* }
+
+        /// Every code urna emits, in catalogue order.
+        pub static CATALOGUE: &[Entry] = &[
+            $( Entry {
+                code: Code::$variant,
+                wire: $wire,
+                severity: Severity::$sev,
+                title_it: $title,
+                explanation: $explanation,
+                remedy: $remedy,
+            }, )*
+        ];
+
+        impl Code {
+            /// The code as it travels in `codiceErroreAnomalia`.
+            pub fn wire(self) -> &'static str {
+                match self { $( Code::$variant => $wire, )* }
+            }
+        }
+    };
+}
+
+/// One catalogue entry.
+#[derive(Debug)]
+pub struct Entry {
+    pub code: Code,
+    pub wire: &'static str,
+    pub severity: Severity,
+    /// Short Italian description, the start of the wire text.
+    pub title_it: &'static str,
+    pub explanation: &'static str,
+    pub remedy: &'static str,
+}
+
+codes! {
+    EN527 => "EN527", Error,
+        "Informazioni sull'operazione da fornire in caso di assistenza",
+        "Diagnostic entry appended to every KO: the server date and the idOperazioneANPR of the refused operation.",
+        "Quote the date and idOperazioneANPR when asking for support; they identify the operation in urna's log.";
+    EN562 => "EN562", Error,
+        "Dati elettorali non congruenti",
+        "Electoral consistency error: a circumscription or college value not in the reference table (exact, case-sensitive match), a missing section number, or a 2012 deletion of a section still referenced by electors.",
+        "Read the field and value in the error; use the exact spelling of the constituency table loaded for the comune, or move the electors to another section before deleting this one.";
+    EN378 => "EN378", Error,
+        "Il comune del seggio deve coincidere con il comune competente",
+        "The polling station address (sezioneelettoraleind/comune) lies in a comune other than the one sending the request.",
+        "Send the address of a polling station inside the comune, with its ISTAT code, or fix codMittente.";
+    EN557 => "EN557", Error,
+        "Sezione elettorale inesistente",
+        "The section named by comune + sezioneelettoralenum (exact string match) does not exist.",
+        "Create the section with 5011 first, or send the section number exactly as it was created (\"1\" and \"01\" are different sections).";
+    EN122 => "EN122", Error,
+        "La richiesta effettuata non produce alcun risultato",
+        "A consultation (3008) matched nothing: no such section, or the comune has no sections.",
+        "Check the section number (exact string) or create sections with 5011.";
+    EN204 => "EN204", Error,
+        "Operazione non consentita: comune non competente",
+        "The request names a comune other than the sender (codMittente) where only the sender's own data may be changed or read.",
+        "Send the request for the comune's own sections, with comune/codiceIstat equal to codMittente.";
+    EN079 => "EN079", Error,
+        "idOperazioneComune gia' utilizzato per un servizio diverso",
+        "The idOperazioneComune was already used by this comune for another operation code.",
+        "Use a new idOperazioneComune for every new operation; reuse one only to retry exactly the same request.";
+    EN148 => "EN148", Error,
+        "Controllo non superato",
+        "A generic check failed: wrong tipoInvio for this environment, wrong codDestinatario version, an invalid 3008 tipoRichiesta, or an idOperazioneComune reused with different content.",
+        "Read the text: it names the field, the value received and the values accepted.";
+    EHR97 => "EHR97", Error,
+        "Data decorrenza obbligatoria per i servizi di registrazione",
+        "testataRichiesta/dataDecorrenza is optional in the XSD but required by 5010 and 5011.",
+        "Send dataDecorrenza (the effective date of the change) in the request header.";
+    EHR18 => "EHR18", Error,
+        "Data decorrenza successiva alla data odierna",
+        "The effective date (dataDecorrenza) is in the future.",
+        "Send the change on or after its effective date.";
+    EHR19 => "EHR19", Error,
+        "Data protocollo successiva alla data odierna",
+        "dataProtocolloComune is in the future.",
+        "Send the protocol date as registered by the comune, not later than today.";
+    EHR09 => "EHR09", Error,
+        "Data richiesta errata o incompatibile con la data di sistema",
+        "dataOraRichiesta is further from the server clock than the configured tolerance.",
+        "Synchronise the workstation clock (NTP) and send the current time.";
+    EHR26 => "EHR26", Error,
+        "Tipo operazione non ammesso",
+        "tipoOperazione must be C (citizen request), V (correction) or R (rectification).",
+        "Send one of C, V, R.";
+    SP000 => "SP000", Error,
+        "Tipo operazione non ammesso per il servizio",
+        "operazioneRichiesta does not match the request element (e.g. 5011 inside Richiesta5010).",
+        "Send operazioneRichiesta equal to the number in the root element name.";
+    EC090 => "EC090", Error,
+        "Comune inesistente o non valido alla data odierna",
+        "codMittente is not the ISTAT code of a comune that is active today in urna's municipalities table.",
+        "Send the 6-digit ISTAT code of an active comune; an operator loads the current table with `urna tables import-comuni`.";
+    ES023 => "ES023", Error,
+        "Specie fonte obbligatoria in presenza del codice specie",
+        "toponimo/codSpecie was sent without toponimo/specieFonte.",
+        "Send specieFonte together with codSpecie.";
+    ES024 => "ES024", Error,
+        "Toponimo fonte obbligatorio in presenza del codice toponimo",
+        "toponimo/codToponimo was sent without toponimo/toponimoFonte.",
+        "Send toponimoFonte together with codToponimo.";
+    ES025 => "ES025", Error,
+        "Civico fonte obbligatorio in presenza del codice civico",
+        "numeroCivico/codiceCivico was sent without numeroCivico/civicoFonte.",
+        "Send civicoFonte together with codiceCivico.";
+    E999 => "999", Error,
+        "Operazione non effettuabile",
+        "An internal failure in urna (database unavailable, for instance). Nothing was changed.",
+        "Retry later with the same idOperazioneComune; report the EN527 data if it persists.";
+}
+
+impl Code {
+    pub fn entry(self) -> &'static Entry {
+        CATALOGUE
+            .iter()
+            .find(|e| e.code == self)
+            .expect("every code has a catalogue entry")
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.wire())
+    }
+}
+
+/// One `tipoErroriAnomalia`: the code, its severity, the Italian text (max 240
+/// characters on the wire) and the object, field and value it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Anomaly {
+    pub code: Code,
+    pub severity: Severity,
+    pub text: String,
+    pub object: Option<String>,
+    pub field: Option<String>,
+    pub value: Option<String>,
+}
+
+impl Anomaly {
+    /// An anomaly with the catalogue's severity and a text made of the catalogue
+    /// title followed by `detail`.
+    pub fn new(code: Code, detail: impl AsRef<str>) -> Self {
+        let entry = code.entry();
+        let detail = detail.as_ref();
+        let text = if detail.is_empty() {
+            entry.title_it.to_string()
+        } else {
+            format!("{}: {}", entry.title_it, detail)
+        };
+        Anomaly {
+            code,
+            severity: entry.severity,
+            text: truncate_240(text),
+            object: None,
+            field: None,
+            value: None,
+        }
+    }
+
+    pub fn object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(truncate_240(object.into()));
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(truncate_240(field.into()));
+        self
+    }
+
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(truncate_240(value.into()));
+        self
+    }
+
+    pub fn is_blocking(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The EN527 support entry ANPR appends to every KO.
+    pub fn support_entry(server_time: &str, id_operazione_anpr: &str) -> Self {
+        Anomaly::new(Code::EN527, "")
+            .with_text(format!(
+                "{} : data {} , idOperazioneANPR {}",
+                Code::EN527.entry().title_it,
+                server_time,
+                id_operazione_anpr
+            ))
+    }
+
+    fn with_text(mut self, text: String) -> Self {
+        self.text = truncate_240(text);
+        self
+    }
+}
+
+/// ANPR's text fields are at most 240 characters.
+fn truncate_240(s: String) -> String {
+    if s.chars().count() <= 240 {
+        s
+    } else {
+        s.chars().take(239).chain(std::iter::once('…')).collect()
+    }
+}
+
+/// Renders the catalogue as the Markdown of `docs/errors.md`.
+pub fn render_markdown() -> String {
+    let mut out = String::from(
+        "# Error catalogue\n\n\
+         Generated from `crates/urna-domain/src/catalogue.rs` (the test \
+         `catalogue::tests::docs_errors_md_is_current` fails when this file is stale; \
+         run `make docs` to regenerate it).\n\n\
+         Every KO (`rispostaKO`) lists one or more of these codes, then the `EN527` \
+         support entry. `E` blocks the operation; `W` is a warning.\n\n\
+         | Code | Type | Wire text (Italian) | Meaning | Remedy |\n|---|---|---|---|---|\n",
+    );
+    for e in CATALOGUE {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            e.wire,
+            e.severity.wire(),
+            e.title_it,
+            e.explanation,
+            e.remedy
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_fit_the_wire_pattern() {
+        let mut seen = std::collections::HashSet::new();
+        for e in CATALOGUE {
+            assert!(seen.insert(e.wire), "duplicate {}", e.wire);
+            assert!(e.wire.len() <= 6 && e.wire.chars().all(|c| c.is_ascii_alphanumeric()));
+            assert_eq!(e.code.wire(), e.wire);
+        }
+    }
+
+    #[test]
+    fn anomaly_text_is_capped_at_240_chars() {
+        let a = Anomaly::new(Code::EN562, "x".repeat(500));
+        assert_eq!(a.text.chars().count(), 240);
+    }
+
+    #[test]
+    fn support_entry_names_date_and_operation() {
+        let a = Anomaly::support_entry("2025-01-10 10:00:00", "42");
+        assert_eq!(a.code, Code::EN527);
+        assert!(a.text.contains("data 2025-01-10 10:00:00"));
+        assert!(a.text.ends_with("idOperazioneANPR 42"));
+    }
+
+    #[test]
+    fn docs_errors_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md");
+        let rendered = render_markdown();
+        if std::env::var_os("URNA_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &rendered).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            on_disk, rendered,
+            "docs/errors.md is stale: run `make docs`"
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! Stage 2: one strict libxml2 parse, dispatch and XSD validation of the Body's
+//! request element, then a copy of that node into a plain element tree.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use libxml::parser::{Parser, ParserOptions, XmlParseFailure};
+use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
+use libxml::tree::{Document, Node, NodeType};
+use urna_wire::envelope::Fault;
+use urna_wire::{ns, schemas, Element, Operation};
+
+/// Where the embedded XSD files were written for libxml2 to compile (imports
+/// between them are relative file names).
+static XSD_DIR: OnceLock<Result<tempfile::TempDir, String>> = OnceLock::new();
+
+thread_local! {
+    /// One compiled validator per schema per worker thread (libxml2's
+    /// validation contexts are not `Send`).
+    static VALIDATORS: RefCell<HashMap<&'static str, SchemaValidationContext>> = RefCell::new(HashMap::new());
+}
+
+fn xsd_dir() -> Result<PathBuf, String> {
+    XSD_DIR
+        .get_or_init(|| {
+            let dir = tempfile::Builder::new()
+                .prefix("urna-xsd-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a directory for the XSD files: {e}"))?;
+            for (name, text) in schemas::XSD_FILES {
+                std::fs::write(dir.path().join(name), text)
+                    .map_err(|e| format!("cannot write {name}: {e}"))?;
+            }
+            Ok(dir)
+        })
+        .as_ref()
+        .map(|d| d.path().to_path_buf())
+        .map_err(Clone::clone)
+}
+
+fn compile(schema: &'static str) -> Result<SchemaValidationContext, String> {
+    let path = xsd_dir()?.join(schema);
+    let path = path.to_str().ok_or("non-UTF-8 temporary path")?;
+    let mut parser = SchemaParserContext::from_file(path);
+    SchemaValidationContext::from_parser(&mut parser).map_err(|errs| {
+        let msgs: Vec<String> = errs.iter().map(|e| msg(e).to_string()).collect();
+        format!("schema {schema} does not compile: {}", msgs.join("; "))
+    })
+}
+
+/// Compiles every port schema on the calling thread. Called at start-up so that
+/// a broken schema stops the server instead of failing requests.
+pub fn init() -> Result<(), String> {
+    for port in schemas::PORTS {
+        with_validator(port.schema, |_| ())?;
+    }
+    Ok(())
+}
+
+fn with_validator<R>(
+    schema: &'static str,
+    f: impl FnOnce(&mut SchemaValidationContext) -> R,
+) -> Result<R, String> {
+    VALIDATORS.with(|cell| {
+        let mut map = cell.borrow_mut();
+        if !map.contains_key(schema) {
+            map.insert(schema, compile(schema)?);
+        }
+        Ok(f(map.get_mut(schema).expect("inserted above")))
+    })
+}
+
+/// A request that passed the gate: the operation and its payload tree.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub operation: Operation,
+    pub payload: Element,
+}
+
+fn options() -> ParserOptions<'static> {
+    ParserOptions {
+        recover: false,
+        no_net: true,
+        no_def_dtd: true,
+        no_error: true,
+        no_warning: true,
+        huge: false,
+        ..ParserOptions::default()
+    }
+}
+
+/// Parses, dispatches and validates a pre-scanned request posted to the port of
+/// `family` (5000, 3000, 2000).
+pub fn check(bytes: &[u8], family: u16) -> Result<Checked, Fault> {
+    let doc = parse(bytes)?;
+    // ── Security frame seam (issue 4): verify wsse:Security on `doc` here and
+    //    pass on the verified Body node; everything below consumes that node. ──
+    let body = body_of(&doc)?;
+    let request = body
+        .get_first_element_child()
+        .ok_or_else(|| Fault::client("empty-body", "soap:Body is empty"))?;
+    let req_ns = request.get_namespace().map(|n| n.get_href()).unwrap_or_default();
+    let name = request.get_name();
+    let operation = Operation::from_qname(&req_ns, &name).ok_or_else(|| {
+        Fault::client(
+            "unknown-operation",
+            format!(
+                "no operation for request element {{{req_ns}}}{name}; this port serves {}",
+                served_by(family)
+            ),
+        )
+        .path(format!("/Envelope/Body/{name}"))
+    })?;
+    if operation.family() != family {
+        return Err(Fault::client(
+            "wrong-port",
+            format!(
+                "{} ({}) belongs to the {} port, not to the {family} port it was posted to",
+                operation.request_element(),
+                operation.wsdl_name(),
+                operation.family()
+            ),
+        ));
+    }
+    let port = schemas::PORTS
+        .iter()
+        .find(|p| p.family == family)
+        .expect("every operation family has a port");
+    let result = with_validator(port.schema, |v| v.validate_node(&request))
+        .map_err(|e| Fault::server("schema-unavailable", e))?;
+    if let Err(errors) = result {
+        let first = errors.first();
+        let messages: Vec<String> = errors
+            .iter()
+            .take(5)
+            .map(|e| msg(e).to_string())
+            .collect();
+        return Err(Fault::client(
+            "xsd-invalid",
+            format!(
+                "the request does not conform to {}: {}",
+                port.schema,
+                messages.join(" | ")
+            ),
+        )
+        .at(
+            first.and_then(|e| e.line).map(|l| l as u32),
+            first.and_then(|e| e.col).map(|c| c as u32),
+        )
+        .path(port.schema));
+    }
+    Ok(Checked {
+        operation,
+        payload: to_element(&request),
+    })
+}
+
+fn msg(e: &libxml::error::StructuredError) -> &str {
+    e.message.as_deref().unwrap_or("").trim()
+}
+
+fn served_by(family: u16) -> String {
+    Operation::ALL
+        .iter()
+        .filter(|o| o.family() == family)
+        .map(|o| format!("{{{}}}{}", o.request_ns(), o.request_element()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse(bytes: &[u8]) -> Result<Document, Fault> {
+    match Parser::default().parse_string_with_diagnostics(bytes, options()) {
+        Ok((doc, _warnings)) => Ok(doc),
+        Err(XmlParseFailure::ParseFailed(diags)) => {
+            let first = diags.first();
+            Err(Fault::client(
+                "not-well-formed",
+                format!(
+                    "the request is not well-formed XML: {}",
+                    first.map(|d| msg(d)).unwrap_or("no diagnostic")
+                ),
+            )
+            .at(
+                first.and_then(|e| e.line).map(|l| l as u32),
+                first.and_then(|e| e.col).map(|c| c as u32),
+            ))
+        }
+        Err(e) => Err(Fault::client("not-well-formed", format!("the request cannot be parsed: {e}"))),
+    }
+}
+
+fn is(node: &Node, uri: &str, local: &str) -> bool {
+    node.get_name() == local && node.get_namespace().is_some_and(|n| n.get_href() == uri)
+}
+
+/// The one `/soap:Envelope/soap:Body`, selected by absolute path.
+fn body_of(doc: &Document) -> Result<Node, Fault> {
+    let root = doc
+        .get_root_element()
+        .filter(|r| is(r, ns::SOAP_ENV, "Envelope"))
+        .ok_or_else(|| Fault::client("not-soap-envelope", "the root element is not soap:Envelope"))?;
+    let mut bodies = root
+        .get_child_elements()
+        .into_iter()
+        .filter(|c| is(c, ns::SOAP_ENV, "Body"));
+    match (bodies.next(), bodies.next()) {
+        (Some(b), None) => Ok(b),
+        (None, _) => Err(Fault::client("bad-envelope", "the envelope has no soap:Body")),
+        (Some(_), Some(_)) => Err(Fault::client("multiple-bodies", "more than one soap:Body")),
+    }
+}
+
+/// Copies a validated element into a plain tree. The schemas have no mixed
+/// content, so text is kept for leaves only.
+fn to_element(node: &Node) -> Element {
+    let mut e = Element {
+        ns: node.get_namespace().map(|n| n.get_href()),
+        name: node.get_name(),
+        text: String::new(),
+        children: Vec::new(),
+    };
+    let mut text = String::new();
+    let mut child = node.get_first_child();
+    while let Some(c) = child {
+        match c.get_type() {
+            Some(NodeType::ElementNode) => e.children.push(to_element(&c)),
+            Some(NodeType::TextNode) | Some(NodeType::CDataSectionNode) => text.push_str(&c.get_content()),
+            _ => {}
+        }
+        child = c.get_next_sibling();
+    }
+    if e.children.is_empty() {
+        e.text = text;
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> String {
+        let path = format!("{}/../../xsd/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let body = std::fs::read_to_string(&path).unwrap();
+        let body = body.trim_start_matches(|c| c != '<');
+        let body = if body.starts_with("<?xml") { &body[body.find("?>").unwrap() + 2..] } else { body };
+        format!(r#"<soap:Envelope xmlns:soap="{}"><soap:Header/><soap:Body>{body}</soap:Body></soap:Envelope>"#, ns::SOAP_ENV)
+    }
+
+    #[test]
+    fn valid_samples_pass_and_yield_the_tree() {
+        for (file, family, op) in [
+            ("Richiesta5011.xml", 5000, Operation::Mutazione5011),
+            ("Richiesta5011-defaultns.xml", 5000, Operation::Mutazione5011),
+            ("Richiesta5010.xml", 5000, Operation::Mutazione5010),
+            ("Richiesta3008-tipo1.xml", 3000, Operation::Consultazione3008),
+            ("Richiesta3008-tipo2.xml", 3000, Operation::Consultazione3008),
+            ("Richiesta2012.xml", 2000, Operation::Cancellazione2012),
+        ] {
+            let c = check(sample(file).as_bytes(), family).unwrap_or_else(|f| panic!("{file}: {f:?}"));
+            assert_eq!(c.operation, op, "{file}");
+            assert_eq!(c.payload.ns.as_deref(), Some(op.request_ns()));
+            let t = c.payload.child("testataRichiesta").unwrap();
+            assert!(t.ns.is_none(), "children are unqualified");
+            assert_eq!(t.text_of("operazioneRichiesta"), Some(op.code()));
+        }
+    }
+
+    #[test]
+    fn invalid_samples_are_refused_with_position() {
+        for (file, family) in [
+            ("invalid-5011-pattern-cap.xml", 5000),
+            ("invalid-5011-missing-denom.xml", 5000),
+            ("invalid-5011-wrong-order.xml", 5000),
+            ("invalid-5010-enum-sn.xml", 5000),
+            ("invalid-5011-qualified-child.xml", 5000),
+            ("invalid-3008-istat-length.xml", 3000),
+        ] {
+            let f = check(sample(file).as_bytes(), family).unwrap_err();
+            assert_eq!(f.reason, "xsd-invalid", "{file}: {f:?}");
+            assert!(f.line.is_some(), "{file}");
+        }
+    }
+
+    #[test]
+    fn unknown_root_and_wrong_port_are_refused() {
+        let x = sample("Richiesta5011.xml").replace("Richiesta5011", "Richiesta5001");
+        assert_eq!(check(x.as_bytes(), 5000).unwrap_err().reason, "unknown-operation");
+        let x = sample("Richiesta5011.xml");
+        assert_eq!(check(x.as_bytes(), 3000).unwrap_err().reason, "wrong-port");
+        let x = sample("Richiesta5011.xml").replace("http://sogei.it/ANPR/5000mutazione", "http://example.org/other");
+        assert_eq!(check(x.as_bytes(), 5000).unwrap_err().reason, "unknown-operation");
+    }
+
+    #[test]
+    fn malformed_xml_is_refused_strictly() {
+        let f = check(b"<a><b></a>", 5000).unwrap_err();
+        assert_eq!(f.reason, "not-well-formed");
+        assert!(f.line.is_some());
+    }
+
+    #[test]
+    fn validators_work_on_many_threads() {
+        let x = sample("Richiesta5011.xml");
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let x = x.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        check(x.as_bytes(), 5000).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! urna's XML front line, and the only crate that calls into libxml2.
+//!
+//! Stage 1, [`prescan`]: a streaming pass over the raw bytes that refuses DTDs,
+//! processing instructions, excessive depth and malformed envelopes before any
+//! tree is built. Stage 2, [`gate`]: one strict libxml2 parse (no recovery, no
+//! network), dispatch on the Body child's qualified name and XSD validation of
+//! that very node against schemas compiled once per worker thread; the node is
+//! then copied into a plain [`urna_wire::Element`] tree, the only form later
+//! stages see.
+//!
+//! The WS-Security verifier (issue 4) slots in between parse and dispatch in
+//! [`gate::check`]: it will receive the same DOM and must mark the same Body node.
+#![forbid(unsafe_code)]
+
+pub mod gate;
+pub mod prescan;

@@ -1,0 +1,19 @@
+//! urna's message layer: our own WSDL and XSD, the SOAP 1.1 envelope and faults,
+//! a namespace-aware element tree built from the validated payload, and ANPR's
+//! request and response messages.
+//!
+//! Qualification rule (spec §3.2): only global elements are namespace-qualified;
+//! every local element is unqualified. Writers here always use prefixes for
+//! qualified elements and never declare a default namespace, so unqualified
+//! children need no `xmlns=""` reset.
+#![forbid(unsafe_code)]
+
+pub mod envelope;
+pub mod messages;
+pub mod ns;
+pub mod schemas;
+pub mod tree;
+mod xml;
+
+pub use messages::Operation;
+pub use tree::Element;

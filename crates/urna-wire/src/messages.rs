@@ -1,0 +1,345 @@
+//! ANPR's messages for the section services (and the 5010 root, dispatched
+//! already): the operation table, request extraction from the validated tree and
+//! the response writers (spec §4.3–4.6, §6–8).
+
+use urna_domain::header::RequestHeader;
+use urna_domain::section::{AddressCodes, ComuneRef, SectionInput};
+use urna_domain::Anomaly;
+
+use crate::ns;
+use crate::tree::Element;
+use crate::xml::Out;
+
+/// The operations urna dispatches, keyed by the qualified name of the Body's
+/// first child (soapAction is always empty, spec §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// 5010 `mutazione_liste_elettorali`
+    Mutazione5010,
+    /// 5011 `mutazione_liste_sezioni`
+    Mutazione5011,
+    /// 3008 `consultazione_sezione`
+    Consultazione3008,
+    /// 2012 `cancellazione_sezione`
+    Cancellazione2012,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 4] = [
+        Operation::Mutazione5010,
+        Operation::Mutazione5011,
+        Operation::Consultazione3008,
+        Operation::Cancellazione2012,
+    ];
+
+    pub fn from_qname(ns: &str, name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.request_ns() == ns && op.request_element() == name)
+    }
+
+    /// The four-digit code carried in `operazioneRichiesta`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Operation::Mutazione5010 => "5010",
+            Operation::Mutazione5011 => "5011",
+            Operation::Consultazione3008 => "3008",
+            Operation::Cancellazione2012 => "2012",
+        }
+    }
+
+    /// The WSDL operation name.
+    pub fn wsdl_name(self) -> &'static str {
+        match self {
+            Operation::Mutazione5010 => "mutazione_liste_elettorali",
+            Operation::Mutazione5011 => "mutazione_liste_sezioni",
+            Operation::Consultazione3008 => "consultazione_sezione",
+            Operation::Cancellazione2012 => "cancellazione_sezione",
+        }
+    }
+
+    /// Port family the operation is served on.
+    pub fn family(self) -> u16 {
+        match self {
+            Operation::Mutazione5010 | Operation::Mutazione5011 => 5000,
+            Operation::Consultazione3008 => 3000,
+            Operation::Cancellazione2012 => 2000,
+        }
+    }
+
+    pub fn request_ns(self) -> &'static str {
+        match self.family() {
+            5000 => ns::M5,
+            3000 => ns::C3,
+            _ => ns::C2,
+        }
+    }
+
+    pub fn request_element(self) -> &'static str {
+        match self {
+            Operation::Mutazione5010 => "Richiesta5010",
+            Operation::Mutazione5011 => "Richiesta5011",
+            Operation::Consultazione3008 => "Richiesta3008",
+            Operation::Cancellazione2012 => "Richiesta2012",
+        }
+    }
+
+    fn response_element(self) -> &'static str {
+        match self {
+            Operation::Mutazione5010 => "Risposta5010",
+            Operation::Mutazione5011 => "Risposta5011",
+            Operation::Consultazione3008 => "Risposta3008",
+            Operation::Cancellazione2012 => "Risposta2012",
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self.family() {
+            5000 => "m5",
+            3000 => "c3",
+            _ => "c2",
+        }
+    }
+
+    /// Registration services need `dataDecorrenza` (R-H6).
+    pub fn is_registration(self) -> bool {
+        matches!(self, Operation::Mutazione5010 | Operation::Mutazione5011)
+    }
+
+    /// Operations that change state (and therefore run in a write transaction).
+    pub fn is_mutation(self) -> bool {
+        !matches!(self, Operation::Consultazione3008)
+    }
+}
+
+/// `esitoOperazione` values (spec §15.12: what replies show, not the XSD annotation).
+pub const ESITO_OK: &str = "0000";
+pub const ESITO_KO: &str = "XXXX";
+
+/// Reads `testataRichiesta` from a request root.
+pub fn parse_header(root: &Element) -> RequestHeader {
+    let t = root.child("testataRichiesta");
+    let get = |n: &str| t.and_then(|t| t.text_of(n)).map(str::to_string);
+    RequestHeader {
+        id_operazione_comune: get("idOperazioneComune").unwrap_or_default(),
+        cod_mittente: get("codMittente").unwrap_or_default(),
+        cod_destinatario: get("codDestinatario").unwrap_or_default(),
+        operazione_richiesta: get("operazioneRichiesta").unwrap_or_default(),
+        data_ora_richiesta: get("dataOraRichiesta").unwrap_or_default(),
+        tipo_operazione: get("tipoOperazione").unwrap_or_default(),
+        protocollo_comune: get("protocolloComune"),
+        data_protocollo_comune: get("dataProtocolloComune"),
+        tipo_invio: get("tipoInvio").unwrap_or_default(),
+        data_decorrenza: get("dataDecorrenza"),
+        data_definizione_pratica: get("dataDefinizionePratica"),
+        nome_applicativo: get("nomeApplicativo"),
+        versione_applicativo: get("versioneApplicativo"),
+        fornitore_applicativo: get("fornitoreApplicativo"),
+    }
+}
+
+/// Digest of a request for idempotency: the whole payload except
+/// `testataRichiesta/dataOraRichiesta`, a transmission timestamp that a retry
+/// may legitimately renew.
+pub fn request_digest(root: &Element) -> [u8; 32] {
+    root.digest(&|e| e.name == "dataOraRichiesta")
+}
+
+/// Reads a `tipoComune` / `tipoComuneRichiesta`.
+pub fn comune_ref(e: &Element) -> ComuneRef {
+    ComuneRef {
+        nome: e.text_of("nomeComune").unwrap_or_default().to_string(),
+        istat: e.text_of("codiceIstat").map(str::to_string),
+        sigla: e.text_of("siglaProvinciaIstat").unwrap_or_default().to_string(),
+    }
+}
+
+/// Reads the parts of a `tipoListaSezioni5011` that the rules need.
+pub fn section_input(s: &Element) -> SectionInput {
+    let ind = s.child("sezioneelettoraleind");
+    let has = |path: &str| ind.and_then(|i| i.at(path)).is_some();
+    SectionInput {
+        owner: s.child("comune").map(comune_ref),
+        number: s.text_of("sezioneelettoralenum").map(str::to_string),
+        name: s.text_of("sezioneelettoraledenom").unwrap_or_default().to_string(),
+        address_comune: ind
+            .and_then(|i| i.child("comune"))
+            .map(comune_ref)
+            .unwrap_or_default(),
+        address_codes: AddressCodes {
+            cod_specie: has("toponimo/codSpecie"),
+            specie_fonte: has("toponimo/specieFonte"),
+            cod_toponimo: has("toponimo/codToponimo"),
+            toponimo_fonte: has("toponimo/toponimoFonte"),
+            codice_civico: has("numeroCivico/codiceCivico"),
+            civico_fonte: has("numeroCivico/civicoFonte"),
+        },
+        circ_ue: s.text_of("circoscrelezionimembriue").map(str::to_string),
+        collegio_camera: s.text_of("collegiocameradeputati").unwrap_or_default().to_string(),
+        circ_regionali: s.text_of("circoscrregionali").unwrap_or_default().to_string(),
+        collegio_senato: s.text_of("collegiosenatorepubblica").unwrap_or_default().to_string(),
+    }
+}
+
+/// What a response carries besides its header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `Risposta_Comune` with optional warnings (5010, 5011, 2012).
+    Done { warnings: Vec<Anomaly> },
+    /// `Risposta3008_OK` with the stored `sezione` trees.
+    Sections(Vec<Element>),
+    /// `rispostaKO`: the blocking errors (the EN527 entry included).
+    Ko(Vec<Anomaly>),
+}
+
+/// Values the server adds to the echoed header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseMeta {
+    pub id_operazione_anpr: String,
+}
+
+/// Writes the Body child of the response to `op` (spec §4.3–4.6, §7.2).
+pub fn write_response(
+    op: Operation,
+    req: &RequestHeader,
+    meta: &ResponseMeta,
+    outcome: &Outcome,
+) -> String {
+    let mut o = Out::with_capacity(1024);
+    let root = format!("{}:{}", op.prefix(), op.response_element());
+    o.open_ns(&root, op.prefix(), op.request_ns());
+    match outcome {
+        Outcome::Done { warnings } => {
+            o.open_ns("risp:Risposta_Comune", "risp", ns::RISP);
+            testata(&mut o, req, meta, ESITO_OK);
+            if warnings.is_empty() {
+                o.empty("listaAnomalie");
+            } else {
+                o.open("listaAnomalie");
+                for w in warnings {
+                    anomaly(&mut o, "anomalie", w);
+                }
+                o.close("listaAnomalie");
+            }
+            o.close("risp:Risposta_Comune");
+        }
+        Outcome::Sections(sections) => {
+            o.open("c3:Risposta3008_OK");
+            testata(&mut o, req, meta, ESITO_OK);
+            o.open("sezione");
+            for s in sections {
+                s.write_renamed("sezioni", &mut o);
+            }
+            o.close("sezione");
+            o.close("c3:Risposta3008_OK");
+        }
+        Outcome::Ko(errors) => {
+            let ko = format!("{}:rispostaKO", op.prefix());
+            o.open(&ko);
+            testata(&mut o, req, meta, ESITO_KO);
+            o.open("listaErrori");
+            for e in errors {
+                anomaly(&mut o, "errore", e);
+            }
+            o.close("listaErrori");
+            o.close(&ko);
+        }
+    }
+    o.close(&root);
+    o.0
+}
+
+fn testata(o: &mut Out, r: &RequestHeader, meta: &ResponseMeta, esito: &str) {
+    o.open("testataRisposta")
+        .leaf("idOperazioneComune", &r.id_operazione_comune)
+        .leaf("codMittente", &r.cod_mittente)
+        .leaf("codDestinatario", &r.cod_destinatario)
+        .leaf("operazioneRichiesta", &r.operazione_richiesta)
+        .leaf("dataOraRichiesta", &r.data_ora_richiesta)
+        .opt_leaf("protocolloComune", r.protocollo_comune.as_deref())
+        .opt_leaf("dataProtocolloComune", r.data_protocollo_comune.as_deref())
+        .opt_leaf("dataDecorrenza", r.data_decorrenza.as_deref())
+        .leaf("idOperazioneANPR", &meta.id_operazione_anpr)
+        .leaf("esitoOperazione", esito)
+        .close("testataRisposta");
+}
+
+fn anomaly(o: &mut Out, name: &str, a: &Anomaly) {
+    o.open(name)
+        .leaf("codiceErroreAnomalia", a.code.wire())
+        .leaf("tipoErroreAnomalia", a.severity.wire())
+        .leaf("testoErroreAnomalia", &a.text)
+        .opt_leaf("oggettoErroreAnomalia", a.object.as_deref())
+        .opt_leaf("campoErroreAnomalia", a.field.as_deref())
+        .opt_leaf("valoreErroreAnomalia", a.value.as_deref())
+        .close(name);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use urna_domain::Code;
+
+    fn header() -> RequestHeader {
+        RequestHeader {
+            id_operazione_comune: "A1".into(),
+            cod_mittente: "058091".into(),
+            cod_destinatario: "ANPR05".into(),
+            operazione_richiesta: "5011".into(),
+            data_ora_richiesta: "2025-01-10T10:00:00".into(),
+            tipo_operazione: "V".into(),
+            tipo_invio: "TEST".into(),
+            data_decorrenza: Some("2025-01-10".into()),
+            ..Default::default()
+        }
+    }
+
+    fn meta() -> ResponseMeta {
+        ResponseMeta { id_operazione_anpr: "42".into() }
+    }
+
+    #[test]
+    fn dispatch_by_qualified_name() {
+        assert_eq!(Operation::from_qname(ns::M5, "Richiesta5011"), Some(Operation::Mutazione5011));
+        assert_eq!(Operation::from_qname(ns::C3, "Richiesta3008"), Some(Operation::Consultazione3008));
+        assert_eq!(Operation::from_qname(ns::C2, "Richiesta2012"), Some(Operation::Cancellazione2012));
+        assert_eq!(Operation::from_qname(ns::C3, "Richiesta5011"), None);
+        assert_eq!(Operation::from_qname(ns::M5, "Richiesta5001"), None);
+    }
+
+    #[test]
+    fn success_reply_has_risposta_comune_and_empty_anomalies() {
+        let x = write_response(Operation::Mutazione5011, &header(), &meta(), &Outcome::Done { warnings: vec![] });
+        assert!(x.starts_with("<m5:Risposta5011 xmlns:m5=\"http://sogei.it/ANPR/5000mutazione\"><risp:Risposta_Comune xmlns:risp=\"http://sogei.it/ANPR/rispostaComune\"><testataRisposta><idOperazioneComune>A1</idOperazioneComune>"));
+        assert!(x.contains("<dataDecorrenza>2025-01-10</dataDecorrenza><idOperazioneANPR>42</idOperazioneANPR><esitoOperazione>0000</esitoOperazione></testataRisposta><listaAnomalie/>"));
+    }
+
+    #[test]
+    fn ko_reply_lists_errors_in_family_namespace() {
+        let errs = vec![Anomaly::new(Code::EN557, "x").field("sezioneelettoralenum").value("9")];
+        let x = write_response(Operation::Cancellazione2012, &header(), &meta(), &Outcome::Ko(errs));
+        assert!(x.starts_with("<c2:Risposta2012 xmlns:c2=\"http://sogei.it/ANPR/2000cancellazione\"><c2:rispostaKO><testataRisposta>"));
+        assert!(x.contains("<esitoOperazione>XXXX</esitoOperazione>"));
+        assert!(x.contains("<errore><codiceErroreAnomalia>EN557</codiceErroreAnomalia><tipoErroreAnomalia>E</tipoErroreAnomalia>"));
+        assert!(x.contains("<campoErroreAnomalia>sezioneelettoralenum</campoErroreAnomalia><valoreErroreAnomalia>9</valoreErroreAnomalia></errore>"));
+    }
+
+    #[test]
+    fn sections_reply_renames_items() {
+        let s = Element::new("sezione").with_child(Element::leaf("sezioneelettoralenum", "1"));
+        let x = write_response(Operation::Consultazione3008, &header(), &meta(), &Outcome::Sections(vec![s]));
+        assert!(x.contains("<c3:Risposta3008_OK><testataRisposta>"));
+        assert!(x.contains("<sezione><sezioni><sezioneelettoralenum>1</sezioneelettoralenum></sezioni></sezione></c3:Risposta3008_OK></c3:Risposta3008>"));
+    }
+
+    #[test]
+    fn digest_ignores_the_request_timestamp_only() {
+        let req = |ts: &str, num: &str| {
+            Element::new("Richiesta5011")
+                .with_child(Element::new("testataRichiesta").with_child(Element::leaf("dataOraRichiesta", ts)))
+                .with_child(Element::new("sezione").with_child(Element::leaf("sezioneelettoralenum", num)))
+        };
+        assert_eq!(request_digest(&req("a", "1")), request_digest(&req("b", "1")));
+        assert_ne!(request_digest(&req("a", "1")), request_digest(&req("a", "2")));
+    }
+}

@@ -1,0 +1,12 @@
+//! Namespace URIs (spec §3.1).
+
+pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const M5: &str = "http://sogei.it/ANPR/5000mutazione";
+pub const C3: &str = "http://sogei.it/ANPR/3000consultazione";
+pub const C2: &str = "http://sogei.it/ANPR/2000cancellazione";
+pub const RISP: &str = "http://sogei.it/ANPR/rispostaComune";
+pub const TD: &str = "http://sogei.it/ANPR/tipoDato";
+pub const SUBENTRO_SEZIONI: &str = "http://sogei.it/ANPR/subentroSezioni";
+pub const SUBENTRO_LISTE: &str = "http://sogei.it/ANPR/subentroListe";
+/// Namespace of urna's own fault detail.
+pub const URNA_FAULT: &str = "urn:urna:fault:1";

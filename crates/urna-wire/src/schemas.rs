@@ -1,0 +1,79 @@
+//! Our own WSDL and XSD files (written from the spec, see `xsd/` and `wsdl/`),
+//! embedded in the binary so that the server validates against, and serves,
+//! exactly what was built.
+
+/// Every XSD file, by file name. Imports between them are relative.
+pub static XSD_FILES: &[(&str, &str)] = &[
+    ("tipoDato.xsd", include_str!("../../../xsd/tipoDato.xsd")),
+    ("RispostaComune.xsd", include_str!("../../../xsd/RispostaComune.xsd")),
+    ("5000mutazione.xsd", include_str!("../../../xsd/5000mutazione.xsd")),
+    ("3000consultazione.xsd", include_str!("../../../xsd/3000consultazione.xsd")),
+    ("2000cancellazione.xsd", include_str!("../../../xsd/2000cancellazione.xsd")),
+    ("subentroSezioni.xsd", include_str!("../../../xsd/subentroSezioni.xsd")),
+    ("subentroListe.xsd", include_str!("../../../xsd/subentroListe.xsd")),
+];
+
+/// A SOAP port: its endpoint path, WSDL and entry schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Port {
+    /// Endpoint path as on ANPR (spec §2.2).
+    pub path: &'static str,
+    /// The service number family (5000, 3000, 2000).
+    pub family: u16,
+    pub wsdl: &'static str,
+    /// The XSD that declares this port's global elements.
+    pub schema: &'static str,
+}
+
+pub static PORTS: &[Port] = &[
+    Port {
+        path: "/ANPR5000ServiziMutazione/AnprService5000",
+        family: 5000,
+        wsdl: include_str!("../../../wsdl/AnprService5000.wsdl"),
+        schema: "5000mutazione.xsd",
+    },
+    Port {
+        path: "/ANPR3000ServiziConsultazione/AnprService3000",
+        family: 3000,
+        wsdl: include_str!("../../../wsdl/AnprService3000.wsdl"),
+        schema: "3000consultazione.xsd",
+    },
+    Port {
+        path: "/ANPR2000ServiziCancellazione/AnprService2000",
+        family: 2000,
+        wsdl: include_str!("../../../wsdl/AnprService2000.wsdl"),
+        schema: "2000cancellazione.xsd",
+    },
+];
+
+pub fn xsd(name: &str) -> Option<&'static str> {
+    XSD_FILES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+pub fn port_by_path(path: &str) -> Option<&'static Port> {
+    PORTS.iter().find(|p| p.path == path)
+}
+
+/// The WSDL with its `soap:address` pointed at `base` (e.g. `https://host:8443`).
+pub fn wsdl_for(port: &Port, base: &str) -> String {
+    port.wsdl.replace("https://127.0.0.1:8443", base.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_port_schema_is_embedded_and_wsdl_points_at_its_path() {
+        for p in PORTS {
+            assert!(xsd(p.schema).is_some(), "{}", p.schema);
+            assert!(p.wsdl.contains(p.path), "{} lacks {}", p.family, p.path);
+        }
+    }
+
+    #[test]
+    fn wsdl_address_is_rewritten() {
+        let w = wsdl_for(&PORTS[0], "https://urna.example:9443/");
+        assert!(w.contains("https://urna.example:9443/ANPR5000ServiziMutazione/AnprService5000"));
+    }
+}
