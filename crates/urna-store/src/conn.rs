@@ -1,0 +1,212 @@
+//! Connections, pool, migrations and transactions.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self as dr2d2, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] ConnectionError),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("invalid database URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("{0}")]
+    Data(String),
+}
+
+impl StoreError {
+    /// True when a unique constraint refused a row (a concurrent duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend by URL scheme and returns the connection string the
+    /// driver expects.
+    pub fn from_url(url: &str) -> Result<(Backend, String), StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok((Backend::Postgres, url.to_string()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(StoreError::Url {
+                    url: url.into(),
+                    reason: "sqlite:// needs a file path, e.g. sqlite://var/urna.db".into(),
+                });
+            }
+            Ok((Backend::Sqlite, path.to_string()))
+        } else {
+            Err(StoreError::Url {
+                url: url.into(),
+                reason: "the scheme must be sqlite:// or postgres://".into(),
+            })
+        }
+    }
+}
+
+/// r2d2 manager that creates the variant named by the URL scheme.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = dr2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, dr2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(AnyConnection::Postgresql)
+                .map_err(dr2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(&self.target)
+                    .map_err(dr2d2::Error::ConnectionError)?;
+                c.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(dr2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), dr2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(dr2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// The database: a pool plus, on SQLite, the writer lock.
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+    writer: Option<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+impl Store {
+    /// Opens (and migrates) the database named by `url`.
+    pub fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let (backend, target) = Backend::from_url(url)?;
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(&target).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Url {
+                        url: url.into(),
+                        reason: format!("cannot create {}: {e}", dir.display()),
+                    })?;
+                }
+            }
+        }
+        let manager = Manager { backend, target };
+        // Migrate on a dedicated connection before the pool exists.
+        let mut c = manager.connect().map_err(|e| match e {
+            dr2d2::Error::ConnectionError(c) => StoreError::Connect(c),
+            dr2d2::Error::QueryError(q) => StoreError::Db(q),
+        })?;
+        migrate(&mut c)?;
+        drop(c);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Store {
+            pool,
+            backend,
+            writer: (backend == Backend::Sqlite).then(|| Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection, outside any explicit transaction.
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut c = self.pool.get()?;
+        f(&mut c)
+    }
+
+    /// Runs `f` in one transaction: everything it writes lands, or nothing.
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut c = self.pool.get()?;
+        let _guard = self
+            .writer
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let c: &mut AnyConnection = &mut c;
+        c.transaction(f)
+    }
+}
+
+fn migrate(c: &mut AnyConnection) -> Result<(), StoreError> {
+    let r = match c {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    r.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme_only() {
+        assert_eq!(Backend::from_url("sqlite://var/urna.db").unwrap(), (Backend::Sqlite, "var/urna.db".into()));
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap().0, Backend::Postgres);
+        assert!(Backend::from_url("postgre://u@h/db").is_err());
+        assert!(Backend::from_url("var/urna.db").is_err());
+        assert!(Backend::from_url("sqlite://").is_err());
+    }
+}

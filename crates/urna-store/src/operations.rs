@@ -1,0 +1,86 @@
+//! The operation log (every request, accepted or refused; its id is the
+//! idOperazioneANPR) and the idempotency store.
+
+use diesel::prelude::*;
+
+use crate::schema::{idempotency, operations};
+use crate::{AnyConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = operations)]
+pub struct NewOperation<'a> {
+    pub comune_istat: &'a str,
+    pub id_operazione_comune: &'a str,
+    pub operation: &'a str,
+    pub station_cn: &'a str,
+    pub correlation_id: &'a str,
+    pub received_at: i64,
+    pub outcome: &'a str,
+    pub codes: &'a str,
+    pub request_digest: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = operations)]
+pub struct OperationRow {
+    pub id: i64,
+    pub comune_istat: String,
+    pub id_operazione_comune: String,
+    pub operation: String,
+    pub station_cn: String,
+    pub correlation_id: String,
+    pub received_at: i64,
+    pub outcome: String,
+    pub codes: String,
+    pub request_digest: String,
+}
+
+/// Appends an operation and returns its id (the idOperazioneANPR).
+pub fn insert(conn: &mut AnyConnection, op: &NewOperation<'_>) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(operations::table)
+        .values(op)
+        .returning(operations::id)
+        .get_result(conn)?)
+}
+
+pub fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<OperationRow>, StoreError> {
+    Ok(operations::table
+        .find(id)
+        .select(OperationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(operations::table.count().get_result(conn)?)
+}
+
+/// The stored answer to (comune, idOperazioneComune).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency)]
+pub struct Remembered {
+    pub comune_istat: String,
+    pub id_operazione_comune: String,
+    pub operation: String,
+    pub request_digest: String,
+    pub operation_id: i64,
+    pub response: String,
+}
+
+pub fn remembered(
+    conn: &mut AnyConnection,
+    istat: &str,
+    id_operazione_comune: &str,
+) -> Result<Option<Remembered>, StoreError> {
+    Ok(idempotency::table
+        .find((istat, id_operazione_comune))
+        .select(Remembered::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores an answer; a concurrent duplicate fails with a unique violation.
+pub fn remember(conn: &mut AnyConnection, r: &Remembered) -> Result<(), StoreError> {
+    diesel::insert_into(idempotency::table).values(r).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Polling sections, keyed by comune + exact `sezioneelettoralenum` string.
+
+use diesel::prelude::*;
+
+use crate::schema::{electors, sections};
+use crate::{per_backend, AnyConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sections)]
+pub struct SectionRow {
+    pub comune_istat: String,
+    pub numero: String,
+    pub denominazione: String,
+    /// The section as an element tree (JSON).
+    pub payload: String,
+    pub updated_at: i64,
+    pub last_operation: i64,
+}
+
+/// Creates or replaces a section. Returns true when it was created.
+pub fn upsert(conn: &mut AnyConnection, row: &SectionRow) -> Result<bool, StoreError> {
+    let existed = get(conn, &row.comune_istat, &row.numero)?.is_some();
+    per_backend!(conn, |c| diesel::insert_into(sections::table)
+        .values(row)
+        .on_conflict((sections::comune_istat, sections::numero))
+        .do_update()
+        .set((
+            sections::denominazione.eq(&row.denominazione),
+            sections::payload.eq(&row.payload),
+            sections::updated_at.eq(row.updated_at),
+            sections::last_operation.eq(row.last_operation),
+        ))
+        .execute(c))?;
+    Ok(!existed)
+}
+
+pub fn get(conn: &mut AnyConnection, istat: &str, numero: &str) -> Result<Option<SectionRow>, StoreError> {
+    Ok(sections::table
+        .find((istat, numero))
+        .select(SectionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// All sections of a comune, ordered by number (numeric numbers numerically).
+pub fn list(conn: &mut AnyConnection, istat: &str) -> Result<Vec<SectionRow>, StoreError> {
+    let mut rows: Vec<SectionRow> = sections::table
+        .filter(sections::comune_istat.eq(istat))
+        .select(SectionRow::as_select())
+        .load(conn)?;
+    rows.sort_by(|a, b| {
+        let key = |n: &str| (n.parse::<u64>().ok(), n.to_string());
+        key(&a.numero).cmp(&key(&b.numero))
+    });
+    Ok(rows)
+}
+
+pub fn delete(conn: &mut AnyConnection, istat: &str, numero: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(sections::table.find((istat, numero))).execute(conn)?)
+}
+
+pub fn count(conn: &mut AnyConnection, istat: &str) -> Result<i64, StoreError> {
+    Ok(sections::table
+        .filter(sections::comune_istat.eq(istat))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Electors whose general list points at this section.
+pub fn referencing_electors(conn: &mut AnyConnection, istat: &str, numero: &str) -> Result<i64, StoreError> {
+    Ok(electors::table
+        .filter(electors::comune_istat.eq(istat))
+        .filter(electors::sezione_numero.eq(numero))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Places an elector in a section (used by tests until 5010 lands).
+pub fn place_elector(conn: &mut AnyConnection, id_soggetto: &str, istat: &str, numero: &str) -> Result<(), StoreError> {
+    per_backend!(conn, |c| diesel::insert_into(electors::table)
+        .values((
+            electors::id_soggetto.eq(id_soggetto),
+            electors::comune_istat.eq(istat),
+            electors::sezione_numero.eq(numero),
+        ))
+        .on_conflict(electors::id_soggetto)
+        .do_update()
+        .set((electors::comune_istat.eq(istat), electors::sezione_numero.eq(numero)))
+        .execute(c))?;
+    Ok(())
+}
