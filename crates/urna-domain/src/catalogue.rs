@@ -209,13 +209,12 @@ impl Anomaly {
 
     /// The EN527 support entry ANPR appends to every KO.
     pub fn support_entry(server_time: &str, id_operazione_anpr: &str) -> Self {
-        Anomaly::new(Code::EN527, "")
-            .with_text(format!(
-                "{} : data {} , idOperazioneANPR {}",
-                Code::EN527.entry().title_it,
-                server_time,
-                id_operazione_anpr
-            ))
+        Anomaly::new(Code::EN527, "").with_text(format!(
+            "{} : data {} , idOperazioneANPR {}",
+            Code::EN527.entry().title_it,
+            server_time,
+            id_operazione_anpr
+        ))
     }
 
     fn with_text(mut self, text: String) -> Self {

@@ -76,7 +76,11 @@ pub fn check_header(
     policy: &HeaderPolicy,
 ) -> Vec<Anomaly> {
     let mut out = Vec::new();
-    if !policy.accepted_versions.iter().any(|v| v == &h.cod_destinatario) {
+    if !policy
+        .accepted_versions
+        .iter()
+        .any(|v| v == &h.cod_destinatario)
+    {
         out.push(
             Anomaly::new(
                 Code::EN148,
@@ -194,25 +198,37 @@ mod tests {
 
     #[test]
     fn version_tag_below_anpr03_is_refused() {
-        let h = RequestHeader { cod_destinatario: "ANPR02".into(), ..header() };
+        let h = RequestHeader {
+            cod_destinatario: "ANPR02".into(),
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["EN148"]);
     }
 
     #[test]
     fn operation_must_match_root_element() {
-        let h = RequestHeader { operazione_richiesta: "5010".into(), ..header() };
+        let h = RequestHeader {
+            operazione_richiesta: "5010".into(),
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["SP000"]);
     }
 
     #[test]
     fn tipo_operazione_must_be_c_v_or_r() {
-        let h = RequestHeader { tipo_operazione: "X".into(), ..header() };
+        let h = RequestHeader {
+            tipo_operazione: "X".into(),
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["EHR26"]);
     }
 
     #[test]
     fn tipo_invio_must_match_environment() {
-        let h = RequestHeader { tipo_invio: "PROD".into(), ..header() };
+        let h = RequestHeader {
+            tipo_invio: "PROD".into(),
+            ..header()
+        };
         let a = check_header(&h, "5011", true, NOW, &HeaderPolicy::default());
         assert_eq!(a[0].code, Code::EN148);
         assert!(a[0].text.contains("tipoInvio PROD"));
@@ -220,24 +236,39 @@ mod tests {
 
     #[test]
     fn request_time_far_from_server_clock_is_refused() {
-        let h = RequestHeader { data_ora_richiesta: "2024-01-10T10:00:00".into(), ..header() };
+        let h = RequestHeader {
+            data_ora_richiesta: "2024-01-10T10:00:00".into(),
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["EHR09"]);
-        let h = RequestHeader { data_ora_richiesta: "2025-01-10T10:00:00Z".into(), ..header() };
+        let h = RequestHeader {
+            data_ora_richiesta: "2025-01-10T10:00:00Z".into(),
+            ..header()
+        };
         assert!(codes(&h, true).is_empty());
     }
 
     #[test]
     fn data_decorrenza_is_required_for_registrations_only() {
-        let h = RequestHeader { data_decorrenza: None, ..header() };
+        let h = RequestHeader {
+            data_decorrenza: None,
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["EHR97"]);
         assert!(codes(&h, false).is_empty());
     }
 
     #[test]
     fn future_dates_are_refused() {
-        let h = RequestHeader { data_decorrenza: Some("2025-02-01".into()), ..header() };
+        let h = RequestHeader {
+            data_decorrenza: Some("2025-02-01".into()),
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["EHR18"]);
-        let h = RequestHeader { data_protocollo_comune: Some("2025-02-01".into()), ..header() };
+        let h = RequestHeader {
+            data_protocollo_comune: Some("2025-02-01".into()),
+            ..header()
+        };
         assert_eq!(codes(&h, true), ["EHR19"]);
     }
 

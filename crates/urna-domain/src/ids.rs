@@ -14,7 +14,9 @@ pub enum IdError {
 }
 
 /// A comune's 6-digit ISTAT code (`tipoCodiceIstatComune`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct CodiceIstat(String);
 
 impl CodiceIstat {
@@ -146,7 +148,13 @@ mod tests {
         assert_eq!(s.kind, StationKind::Pc);
         assert_eq!(s.cn(), "058091-PC-0001");
         assert!("058091-CO-9999".parse::<StationId>().is_ok());
-        for bad in ["058091-XX-0001", "058091-PC-001", "58091-PC-0001", "058091-PC-0001-1", "058091PC0001"] {
+        for bad in [
+            "058091-XX-0001",
+            "058091-PC-001",
+            "58091-PC-0001",
+            "058091-PC-0001-1",
+            "058091PC0001",
+        ] {
             assert!(bad.parse::<StationId>().is_err(), "{bad}");
         }
     }

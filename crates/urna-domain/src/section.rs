@@ -182,11 +182,20 @@ pub fn check_upsert(
     let c = s.address_codes;
     for (code, given, fonte, field) in [
         (Code::ES023, c.cod_specie, c.specie_fonte, "specieFonte"),
-        (Code::ES024, c.cod_toponimo, c.toponimo_fonte, "toponimoFonte"),
+        (
+            Code::ES024,
+            c.cod_toponimo,
+            c.toponimo_fonte,
+            "toponimoFonte",
+        ),
         (Code::ES025, c.codice_civico, c.civico_fonte, "civicoFonte"),
     ] {
         if given && !fonte {
-            out.push(Anomaly::new(code, "").object("sezioneelettoraleind").field(field));
+            out.push(
+                Anomaly::new(code, "")
+                    .object("sezioneelettoraleind")
+                    .field(field),
+            );
         }
     }
     let values = [
@@ -377,22 +386,38 @@ mod tests {
     #[test]
     fn a_consistent_section_passes() {
         assert!(check_upsert(&roma(), &section(), &table()).is_empty());
-        let s = SectionInput { owner: None, circ_ue: None, ..section() };
+        let s = SectionInput {
+            owner: None,
+            circ_ue: None,
+            ..section()
+        };
         assert!(check_upsert(&roma(), &s, &table()).is_empty());
     }
 
     #[test]
     fn constituency_values_match_exactly_and_case_sensitively() {
-        let s = SectionInput { collegio_camera: "Lazio 1 - U01".into(), ..section() };
+        let s = SectionInput {
+            collegio_camera: "Lazio 1 - U01".into(),
+            ..section()
+        };
         let a = check_upsert(&roma(), &s, &table());
         assert_eq!(codes(&a), ["EN562"]);
         assert_eq!(a[0].field.as_deref(), Some("collegiocameradeputati"));
         assert_eq!(a[0].value.as_deref(), Some("Lazio 1 - U01"));
         assert!(a[0].text.contains("Camera dei deputati"));
         for s in [
-            SectionInput { collegio_senato: "X".into(), ..section() },
-            SectionInput { circ_regionali: "X".into(), ..section() },
-            SectionInput { circ_ue: Some("X".into()), ..section() },
+            SectionInput {
+                collegio_senato: "X".into(),
+                ..section()
+            },
+            SectionInput {
+                circ_regionali: "X".into(),
+                ..section()
+            },
+            SectionInput {
+                circ_ue: Some("X".into()),
+                ..section()
+            },
         ] {
             assert_eq!(codes(&check_upsert(&roma(), &s, &table())), ["EN562"]);
         }
@@ -401,7 +426,11 @@ mod tests {
     #[test]
     fn polling_station_must_be_in_the_comune() {
         let s = SectionInput {
-            address_comune: ComuneRef { nome: "FIUMICINO".into(), istat: Some("058120".into()), sigla: "RM".into() },
+            address_comune: ComuneRef {
+                nome: "FIUMICINO".into(),
+                istat: Some("058120".into()),
+                sigla: "RM".into(),
+            },
             ..section()
         };
         let a = check_upsert(&roma(), &s, &table());
@@ -409,7 +438,11 @@ mod tests {
         assert!(a[0].text.contains("FIUMICINO"));
         // Without an ISTAT code the name decides.
         let s = SectionInput {
-            address_comune: ComuneRef { nome: "roma".into(), istat: None, sigla: "RM".into() },
+            address_comune: ComuneRef {
+                nome: "roma".into(),
+                istat: None,
+                sigla: "RM".into(),
+            },
             ..section()
         };
         assert!(check_upsert(&roma(), &s, &table()).is_empty());
@@ -418,7 +451,11 @@ mod tests {
     #[test]
     fn section_of_another_comune_is_not_competent() {
         let s = SectionInput {
-            owner: Some(ComuneRef { nome: "MILANO".into(), istat: Some("015146".into()), sigla: "MI".into() }),
+            owner: Some(ComuneRef {
+                nome: "MILANO".into(),
+                istat: Some("015146".into()),
+                sigla: "MI".into(),
+            }),
             ..section()
         };
         assert_eq!(codes(&check_upsert(&roma(), &s, &table())), ["EN204"]);
@@ -427,7 +464,10 @@ mod tests {
     #[test]
     fn section_number_is_required() {
         for n in [None, Some("  ".to_string())] {
-            let s = SectionInput { number: n, ..section() };
+            let s = SectionInput {
+                number: n,
+                ..section()
+            };
             assert_eq!(codes(&check_upsert(&roma(), &s, &table())), ["EN562"]);
         }
     }
@@ -435,17 +475,45 @@ mod tests {
     #[test]
     fn address_codes_need_their_source() {
         let mut s = section();
-        s.address_codes = AddressCodes { cod_specie: true, cod_toponimo: true, codice_civico: true, ..Default::default() };
-        assert_eq!(codes(&check_upsert(&roma(), &s, &table())), ["ES023", "ES024", "ES025"]);
-        s.address_codes = AddressCodes { cod_specie: true, specie_fonte: true, ..Default::default() };
+        s.address_codes = AddressCodes {
+            cod_specie: true,
+            cod_toponimo: true,
+            codice_civico: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            codes(&check_upsert(&roma(), &s, &table())),
+            ["ES023", "ES024", "ES025"]
+        );
+        s.address_codes = AddressCodes {
+            cod_specie: true,
+            specie_fonte: true,
+            ..Default::default()
+        };
         assert!(check_upsert(&roma(), &s, &table()).is_empty());
     }
 
     #[test]
     fn delete_needs_an_unreferenced_existing_section() {
-        assert_eq!(codes(&check_delete(&roma(), "1", DeleteTarget::Missing)), ["EN557"]);
-        assert!(check_delete(&roma(), "1", DeleteTarget::Present { referencing_electors: 0 }).is_empty());
-        let a = check_delete(&roma(), "1", DeleteTarget::Present { referencing_electors: 3 });
+        assert_eq!(
+            codes(&check_delete(&roma(), "1", DeleteTarget::Missing)),
+            ["EN557"]
+        );
+        assert!(check_delete(
+            &roma(),
+            "1",
+            DeleteTarget::Present {
+                referencing_electors: 0
+            }
+        )
+        .is_empty());
+        let a = check_delete(
+            &roma(),
+            "1",
+            DeleteTarget::Present {
+                referencing_electors: 3,
+            },
+        );
         assert_eq!(codes(&a), ["EN562"]);
         assert!(a[0].is_blocking());
         assert!(a[0].text.contains("3 elettori"));
@@ -454,13 +522,23 @@ mod tests {
     #[test]
     fn own_comune_only() {
         assert!(check_own_comune(&roma(), &roma_ref()).is_none());
-        let milano = ComuneRef { nome: "MILANO".into(), istat: Some("015146".into()), sigla: "MI".into() };
-        assert_eq!(check_own_comune(&roma(), &milano).unwrap().code, Code::EN204);
+        let milano = ComuneRef {
+            nome: "MILANO".into(),
+            istat: Some("015146".into()),
+            sigla: "MI".into(),
+        };
+        assert_eq!(
+            check_own_comune(&roma(), &milano).unwrap().code,
+            Code::EN204
+        );
     }
 
     #[test]
     fn consultation_types() {
-        assert_eq!(parse_query("1", Some("7")), Ok(SectionQuery::One("7".into())));
+        assert_eq!(
+            parse_query("1", Some("7")),
+            Ok(SectionQuery::One("7".into()))
+        );
         assert_eq!(parse_query("2", None), Ok(SectionQuery::All));
         assert_eq!(parse_query("1", None).unwrap_err().code, Code::EN148);
         assert_eq!(parse_query("3", None).unwrap_err().code, Code::EN148);

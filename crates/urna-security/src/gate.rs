@@ -101,7 +101,10 @@ pub fn check(bytes: &[u8], family: u16) -> Result<Checked, Fault> {
     let request = body
         .get_first_element_child()
         .ok_or_else(|| Fault::client("empty-body", "soap:Body is empty"))?;
-    let req_ns = request.get_namespace().map(|n| n.get_href()).unwrap_or_default();
+    let req_ns = request
+        .get_namespace()
+        .map(|n| n.get_href())
+        .unwrap_or_default();
     let name = request.get_name();
     let operation = Operation::from_qname(&req_ns, &name).ok_or_else(|| {
         Fault::client(
@@ -132,11 +135,7 @@ pub fn check(bytes: &[u8], family: u16) -> Result<Checked, Fault> {
         .map_err(|e| Fault::server("schema-unavailable", e))?;
     if let Err(errors) = result {
         let first = errors.first();
-        let messages: Vec<String> = errors
-            .iter()
-            .take(5)
-            .map(|e| msg(e).to_string())
-            .collect();
+        let messages: Vec<String> = errors.iter().take(5).map(|e| msg(e).to_string()).collect();
         return Err(Fault::client(
             "xsd-invalid",
             format!(
@@ -187,7 +186,10 @@ fn parse(bytes: &[u8]) -> Result<Document, Fault> {
                 first.and_then(|e| e.col).map(|c| c as u32),
             ))
         }
-        Err(e) => Err(Fault::client("not-well-formed", format!("the request cannot be parsed: {e}"))),
+        Err(e) => Err(Fault::client(
+            "not-well-formed",
+            format!("the request cannot be parsed: {e}"),
+        )),
     }
 }
 
@@ -200,14 +202,19 @@ fn body_of(doc: &Document) -> Result<Node, Fault> {
     let root = doc
         .get_root_element()
         .filter(|r| is(r, ns::SOAP_ENV, "Envelope"))
-        .ok_or_else(|| Fault::client("not-soap-envelope", "the root element is not soap:Envelope"))?;
+        .ok_or_else(|| {
+            Fault::client("not-soap-envelope", "the root element is not soap:Envelope")
+        })?;
     let mut bodies = root
         .get_child_elements()
         .into_iter()
         .filter(|c| is(c, ns::SOAP_ENV, "Body"));
     match (bodies.next(), bodies.next()) {
         (Some(b), None) => Ok(b),
-        (None, _) => Err(Fault::client("bad-envelope", "the envelope has no soap:Body")),
+        (None, _) => Err(Fault::client(
+            "bad-envelope",
+            "the envelope has no soap:Body",
+        )),
         (Some(_), Some(_)) => Err(Fault::client("multiple-bodies", "more than one soap:Body")),
     }
 }
@@ -226,7 +233,9 @@ fn to_element(node: &Node) -> Element {
     while let Some(c) = child {
         match c.get_type() {
             Some(NodeType::ElementNode) => e.children.push(to_element(&c)),
-            Some(NodeType::TextNode) | Some(NodeType::CDataSectionNode) => text.push_str(&c.get_content()),
+            Some(NodeType::TextNode) | Some(NodeType::CDataSectionNode) => {
+                text.push_str(&c.get_content())
+            }
             _ => {}
         }
         child = c.get_next_sibling();
@@ -245,21 +254,41 @@ mod tests {
         let path = format!("{}/../../xsd/samples/{name}", env!("CARGO_MANIFEST_DIR"));
         let body = std::fs::read_to_string(&path).unwrap();
         let body = body.trim_start_matches(|c| c != '<');
-        let body = if body.starts_with("<?xml") { &body[body.find("?>").unwrap() + 2..] } else { body };
-        format!(r#"<soap:Envelope xmlns:soap="{}"><soap:Header/><soap:Body>{body}</soap:Body></soap:Envelope>"#, ns::SOAP_ENV)
+        let body = if body.starts_with("<?xml") {
+            &body[body.find("?>").unwrap() + 2..]
+        } else {
+            body
+        };
+        format!(
+            r#"<soap:Envelope xmlns:soap="{}"><soap:Header/><soap:Body>{body}</soap:Body></soap:Envelope>"#,
+            ns::SOAP_ENV
+        )
     }
 
     #[test]
     fn valid_samples_pass_and_yield_the_tree() {
         for (file, family, op) in [
             ("Richiesta5011.xml", 5000, Operation::Mutazione5011),
-            ("Richiesta5011-defaultns.xml", 5000, Operation::Mutazione5011),
+            (
+                "Richiesta5011-defaultns.xml",
+                5000,
+                Operation::Mutazione5011,
+            ),
             ("Richiesta5010.xml", 5000, Operation::Mutazione5010),
-            ("Richiesta3008-tipo1.xml", 3000, Operation::Consultazione3008),
-            ("Richiesta3008-tipo2.xml", 3000, Operation::Consultazione3008),
+            (
+                "Richiesta3008-tipo1.xml",
+                3000,
+                Operation::Consultazione3008,
+            ),
+            (
+                "Richiesta3008-tipo2.xml",
+                3000,
+                Operation::Consultazione3008,
+            ),
             ("Richiesta2012.xml", 2000, Operation::Cancellazione2012),
         ] {
-            let c = check(sample(file).as_bytes(), family).unwrap_or_else(|f| panic!("{file}: {f:?}"));
+            let c =
+                check(sample(file).as_bytes(), family).unwrap_or_else(|f| panic!("{file}: {f:?}"));
             assert_eq!(c.operation, op, "{file}");
             assert_eq!(c.payload.ns.as_deref(), Some(op.request_ns()));
             let t = c.payload.child("testataRichiesta").unwrap();
@@ -287,11 +316,20 @@ mod tests {
     #[test]
     fn unknown_root_and_wrong_port_are_refused() {
         let x = sample("Richiesta5011.xml").replace("Richiesta5011", "Richiesta5001");
-        assert_eq!(check(x.as_bytes(), 5000).unwrap_err().reason, "unknown-operation");
+        assert_eq!(
+            check(x.as_bytes(), 5000).unwrap_err().reason,
+            "unknown-operation"
+        );
         let x = sample("Richiesta5011.xml");
         assert_eq!(check(x.as_bytes(), 3000).unwrap_err().reason, "wrong-port");
-        let x = sample("Richiesta5011.xml").replace("http://sogei.it/ANPR/5000mutazione", "http://example.org/other");
-        assert_eq!(check(x.as_bytes(), 5000).unwrap_err().reason, "unknown-operation");
+        let x = sample("Richiesta5011.xml").replace(
+            "http://sogei.it/ANPR/5000mutazione",
+            "http://example.org/other",
+        );
+        assert_eq!(
+            check(x.as_bytes(), 5000).unwrap_err().reason,
+            "unknown-operation"
+        );
     }
 
     #[test]

@@ -167,13 +167,22 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
         }
     }
     if !seen_root {
-        return Err(Fault::client("not-well-formed", "the request is empty or has no root element"));
+        return Err(Fault::client(
+            "not-well-formed",
+            "the request is empty or has no root element",
+        ));
     }
     if bodies == 0 {
-        return Err(Fault::client("bad-envelope", "the envelope has no soap:Body"));
+        return Err(Fault::client(
+            "bad-envelope",
+            "the envelope has no soap:Body",
+        ));
     }
     if body_children == 0 {
-        return Err(Fault::client("empty-body", "soap:Body is empty: it must contain the request element"));
+        return Err(Fault::client(
+            "empty-body",
+            "soap:Body is empty: it must contain the request element",
+        ));
     }
     Ok(report)
 }
@@ -183,7 +192,10 @@ mod tests {
     use super::*;
 
     fn env(body: &str) -> String {
-        format!(r#"<?xml version="1.0"?><s:Envelope xmlns:s="{}"><s:Header/><s:Body>{body}</s:Body></s:Envelope>"#, ns::SOAP_ENV)
+        format!(
+            r#"<?xml version="1.0"?><s:Envelope xmlns:s="{}"><s:Header/><s:Body>{body}</s:Body></s:Envelope>"#,
+            ns::SOAP_ENV
+        )
     }
 
     fn reason(x: &str) -> &'static str {
@@ -192,8 +204,15 @@ mod tests {
 
     #[test]
     fn accepts_a_plain_envelope() {
-        assert!(prescan(env("<m:R xmlns:m=\"urn:x\"><a>1</a></m:R>").as_bytes(), Limits::default()).is_ok());
-        let no_header = format!(r#"<Envelope xmlns="{}"><Body><R xmlns="urn:x"/></Body></Envelope>"#, ns::SOAP_ENV);
+        assert!(prescan(
+            env("<m:R xmlns:m=\"urn:x\"><a>1</a></m:R>").as_bytes(),
+            Limits::default()
+        )
+        .is_ok());
+        let no_header = format!(
+            r#"<Envelope xmlns="{}"><Body><R xmlns="urn:x"/></Body></Envelope>"#,
+            ns::SOAP_ENV
+        );
         assert!(prescan(no_header.as_bytes(), Limits::default()).is_ok());
     }
 
@@ -217,7 +236,10 @@ mod tests {
         assert_eq!(reason("<r xmlns=\"urn:x\"/>"), "not-soap-envelope");
         assert_eq!(reason(&env("<a/><b/>")), "multiple-body-children");
         assert_eq!(reason(&env("")), "empty-body");
-        let two = format!(r#"<s:Envelope xmlns:s="{0}"><s:Body><a/></s:Body><s:Body><b/></s:Body></s:Envelope>"#, ns::SOAP_ENV);
+        let two = format!(
+            r#"<s:Envelope xmlns:s="{0}"><s:Body><a/></s:Body><s:Body><b/></s:Body></s:Envelope>"#,
+            ns::SOAP_ENV
+        );
         assert_eq!(reason(&two), "multiple-bodies");
         let soap12 = r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><a/></s:Body></s:Envelope>"#;
         assert_eq!(reason(soap12), "not-soap-envelope");
@@ -234,7 +256,10 @@ mod tests {
     #[test]
     fn counts_signatures() {
         let x = env(r#"<r><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/></r>"#);
-        assert_eq!(prescan(x.as_bytes(), Limits::default()).unwrap().signatures, 1);
+        assert_eq!(
+            prescan(x.as_bytes(), Limits::default()).unwrap().signatures,
+            1
+        );
     }
 
     #[test]

@@ -106,7 +106,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), dr2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(dr2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(dr2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
@@ -123,7 +124,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -174,17 +177,31 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: everything it writes lands, or nothing.
-    pub fn write<R>(
+    /// `f` may fail with its own error type; the transaction is then rolled back.
+    pub fn write<R, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&mut AnyConnection) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        let mut c = self.pool.get()?;
+        f: impl FnOnce(&mut AnyConnection) -> Result<R, E>,
+    ) -> Result<R, E> {
+        enum TxError<E> {
+            Db(diesel::result::Error),
+            App(E),
+        }
+        impl<E> From<diesel::result::Error> for TxError<E> {
+            fn from(e: diesel::result::Error) -> Self {
+                TxError::Db(e)
+            }
+        }
+        let mut c = self.pool.get().map_err(|e| E::from(StoreError::Pool(e)))?;
         let _guard = self
             .writer
             .as_ref()
             .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let c: &mut AnyConnection = &mut c;
-        c.transaction(f)
+        c.transaction(|c| f(c).map_err(TxError::App))
+            .map_err(|e| match e {
+                TxError::Db(d) => E::from(StoreError::Db(d)),
+                TxError::App(e) => e,
+            })
     }
 }
 
@@ -202,9 +219,18 @@ mod tests {
 
     #[test]
     fn backend_is_chosen_by_scheme_only() {
-        assert_eq!(Backend::from_url("sqlite://var/urna.db").unwrap(), (Backend::Sqlite, "var/urna.db".into()));
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap().0, Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://var/urna.db").unwrap(),
+            (Backend::Sqlite, "var/urna.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
         assert!(Backend::from_url("postgre://u@h/db").is_err());
         assert!(Backend::from_url("var/urna.db").is_err());
         assert!(Backend::from_url("sqlite://").is_err());

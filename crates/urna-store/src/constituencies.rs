@@ -34,9 +34,16 @@ impl ConstituencyTable for ComuneConstituencies {
 }
 
 /// Loads the values that apply to `istat` (its own and the `*` ones).
-pub fn for_comune(conn: &mut AnyConnection, istat: &str) -> Result<ComuneConstituencies, StoreError> {
+pub fn for_comune(
+    conn: &mut AnyConnection,
+    istat: &str,
+) -> Result<ComuneConstituencies, StoreError> {
     let rows: Vec<(String, String)> = constituencies::table
-        .filter(constituencies::comune_istat.eq(istat).or(constituencies::comune_istat.eq("*")))
+        .filter(
+            constituencies::comune_istat
+                .eq(istat)
+                .or(constituencies::comune_istat.eq("*")),
+        )
         .select((constituencies::kind, constituencies::value))
         .load(conn)?;
     Ok(ComuneConstituencies(
@@ -73,7 +80,9 @@ pub fn insert(conn: &mut AnyConnection, entries: &[Entry]) -> Result<usize, Stor
 /// Reads and validates a constituency file; returns the entries or the first
 /// problem with its line number.
 pub fn parse_file(input: impl Read) -> Result<Vec<Entry>, StoreError> {
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::None).from_reader(input);
+    let mut csv = csv::ReaderBuilder::new()
+        .trim(csv::Trim::None)
+        .from_reader(input);
     let headers = csv
         .headers()
         .map_err(|e| StoreError::Data(format!("constituency file: {e}")))?
@@ -86,7 +95,8 @@ pub fn parse_file(input: impl Read) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
     for (i, rec) in csv.records().enumerate() {
         let line = i + 2;
-        let rec = rec.map_err(|e| StoreError::Data(format!("constituency file line {line}: {e}")))?;
+        let rec =
+            rec.map_err(|e| StoreError::Data(format!("constituency file line {line}: {e}")))?;
         let (kind, istat, value) = (&rec[0], &rec[1], &rec[2]);
         if ConstituencyKind::from_key(kind).is_none() {
             return Err(StoreError::Data(format!(

@@ -13,8 +13,8 @@
 #![forbid(unsafe_code)]
 
 pub mod comuni;
-pub mod constituencies;
 mod conn;
+pub mod constituencies;
 pub mod operations;
 pub mod schema;
 pub mod sections;

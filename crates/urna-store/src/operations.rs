@@ -81,6 +81,8 @@ pub fn remembered(
 
 /// Stores an answer; a concurrent duplicate fails with a unique violation.
 pub fn remember(conn: &mut AnyConnection, r: &Remembered) -> Result<(), StoreError> {
-    diesel::insert_into(idempotency::table).values(r).execute(conn)?;
+    diesel::insert_into(idempotency::table)
+        .values(r)
+        .execute(conn)?;
     Ok(())
 }

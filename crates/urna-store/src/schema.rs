@@ -67,4 +67,11 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(comuni, constituencies, sections, electors, operations, idempotency);
+diesel::allow_tables_to_appear_in_same_query!(
+    comuni,
+    constituencies,
+    sections,
+    electors,
+    operations,
+    idempotency
+);

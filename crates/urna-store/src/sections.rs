@@ -34,7 +34,11 @@ pub fn upsert(conn: &mut AnyConnection, row: &SectionRow) -> Result<bool, StoreE
     Ok(!existed)
 }
 
-pub fn get(conn: &mut AnyConnection, istat: &str, numero: &str) -> Result<Option<SectionRow>, StoreError> {
+pub fn get(
+    conn: &mut AnyConnection,
+    istat: &str,
+    numero: &str,
+) -> Result<Option<SectionRow>, StoreError> {
     Ok(sections::table
         .find((istat, numero))
         .select(SectionRow::as_select())
@@ -67,7 +71,11 @@ pub fn count(conn: &mut AnyConnection, istat: &str) -> Result<i64, StoreError> {
 }
 
 /// Electors whose general list points at this section.
-pub fn referencing_electors(conn: &mut AnyConnection, istat: &str, numero: &str) -> Result<i64, StoreError> {
+pub fn referencing_electors(
+    conn: &mut AnyConnection,
+    istat: &str,
+    numero: &str,
+) -> Result<i64, StoreError> {
     Ok(electors::table
         .filter(electors::comune_istat.eq(istat))
         .filter(electors::sezione_numero.eq(numero))
@@ -76,7 +84,12 @@ pub fn referencing_electors(conn: &mut AnyConnection, istat: &str, numero: &str)
 }
 
 /// Places an elector in a section (used by tests until 5010 lands).
-pub fn place_elector(conn: &mut AnyConnection, id_soggetto: &str, istat: &str, numero: &str) -> Result<(), StoreError> {
+pub fn place_elector(
+    conn: &mut AnyConnection,
+    id_soggetto: &str,
+    istat: &str,
+    numero: &str,
+) -> Result<(), StoreError> {
     per_backend!(conn, |c| diesel::insert_into(electors::table)
         .values((
             electors::id_soggetto.eq(id_soggetto),
@@ -85,7 +98,10 @@ pub fn place_elector(conn: &mut AnyConnection, id_soggetto: &str, istat: &str, n
         ))
         .on_conflict(electors::id_soggetto)
         .do_update()
-        .set((electors::comune_istat.eq(istat), electors::sezione_numero.eq(numero)))
+        .set((
+            electors::comune_istat.eq(istat),
+            electors::sezione_numero.eq(numero)
+        ))
         .execute(c))?;
     Ok(())
 }

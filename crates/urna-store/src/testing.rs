@@ -37,7 +37,12 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}/urna.db", dir.path().display());
-        TestDb { url, label: "sqlite", _dir: Some(dir), pg: None }
+        TestDb {
+            url,
+            label: "sqlite",
+            _dir: Some(dir),
+            pg: None,
+        }
     }
 
     /// A fresh PostgreSQL database, or `None` if PostgreSQL is unavailable and
@@ -47,7 +52,9 @@ impl TestDb {
         let required = std::env::var("URNA_REQUIRE_PG").is_ok_and(|v| v == "1");
         match create_pg(&admin) {
             Ok(db) => Some(db),
-            Err(e) if required => panic!("PostgreSQL required (URNA_REQUIRE_PG=1) but unusable at {admin}: {e}"),
+            Err(e) if required => {
+                panic!("PostgreSQL required (URNA_REQUIRE_PG=1) but unusable at {admin}: {e}")
+            }
             Err(e) => {
                 eprintln!("note: PostgreSQL cases skipped ({admin}: {e})");
                 None
@@ -93,10 +100,11 @@ fn create_pg(admin_url: &str) -> Result<TestDb, String> {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let exists: Exists = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
-            .bind::<diesel::sql_types::Text, _>(&tpl)
-            .get_result(&mut admin)
-            .map_err(|e| e.to_string())?;
+        let exists: Exists =
+            diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+                .bind::<diesel::sql_types::Text, _>(&tpl)
+                .get_result(&mut admin)
+                .map_err(|e| e.to_string())?;
         if exists.n == 0 {
             admin
                 .batch_execute(&format!("CREATE DATABASE {tpl}"))
@@ -136,7 +144,13 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced_in_urls() {
-        assert_eq!(replace_db("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-        assert_eq!(replace_db("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
+        assert_eq!(
+            replace_db("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            replace_db("postgres://u@h:5432", "x"),
+            "postgres://u@h:5432/x"
+        );
     }
 }

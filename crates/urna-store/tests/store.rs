@@ -27,11 +27,19 @@ fn archive_import_keeps_history_and_reports_bad_rows() {
         assert_eq!(r.active, 2, "{label}");
         assert_eq!(r.rejected.len(), 1, "{label}");
         assert_eq!(r.rejected[0].0, 4, "{label}: line of the bad row");
-        let abano = store.read(|c| comuni::active(c, "028001", "2025-01-10")).unwrap().unwrap();
+        let abano = store
+            .read(|c| comuni::active(c, "028001", "2025-01-10"))
+            .unwrap()
+            .unwrap();
         assert_eq!(abano.nome, "ABANO TERME", "{label}");
-        let old = store.read(|c| comuni::active(c, "028001", "1900-01-01")).unwrap();
+        let old = store
+            .read(|c| comuni::active(c, "028001", "1900-01-01"))
+            .unwrap();
         assert!(old.is_none(), "{label}: ABANO (1866-1924) is ceased");
-        let bz = store.read(|c| comuni::active(c, "021008", "2025-01-10")).unwrap().unwrap();
+        let bz = store
+            .read(|c| comuni::active(c, "021008", "2025-01-10"))
+            .unwrap()
+            .unwrap();
         assert_eq!(bz.altro_nome.as_deref(), Some("BOZEN"));
         // Importing again updates in place.
         let r = comuni::import_archive(store, ARCHIVE.as_bytes()).unwrap();
@@ -41,7 +49,10 @@ fn archive_import_keeps_history_and_reports_bad_rows() {
 
 #[test]
 fn full_anpr_archive_imports() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ANPR_archivio_comuni.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/ANPR_archivio_comuni.csv"
+    );
     let Ok(file) = std::fs::File::open(path) else {
         eprintln!("note: {path} not present, skipped");
         return;
@@ -50,8 +61,15 @@ fn full_anpr_archive_imports() {
     let store = Store::open(&db.url, 1).unwrap();
     let r = comuni::import_archive(&store, file).unwrap();
     assert!(r.imported > 19_000, "{r:?}");
-    assert!(r.rejected.is_empty(), "{:?}", &r.rejected[..r.rejected.len().min(5)]);
-    let roma = store.read(|c| comuni::active(c, "058091", "2025-01-10")).unwrap().unwrap();
+    assert!(
+        r.rejected.is_empty(),
+        "{:?}",
+        &r.rejected[..r.rejected.len().min(5)]
+    );
+    let roma = store
+        .read(|c| comuni::active(c, "058091", "2025-01-10"))
+        .unwrap()
+        .unwrap();
     assert_eq!((roma.nome.as_str(), roma.sigla.as_str()), ("ROMA", "RM"));
 }
 
@@ -59,14 +77,29 @@ fn full_anpr_archive_imports() {
 fn constituency_files_are_validated_and_scoped() {
     let good = "tipo,codice_istat,valore\ncamera,058091,LAZIO 1 - U01\nue,*,ITALIA CENTRALE\n";
     each_backend(|store, label| {
-        assert_eq!(constituencies::import_file(store, good.as_bytes()).unwrap(), 2, "{label}");
+        assert_eq!(
+            constituencies::import_file(store, good.as_bytes()).unwrap(),
+            2,
+            "{label}"
+        );
         // Re-import is idempotent.
-        assert_eq!(constituencies::import_file(store, good.as_bytes()).unwrap(), 0, "{label}");
-        let t = store.read(|c| constituencies::for_comune(c, "058091")).unwrap();
+        assert_eq!(
+            constituencies::import_file(store, good.as_bytes()).unwrap(),
+            0,
+            "{label}"
+        );
+        let t = store
+            .read(|c| constituencies::for_comune(c, "058091"))
+            .unwrap();
         assert!(t.contains(ConstituencyKind::Camera, "LAZIO 1 - U01"));
-        assert!(!t.contains(ConstituencyKind::Camera, "lazio 1 - u01"), "case-sensitive");
+        assert!(
+            !t.contains(ConstituencyKind::Camera, "lazio 1 - u01"),
+            "case-sensitive"
+        );
         assert!(t.contains(ConstituencyKind::ParlamentoUe, "ITALIA CENTRALE"));
-        let other = store.read(|c| constituencies::for_comune(c, "015146")).unwrap();
+        let other = store
+            .read(|c| constituencies::for_comune(c, "015146"))
+            .unwrap();
         assert!(!other.contains(ConstituencyKind::Camera, "LAZIO 1 - U01"));
         assert!(other.contains(ConstituencyKind::ParlamentoUe, "ITALIA CENTRALE"));
     });
@@ -76,7 +109,9 @@ fn constituency_files_are_validated_and_scoped() {
         ("tipo,codice_istat,valore\ncamera,58091,X\n", "6 digits"),
         ("tipo,codice_istat,valore\ncamera,058091,\n", "1..200"),
     ] {
-        let e = constituencies::parse_file(bad.as_bytes()).unwrap_err().to_string();
+        let e = constituencies::parse_file(bad.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(needle), "{e}");
     }
 }
@@ -98,7 +133,10 @@ fn sections_are_keyed_by_exact_number() {
         store
             .write(|c| {
                 assert!(sections::upsert(c, &row("1", "A"))?);
-                assert!(sections::upsert(c, &row("01", "B"))?, "\"01\" is another section");
+                assert!(
+                    sections::upsert(c, &row("01", "B"))?,
+                    "\"01\" is another section"
+                );
                 assert!(!sections::upsert(c, &row("1", "C"))?, "update");
                 assert!(sections::upsert(c, &row("10", "D"))?);
                 assert!(sections::upsert(c, &row("2", "E"))?);
@@ -109,9 +147,21 @@ fn sections_are_keyed_by_exact_number() {
         let nums: Vec<_> = all.iter().map(|r| r.numero.as_str()).collect();
         assert_eq!(nums, ["01", "1", "2", "10"], "{label}");
         assert_eq!(all[1].denominazione, "C");
-        store.write(|c| sections::place_elector(c, "123", "058091", "2")).unwrap();
-        assert_eq!(store.read(|c| sections::referencing_electors(c, "058091", "2")).unwrap(), 1);
-        assert_eq!(store.write(|c| sections::delete(c, "058091", "10")).unwrap(), 1);
+        store
+            .write(|c| sections::place_elector(c, "123", "058091", "2"))
+            .unwrap();
+        assert_eq!(
+            store
+                .read(|c| sections::referencing_electors(c, "058091", "2"))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .write(|c| sections::delete(c, "058091", "10"))
+                .unwrap(),
+            1
+        );
         assert_eq!(store.read(|c| sections::count(c, "058091")).unwrap(), 3);
     });
 }
@@ -124,7 +174,11 @@ fn a_failed_transaction_leaves_nothing() {
             Err(StoreError::Data("boom".into()))
         });
         assert!(r.is_err());
-        assert_eq!(store.read(|c| sections::count(c, "058091")).unwrap(), 0, "{label}");
+        assert_eq!(
+            store.read(|c| sections::count(c, "058091")).unwrap(),
+            0,
+            "{label}"
+        );
     });
 }
 
@@ -161,9 +215,15 @@ fn idempotency_rows_are_unique_per_comune_and_id() {
         store.write(|c| operations::remember(c, &rem)).unwrap();
         let e = store.write(|c| operations::remember(c, &rem)).unwrap_err();
         assert!(e.is_unique_violation(), "{label}: {e}");
-        let got = store.read(|c| operations::remembered(c, "058091", "A1")).unwrap().unwrap();
+        let got = store
+            .read(|c| operations::remembered(c, "058091", "A1"))
+            .unwrap()
+            .unwrap();
         assert_eq!(got, rem);
-        assert!(store.read(|c| operations::remembered(c, "015146", "A1")).unwrap().is_none());
+        assert!(store
+            .read(|c| operations::remembered(c, "015146", "A1"))
+            .unwrap()
+            .is_none());
         let op = store.read(|c| operations::get(c, id)).unwrap().unwrap();
         assert_eq!(op.station_cn, "058091-PC-0001");
     });

@@ -109,7 +109,8 @@ impl Fault {
         o.0.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
         o.open_ns("soap:Envelope", "soap", ns::SOAP_ENV);
         o.open("soap:Body").open("soap:Fault");
-        o.leaf("faultcode", code).leaf("faultstring", &self.faultstring());
+        o.leaf("faultcode", code)
+            .leaf("faultstring", &self.faultstring());
         o.open("detail");
         o.open_ns("u:fault", "u", ns::URNA_FAULT);
         o.leaf("u:reason", self.reason)
@@ -126,7 +127,9 @@ impl Fault {
             o.leaf("u:retryAfter", &r.to_string());
         }
         o.close("u:fault").close("detail");
-        o.close("soap:Fault").close("soap:Body").close("soap:Envelope");
+        o.close("soap:Fault")
+            .close("soap:Body")
+            .close("soap:Envelope");
         o.0
     }
 }
@@ -145,9 +148,15 @@ mod tests {
         assert!(x.contains("<faultcode>soap:Client</faultcode>"));
         assert!(x.contains("<faultstring>Internal Error (from client): element 'cap': [facet 'pattern'] &lt;bad&gt;</faultstring>"));
         assert!(x.contains("<u:reason>xsd-invalid</u:reason>"));
-        assert!(x.contains("<u:correlationId>c-1</u:correlationId><u:line>12</u:line><u:column>7</u:column>"));
-        assert!(Fault::server("db", "x").to_envelope().contains("soap:Server"));
-        assert!(Fault::policy("no-client-certificate", "x").faultstring().starts_with("Rejected by policy. (from client)"));
+        assert!(x.contains(
+            "<u:correlationId>c-1</u:correlationId><u:line>12</u:line><u:column>7</u:column>"
+        ));
+        assert!(Fault::server("db", "x")
+            .to_envelope()
+            .contains("soap:Server"));
+        assert!(Fault::policy("no-client-certificate", "x")
+            .faultstring()
+            .starts_with("Rejected by policy. (from client)"));
     }
 
     #[test]

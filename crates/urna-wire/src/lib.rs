@@ -8,6 +8,7 @@
 //! children need no `xmlns=""` reset.
 #![forbid(unsafe_code)]
 
+pub mod build;
 pub mod envelope;
 pub mod messages;
 pub mod ns;

@@ -150,7 +150,10 @@ pub fn comune_ref(e: &Element) -> ComuneRef {
     ComuneRef {
         nome: e.text_of("nomeComune").unwrap_or_default().to_string(),
         istat: e.text_of("codiceIstat").map(str::to_string),
-        sigla: e.text_of("siglaProvinciaIstat").unwrap_or_default().to_string(),
+        sigla: e
+            .text_of("siglaProvinciaIstat")
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -161,7 +164,10 @@ pub fn section_input(s: &Element) -> SectionInput {
     SectionInput {
         owner: s.child("comune").map(comune_ref),
         number: s.text_of("sezioneelettoralenum").map(str::to_string),
-        name: s.text_of("sezioneelettoraledenom").unwrap_or_default().to_string(),
+        name: s
+            .text_of("sezioneelettoraledenom")
+            .unwrap_or_default()
+            .to_string(),
         address_comune: ind
             .and_then(|i| i.child("comune"))
             .map(comune_ref)
@@ -175,9 +181,18 @@ pub fn section_input(s: &Element) -> SectionInput {
             civico_fonte: has("numeroCivico/civicoFonte"),
         },
         circ_ue: s.text_of("circoscrelezionimembriue").map(str::to_string),
-        collegio_camera: s.text_of("collegiocameradeputati").unwrap_or_default().to_string(),
-        circ_regionali: s.text_of("circoscrregionali").unwrap_or_default().to_string(),
-        collegio_senato: s.text_of("collegiosenatorepubblica").unwrap_or_default().to_string(),
+        collegio_camera: s
+            .text_of("collegiocameradeputati")
+            .unwrap_or_default()
+            .to_string(),
+        circ_regionali: s
+            .text_of("circoscrregionali")
+            .unwrap_or_default()
+            .to_string(),
+        collegio_senato: s
+            .text_of("collegiosenatorepubblica")
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -295,29 +310,52 @@ mod tests {
     }
 
     fn meta() -> ResponseMeta {
-        ResponseMeta { id_operazione_anpr: "42".into() }
+        ResponseMeta {
+            id_operazione_anpr: "42".into(),
+        }
     }
 
     #[test]
     fn dispatch_by_qualified_name() {
-        assert_eq!(Operation::from_qname(ns::M5, "Richiesta5011"), Some(Operation::Mutazione5011));
-        assert_eq!(Operation::from_qname(ns::C3, "Richiesta3008"), Some(Operation::Consultazione3008));
-        assert_eq!(Operation::from_qname(ns::C2, "Richiesta2012"), Some(Operation::Cancellazione2012));
+        assert_eq!(
+            Operation::from_qname(ns::M5, "Richiesta5011"),
+            Some(Operation::Mutazione5011)
+        );
+        assert_eq!(
+            Operation::from_qname(ns::C3, "Richiesta3008"),
+            Some(Operation::Consultazione3008)
+        );
+        assert_eq!(
+            Operation::from_qname(ns::C2, "Richiesta2012"),
+            Some(Operation::Cancellazione2012)
+        );
         assert_eq!(Operation::from_qname(ns::C3, "Richiesta5011"), None);
         assert_eq!(Operation::from_qname(ns::M5, "Richiesta5001"), None);
     }
 
     #[test]
     fn success_reply_has_risposta_comune_and_empty_anomalies() {
-        let x = write_response(Operation::Mutazione5011, &header(), &meta(), &Outcome::Done { warnings: vec![] });
+        let x = write_response(
+            Operation::Mutazione5011,
+            &header(),
+            &meta(),
+            &Outcome::Done { warnings: vec![] },
+        );
         assert!(x.starts_with("<m5:Risposta5011 xmlns:m5=\"http://sogei.it/ANPR/5000mutazione\"><risp:Risposta_Comune xmlns:risp=\"http://sogei.it/ANPR/rispostaComune\"><testataRisposta><idOperazioneComune>A1</idOperazioneComune>"));
         assert!(x.contains("<dataDecorrenza>2025-01-10</dataDecorrenza><idOperazioneANPR>42</idOperazioneANPR><esitoOperazione>0000</esitoOperazione></testataRisposta><listaAnomalie/>"));
     }
 
     #[test]
     fn ko_reply_lists_errors_in_family_namespace() {
-        let errs = vec![Anomaly::new(Code::EN557, "x").field("sezioneelettoralenum").value("9")];
-        let x = write_response(Operation::Cancellazione2012, &header(), &meta(), &Outcome::Ko(errs));
+        let errs = vec![Anomaly::new(Code::EN557, "x")
+            .field("sezioneelettoralenum")
+            .value("9")];
+        let x = write_response(
+            Operation::Cancellazione2012,
+            &header(),
+            &meta(),
+            &Outcome::Ko(errs),
+        );
         assert!(x.starts_with("<c2:Risposta2012 xmlns:c2=\"http://sogei.it/ANPR/2000cancellazione\"><c2:rispostaKO><testataRisposta>"));
         assert!(x.contains("<esitoOperazione>XXXX</esitoOperazione>"));
         assert!(x.contains("<errore><codiceErroreAnomalia>EN557</codiceErroreAnomalia><tipoErroreAnomalia>E</tipoErroreAnomalia>"));
@@ -327,7 +365,12 @@ mod tests {
     #[test]
     fn sections_reply_renames_items() {
         let s = Element::new("sezione").with_child(Element::leaf("sezioneelettoralenum", "1"));
-        let x = write_response(Operation::Consultazione3008, &header(), &meta(), &Outcome::Sections(vec![s]));
+        let x = write_response(
+            Operation::Consultazione3008,
+            &header(),
+            &meta(),
+            &Outcome::Sections(vec![s]),
+        );
         assert!(x.contains("<c3:Risposta3008_OK><testataRisposta>"));
         assert!(x.contains("<sezione><sezioni><sezioneelettoralenum>1</sezioneelettoralenum></sezioni></sezione></c3:Risposta3008_OK></c3:Risposta3008>"));
     }
@@ -336,10 +379,21 @@ mod tests {
     fn digest_ignores_the_request_timestamp_only() {
         let req = |ts: &str, num: &str| {
             Element::new("Richiesta5011")
-                .with_child(Element::new("testataRichiesta").with_child(Element::leaf("dataOraRichiesta", ts)))
-                .with_child(Element::new("sezione").with_child(Element::leaf("sezioneelettoralenum", num)))
+                .with_child(
+                    Element::new("testataRichiesta")
+                        .with_child(Element::leaf("dataOraRichiesta", ts)),
+                )
+                .with_child(
+                    Element::new("sezione").with_child(Element::leaf("sezioneelettoralenum", num)),
+                )
         };
-        assert_eq!(request_digest(&req("a", "1")), request_digest(&req("b", "1")));
-        assert_ne!(request_digest(&req("a", "1")), request_digest(&req("a", "2")));
+        assert_eq!(
+            request_digest(&req("a", "1")),
+            request_digest(&req("b", "1"))
+        );
+        assert_ne!(
+            request_digest(&req("a", "1")),
+            request_digest(&req("a", "2"))
+        );
     }
 }

@@ -5,12 +5,30 @@
 /// Every XSD file, by file name. Imports between them are relative.
 pub static XSD_FILES: &[(&str, &str)] = &[
     ("tipoDato.xsd", include_str!("../../../xsd/tipoDato.xsd")),
-    ("RispostaComune.xsd", include_str!("../../../xsd/RispostaComune.xsd")),
-    ("5000mutazione.xsd", include_str!("../../../xsd/5000mutazione.xsd")),
-    ("3000consultazione.xsd", include_str!("../../../xsd/3000consultazione.xsd")),
-    ("2000cancellazione.xsd", include_str!("../../../xsd/2000cancellazione.xsd")),
-    ("subentroSezioni.xsd", include_str!("../../../xsd/subentroSezioni.xsd")),
-    ("subentroListe.xsd", include_str!("../../../xsd/subentroListe.xsd")),
+    (
+        "RispostaComune.xsd",
+        include_str!("../../../xsd/RispostaComune.xsd"),
+    ),
+    (
+        "5000mutazione.xsd",
+        include_str!("../../../xsd/5000mutazione.xsd"),
+    ),
+    (
+        "3000consultazione.xsd",
+        include_str!("../../../xsd/3000consultazione.xsd"),
+    ),
+    (
+        "2000cancellazione.xsd",
+        include_str!("../../../xsd/2000cancellazione.xsd"),
+    ),
+    (
+        "subentroSezioni.xsd",
+        include_str!("../../../xsd/subentroSezioni.xsd"),
+    ),
+    (
+        "subentroListe.xsd",
+        include_str!("../../../xsd/subentroListe.xsd"),
+    ),
 ];
 
 /// A SOAP port: its endpoint path, WSDL and entry schema.
@@ -56,7 +74,8 @@ pub fn port_by_path(path: &str) -> Option<&'static Port> {
 
 /// The WSDL with its `soap:address` pointed at `base` (e.g. `https://host:8443`).
 pub fn wsdl_for(port: &Port, base: &str) -> String {
-    port.wsdl.replace("https://127.0.0.1:8443", base.trim_end_matches('/'))
+    port.wsdl
+        .replace("https://127.0.0.1:8443", base.trim_end_matches('/'))
 }
 
 #[cfg(test)]

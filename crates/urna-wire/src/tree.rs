@@ -169,8 +169,12 @@ mod tests {
         let skip_b = |e: &Element| e.name == "b";
         assert_eq!(a.digest(&skip_b), b.digest(&skip_b));
         // Text boundaries matter: "ab"+"" differs from "a"+"b".
-        let x = Element::new("r").with_child(Element::leaf("p", "ab")).with_child(Element::leaf("q", ""));
-        let y = Element::new("r").with_child(Element::leaf("p", "a")).with_child(Element::leaf("q", "b"));
+        let x = Element::new("r")
+            .with_child(Element::leaf("p", "ab"))
+            .with_child(Element::leaf("q", ""));
+        let y = Element::new("r")
+            .with_child(Element::leaf("p", "a"))
+            .with_child(Element::leaf("q", "b"));
         assert_ne!(x.digest(&none), y.digest(&none));
     }
 }

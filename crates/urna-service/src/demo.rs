@@ -1,0 +1,246 @@
+//! The demo world of `make run`: a few real comuni (rows as in ANPR's archive,
+//! so a later archive import updates them in place), an illustrative
+//! constituency table and some sections each, bilingual where the comune is.
+//!
+//! The Ministry's real constituency strings are not public in machine-readable
+//! form (spec §15.13); the demo values only follow their shape.
+
+use urna_domain::section::ConstituencyKind;
+use urna_store::comuni::{self, ComuneRow};
+use urna_store::constituencies::{self, Entry};
+use urna_store::{sections, Store, StoreError};
+use urna_wire::Element;
+
+/// A demo comune: archive row data plus the values of its sections.
+pub struct DemoComune {
+    pub archive_id: i64,
+    pub istat: &'static str,
+    pub catastale: &'static str,
+    pub nome: &'static str,
+    pub altro_nome: Option<&'static str>,
+    pub sigla: &'static str,
+    pub valid_from: &'static str,
+    pub sections: u32,
+    pub camera: &'static str,
+    pub senato: &'static str,
+    pub regionali: &'static str,
+    pub ue: &'static str,
+    /// Second language for `altraLinguaSezione` (idLingua, street word).
+    pub second_language: Option<(&'static str, &'static str)>,
+}
+
+pub const DEMO_COMUNI: &[DemoComune] = &[
+    DemoComune {
+        archive_id: 8165,
+        istat: "058091",
+        catastale: "H501",
+        nome: "ROMA",
+        altro_nome: None,
+        sigla: "RM",
+        valid_from: "1992-04-04",
+        sections: 12,
+        camera: "LAZIO 1 - U01",
+        senato: "LAZIO - U01",
+        regionali: "ROMA",
+        ue: "ITALIA CENTRALE",
+        second_language: None,
+    },
+    DemoComune {
+        archive_id: 11171,
+        istat: "058120",
+        catastale: "M297",
+        nome: "FIUMICINO",
+        altro_nome: None,
+        sigla: "RM",
+        valid_from: "1992-04-04",
+        sections: 3,
+        camera: "LAZIO 1 - U06",
+        senato: "LAZIO - U03",
+        regionali: "ROMA",
+        ue: "ITALIA CENTRALE",
+        second_language: None,
+    },
+    DemoComune {
+        archive_id: 5646,
+        istat: "015146",
+        catastale: "F205",
+        nome: "MILANO",
+        altro_nome: None,
+        sigla: "MI",
+        valid_from: "1997-07-26",
+        sections: 8,
+        camera: "LOMBARDIA 1 - U01",
+        senato: "LOMBARDIA - U01",
+        regionali: "MILANO",
+        ue: "ITALIA NORD-OCCIDENTALE",
+        second_language: None,
+    },
+    DemoComune {
+        archive_id: 21857,
+        istat: "021008",
+        catastale: "A952",
+        nome: "BOLZANO",
+        altro_nome: Some("BOZEN"),
+        sigla: "BZ",
+        valid_from: "1927-01-12",
+        sections: 4,
+        camera: "TRENTINO-ALTO ADIGE/SUDTIROL - U01",
+        senato: "TRENTINO-ALTO ADIGE/SUDTIROL - U01",
+        regionali: "BOLZANO",
+        ue: "ITALIA NORD-ORIENTALE",
+        second_language: Some(("2", "STRASSE")),
+    },
+    DemoComune {
+        archive_id: 10208,
+        istat: "022205",
+        catastale: "L378",
+        nome: "TRENTO",
+        altro_nome: None,
+        sigla: "TN",
+        valid_from: "1968-07-03",
+        sections: 4,
+        camera: "TRENTINO-ALTO ADIGE/SUDTIROL - U03",
+        senato: "TRENTINO-ALTO ADIGE/SUDTIROL - U03",
+        regionali: "TRENTO",
+        ue: "ITALIA NORD-ORIENTALE",
+        second_language: None,
+    },
+    DemoComune {
+        archive_id: 352,
+        istat: "007003",
+        catastale: "A326",
+        nome: "AOSTA",
+        altro_nome: Some("AOSTE"),
+        sigla: "AO",
+        valid_from: "1946-05-15",
+        sections: 3,
+        camera: "VALLE D'AOSTA - U01",
+        senato: "VALLE D'AOSTA - U01",
+        regionali: "AOSTA",
+        ue: "ITALIA NORD-OCCIDENTALE",
+        second_language: Some(("3", "RUE")),
+    },
+];
+
+/// What [`load`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoReport {
+    pub comuni: usize,
+    pub constituencies: usize,
+    pub sections: usize,
+}
+
+/// The comune's row as in ANPR's archive.
+pub fn comune_row(c: &DemoComune) -> ComuneRow {
+    ComuneRow {
+        id: c.archive_id,
+        istat: c.istat.into(),
+        cod_catastale: c.catastale.into(),
+        nome: c.nome.into(),
+        altro_nome: c.altro_nome.map(Into::into),
+        sigla: c.sigla.into(),
+        valid_from: c.valid_from.into(),
+        valid_to: "9999-12-31".into(),
+        stato: "A".into(),
+    }
+}
+
+/// The demo constituency entries for one comune.
+pub fn constituency_entries(c: &DemoComune) -> Vec<Entry> {
+    [
+        (ConstituencyKind::Camera, c.camera),
+        (ConstituencyKind::Senato, c.senato),
+        (ConstituencyKind::Regionali, c.regionali),
+        (ConstituencyKind::ParlamentoUe, c.ue),
+    ]
+    .into_iter()
+    .map(|(k, v)| Entry {
+        kind: k.key().into(),
+        comune_istat: c.istat.into(),
+        value: v.into(),
+    })
+    .collect()
+}
+
+fn comune_el(c: &DemoComune) -> Element {
+    Element::new("comune")
+        .with_child(Element::leaf("nomeComune", c.nome))
+        .with_child(Element::leaf("codiceIstat", c.istat))
+        .with_child(Element::leaf("siglaProvinciaIstat", c.sigla))
+}
+
+/// A demo section `n` of comune `c`, as a 5011 `sezione` tree.
+pub fn section_tree(c: &DemoComune, n: u32) -> Element {
+    let school = format!("SCUOLA PRIMARIA N. {n}");
+    let street = format!("DELLE SCUOLE {n}");
+    let mut s = Element::new("sezione")
+        .with_child(comune_el(c))
+        .with_child(Element::leaf("sezioneelettoralenum", n.to_string()))
+        .with_child(Element::leaf("sezioneelettoraledenom", &school))
+        .with_child(
+            Element::new("sezioneelettoraleind")
+                .with_child(Element::leaf("cap", "00100"))
+                .with_child(comune_el(c))
+                .with_child(
+                    Element::new("toponimo")
+                        .with_child(Element::leaf("specie", "VIA"))
+                        .with_child(Element::leaf("denominazioneToponimo", &street)),
+                )
+                .with_child(
+                    Element::new("numeroCivico").with_child(Element::leaf("numero", n.to_string())),
+                ),
+        )
+        .with_child(Element::leaf("circoscrelezionimembriue", c.ue))
+        .with_child(Element::leaf("collegiocameradeputati", c.camera))
+        .with_child(Element::leaf("circoscrregionali", c.regionali))
+        .with_child(Element::leaf("collegiosenatorepubblica", c.senato));
+    if let Some((lingua, word)) = c.second_language {
+        s = s.with_child(
+            Element::new("altraLinguaSezione")
+                .with_child(Element::leaf(
+                    "sezioneelettoraledenomtrad",
+                    format!("SCHULE {n}"),
+                ))
+                .with_child(
+                    Element::new("altraLinguaIndirizzo")
+                        .with_child(Element::leaf("idLingua", lingua))
+                        .with_child(Element::leaf("specie", word))
+                        .with_child(Element::leaf("denominazioneToponimo", format!("SCHUL {n}"))),
+                ),
+        );
+    }
+    s
+}
+
+/// Loads the demo world; idempotent (sections are added only to comuni that have none).
+pub fn load(store: &Store) -> Result<DemoReport, StoreError> {
+    store.write(|conn| {
+        let mut report = DemoReport::default();
+        let rows: Vec<ComuneRow> = DEMO_COMUNI.iter().map(comune_row).collect();
+        comuni::upsert(conn, &rows)?;
+        report.comuni = rows.len();
+        for c in DEMO_COMUNI {
+            report.constituencies += constituencies::insert(conn, &constituency_entries(c))?;
+            if sections::count(conn, c.istat)? > 0 {
+                continue;
+            }
+            for n in 1..=c.sections {
+                let tree = section_tree(c, n);
+                sections::upsert(
+                    conn,
+                    &sections::SectionRow {
+                        comune_istat: c.istat.into(),
+                        numero: n.to_string(),
+                        denominazione: format!("SCUOLA PRIMARIA N. {n}"),
+                        payload: serde_json::to_string(&tree)
+                            .map_err(|e| StoreError::Data(e.to_string()))?,
+                        updated_at: urna_store::now_millis(),
+                        last_operation: 0,
+                    },
+                )?;
+                report.sections += 1;
+            }
+        }
+        Ok(report)
+    })
+}

@@ -1,0 +1,418 @@
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use urna_domain::header::{check_header, HeaderPolicy, RequestHeader};
+use urna_domain::section::{self, DeleteTarget, SectionQuery, SenderComune};
+use urna_domain::{Anomaly, Code, StationId};
+use urna_store::operations::{self, NewOperation, Remembered};
+use urna_store::{comuni, constituencies, sections, AnyConnection, Store, StoreError};
+use urna_wire::messages::{self, Outcome, ResponseMeta};
+use urna_wire::{Element, Operation};
+
+/// Who is calling: the station identity from the TLS client certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub station: StationId,
+}
+
+/// How a request was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Ok,
+    Ko,
+    /// Same idOperazioneComune and same content: the stored answer, nothing executed.
+    Replay,
+}
+
+impl Settled {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settled::Ok => "OK",
+            Settled::Ko => "KO",
+            Settled::Replay => "REPLAY",
+        }
+    }
+}
+
+/// The answer to send (the Body child) and what the log needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    pub body: String,
+    pub id_operazione_anpr: i64,
+    pub settled: Settled,
+    pub codes: Vec<&'static str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// codMittente names another comune than the caller's certificate.
+    #[error("codMittente {cod_mittente} differs from the comune {cert_istat} of the station certificate {cn}")]
+    IdentityMismatch {
+        cod_mittente: String,
+        cert_istat: String,
+        cn: String,
+    },
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The application services, shared by all workers.
+#[derive(Clone)]
+pub struct Services {
+    store: Arc<Store>,
+    policy: HeaderPolicy,
+    clock: Arc<dyn Fn() -> OffsetDateTime + Send + Sync>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+/// What the rules decided, before anything is written.
+enum Plan {
+    Ko(Vec<Anomaly>),
+    Upsert(sections::SectionRow),
+    Delete { istat: String, numero: String },
+    Sections(Vec<Element>),
+}
+
+/// A refusal that is answered but not remembered (the id belongs to another request).
+struct Unremembered(Vec<Anomaly>);
+
+impl Services {
+    pub fn new(store: Arc<Store>, policy: HeaderPolicy) -> Self {
+        Services {
+            store,
+            policy,
+            clock: Arc::new(OffsetDateTime::now_utc),
+        }
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(
+        mut self,
+        clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static,
+    ) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Handles one dispatched, XSD-valid request.
+    pub fn handle(
+        &self,
+        op: Operation,
+        payload: &Element,
+        caller: &Caller,
+        correlation_id: &str,
+    ) -> Result<Handled, ServiceError> {
+        let header = messages::parse_header(payload);
+        if header.cod_mittente != caller.station.istat.as_str() {
+            return Err(ServiceError::IdentityMismatch {
+                cod_mittente: header.cod_mittente.clone(),
+                cert_istat: caller.station.istat.to_string(),
+                cn: caller.station.cn(),
+            });
+        }
+        let digest = hex(&messages::request_digest(payload));
+        let now = (self.clock)();
+        // A concurrent request with the same id may win the race to remember
+        // its answer (PostgreSQL); then the retry finds and replays it.
+        match self.attempt(op, payload, &header, &digest, caller, correlation_id, now) {
+            Err(ServiceError::Store(e)) if e.is_unique_violation() => {
+                self.attempt(op, payload, &header, &digest, caller, correlation_id, now)
+            }
+            r => r,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attempt(
+        &self,
+        op: Operation,
+        payload: &Element,
+        header: &RequestHeader,
+        digest: &str,
+        caller: &Caller,
+        correlation_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Handled, ServiceError> {
+        let istat = header.cod_mittente.as_str();
+        let id_op = header.id_operazione_comune.as_str();
+        let received_at = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let cn = caller.station.cn();
+        self.store.write(|conn| {
+            let log = |conn: &mut AnyConnection, outcome: Settled, codes: &[&str]| {
+                operations::insert(
+                    conn,
+                    &NewOperation {
+                        comune_istat: istat,
+                        id_operazione_comune: id_op,
+                        operation: op.code(),
+                        station_cn: &cn,
+                        correlation_id,
+                        received_at,
+                        outcome: outcome.as_str(),
+                        codes: &codes.join(","),
+                        request_digest: digest,
+                    },
+                )
+            };
+            // Idempotency (R-H1, R-H2).
+            let plan = match operations::remembered(conn, istat, id_op)? {
+                Some(r) if r.operation == op.code() && r.request_digest == digest => {
+                    let id = log(conn, Settled::Replay, &[])?;
+                    return Ok(Handled {
+                        body: r.response,
+                        id_operazione_anpr: id,
+                        settled: Settled::Replay,
+                        codes: vec![],
+                    });
+                }
+                Some(r) if r.operation != op.code() => Err(Unremembered(vec![Anomaly::new(
+                    Code::EN079,
+                    format!(
+                        "idOperazioneComune {id_op} gia' utilizzato per il servizio {} (idOperazioneANPR {})",
+                        r.operation, r.operation_id
+                    ),
+                )
+                .field("idOperazioneComune")
+                .value(id_op)])),
+                Some(r) => Err(Unremembered(vec![Anomaly::new(
+                    Code::EN148,
+                    format!(
+                        "idOperazioneComune {id_op} gia' utilizzato per una richiesta {} con contenuto diverso (idOperazioneANPR {}): per una nuova operazione usare un nuovo idOperazioneComune",
+                        r.operation, r.operation_id
+                    ),
+                )
+                .field("idOperazioneComune")
+                .value(id_op)])),
+                None => Ok(self.plan(conn, op, payload, header, now)?),
+            };
+            let (plan, remember) = match plan {
+                Ok(p) => (p, true),
+                Err(Unremembered(errors)) => (Plan::Ko(errors), false),
+            };
+            let (settled, codes) = match &plan {
+                Plan::Ko(errs) => (Settled::Ko, errs.iter().map(|e| e.code.wire()).chain(["EN527"]).collect()),
+                _ => (Settled::Ok, vec![]),
+            };
+            let id = log(conn, settled, &codes)?;
+            let outcome = match plan {
+                Plan::Ko(mut errs) => {
+                    errs.push(Anomaly::support_entry(&support_time(now), &id.to_string()));
+                    Outcome::Ko(errs)
+                }
+                Plan::Upsert(mut row) => {
+                    row.last_operation = id;
+                    sections::upsert(conn, &row)?;
+                    Outcome::Done { warnings: vec![] }
+                }
+                Plan::Delete { istat, numero } => {
+                    sections::delete(conn, &istat, &numero)?;
+                    Outcome::Done { warnings: vec![] }
+                }
+                Plan::Sections(s) => Outcome::Sections(s),
+            };
+            let body = messages::write_response(
+                op,
+                header,
+                &ResponseMeta { id_operazione_anpr: id.to_string() },
+                &outcome,
+            );
+            if remember {
+                operations::remember(
+                    conn,
+                    &Remembered {
+                        comune_istat: istat.to_string(),
+                        id_operazione_comune: id_op.to_string(),
+                        operation: op.code().to_string(),
+                        request_digest: digest.to_string(),
+                        operation_id: id,
+                        response: body.clone(),
+                    },
+                )?;
+            }
+            Ok(Handled { body, id_operazione_anpr: id, settled, codes })
+        })
+    }
+
+    /// Evaluates header and business rules; reads only.
+    fn plan(
+        &self,
+        conn: &mut AnyConnection,
+        op: Operation,
+        payload: &Element,
+        header: &RequestHeader,
+        now: OffsetDateTime,
+    ) -> Result<Plan, ServiceError> {
+        let today = now.date().to_string();
+        let Some(comune) = comuni::active(conn, &header.cod_mittente, &today)? else {
+            return Ok(Plan::Ko(vec![Anomaly::new(
+                Code::EC090,
+                format!(
+                    "codMittente {} non e' un comune attivo alla data {today}",
+                    header.cod_mittente
+                ),
+            )
+            .field("codMittente")
+            .value(&header.cod_mittente)]));
+        };
+        let errors = check_header(header, op.code(), op.is_registration(), now, &self.policy);
+        if !errors.is_empty() {
+            return Ok(Plan::Ko(errors));
+        }
+        let sender = SenderComune {
+            istat: comune.istat.clone(),
+            nome: comune.nome.clone(),
+            sigla: comune.sigla.clone(),
+        };
+        match op {
+            Operation::Mutazione5011 => self.plan_5011(conn, payload, &sender, now),
+            Operation::Cancellazione2012 => plan_2012(conn, payload, &sender),
+            Operation::Consultazione3008 => plan_3008(conn, payload, &sender),
+            Operation::Mutazione5010 => Ok(Plan::Ko(vec![Anomaly::new(
+                Code::E999,
+                "il servizio 5010 mutazione_liste_elettorali non e' ancora disponibile in questo server",
+            )])),
+        }
+    }
+
+    fn plan_5011(
+        &self,
+        conn: &mut AnyConnection,
+        payload: &Element,
+        sender: &SenderComune,
+        now: OffsetDateTime,
+    ) -> Result<Plan, ServiceError> {
+        let Some(sezione) = payload.child("sezione") else {
+            return Err(ServiceError::Corrupt(
+                "schema-valid 5011 without sezione".into(),
+            ));
+        };
+        let input = messages::section_input(sezione);
+        let table = constituencies::for_comune(conn, &sender.istat)?;
+        let errors = section::check_upsert(sender, &input, &table);
+        if !errors.is_empty() {
+            return Ok(Plan::Ko(errors));
+        }
+        let numero = input.number.unwrap_or_default();
+        let stored = with_owner(sezione, sender);
+        Ok(Plan::Upsert(sections::SectionRow {
+            comune_istat: sender.istat.clone(),
+            numero,
+            denominazione: input.name,
+            payload: serde_json::to_string(&stored)
+                .map_err(|e| ServiceError::Corrupt(e.to_string()))?,
+            updated_at: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            last_operation: 0,
+        }))
+    }
+}
+
+fn plan_2012(
+    conn: &mut AnyConnection,
+    payload: &Element,
+    sender: &SenderComune,
+) -> Result<Plan, ServiceError> {
+    let dati = payload.child("datiSezione");
+    let requested = dati
+        .and_then(|d| d.child("comune"))
+        .map(messages::comune_ref)
+        .unwrap_or_default();
+    if let Some(e) = section::check_own_comune(sender, &requested) {
+        return Ok(Plan::Ko(vec![e]));
+    }
+    let numero = dati
+        .and_then(|d| d.text_of("sezioneelettoralenum"))
+        .unwrap_or_default()
+        .to_string();
+    let target = match sections::get(conn, &sender.istat, &numero)? {
+        None => DeleteTarget::Missing,
+        Some(_) => DeleteTarget::Present {
+            referencing_electors: sections::referencing_electors(conn, &sender.istat, &numero)?
+                as u64,
+        },
+    };
+    let errors = section::check_delete(sender, &numero, target);
+    if !errors.is_empty() {
+        return Ok(Plan::Ko(errors));
+    }
+    Ok(Plan::Delete {
+        istat: sender.istat.clone(),
+        numero,
+    })
+}
+
+fn plan_3008(
+    conn: &mut AnyConnection,
+    payload: &Element,
+    sender: &SenderComune,
+) -> Result<Plan, ServiceError> {
+    let params = payload.child("parametriRicerca3008");
+    let requested = params
+        .and_then(|p| p.child("comune"))
+        .map(messages::comune_ref)
+        .unwrap_or_default();
+    if let Some(e) = section::check_own_comune(sender, &requested) {
+        return Ok(Plan::Ko(vec![e]));
+    }
+    let tipo = params
+        .and_then(|p| p.text_of("tipoRichiesta"))
+        .unwrap_or_default();
+    let number = params.and_then(|p| p.text_of("sezioneelettoralenum"));
+    let query = match section::parse_query(tipo, number) {
+        Ok(q) => q,
+        Err(e) => return Ok(Plan::Ko(vec![e])),
+    };
+    let rows = match &query {
+        SectionQuery::One(n) => sections::get(conn, &sender.istat, n)?.into_iter().collect(),
+        SectionQuery::All => sections::list(conn, &sender.istat)?,
+    };
+    if rows.is_empty() {
+        return Ok(Plan::Ko(vec![section::nothing_found(&query)]));
+    }
+    let trees = rows
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Element>(&r.payload)
+                .map_err(|e| ServiceError::Corrupt(format!("section {}: {e}", r.numero)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Plan::Sections(trees))
+}
+
+/// The section as stored and returned by 3008: with its owning comune filled
+/// in when the request left the optional `comune` out.
+fn with_owner(sezione: &Element, sender: &SenderComune) -> Element {
+    let mut s = sezione.clone();
+    s.ns = None;
+    s.name = "sezione".into();
+    if s.child("comune").is_none() {
+        let comune = Element::new("comune")
+            .with_child(Element::leaf("nomeComune", &sender.nome))
+            .with_child(Element::leaf("codiceIstat", &sender.istat))
+            .with_child(Element::leaf("siglaProvinciaIstat", &sender.sigla));
+        s.children.insert(0, comune);
+    }
+    s
+}
+
+/// EN527's date format: `yyyy-MM-dd HH:mm:ss` (UTC).
+fn support_time(now: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    now.format(&f).unwrap_or_default()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,100 @@
+//! Client-side request builders (what a gestionale sends): used by urna's
+//! tests, the load generator and the conformance runner.
+
+use crate::ns;
+use crate::tree::Element;
+use crate::xml::Out;
+
+/// The values of `testataRichiesta` a caller usually varies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Testata {
+    pub id_operazione_comune: String,
+    pub cod_mittente: String,
+    pub cod_destinatario: String,
+    pub operazione_richiesta: String,
+    pub data_ora_richiesta: String,
+    pub tipo_operazione: String,
+    pub tipo_invio: String,
+    pub data_decorrenza: Option<String>,
+}
+
+impl Testata {
+    /// A header for `op` from `istat`, dated `data_ora` (xs:dateTime) with the
+    /// effective date of the same day.
+    pub fn new(id: &str, istat: &str, op: &str, data_ora: &str) -> Self {
+        Testata {
+            id_operazione_comune: id.into(),
+            cod_mittente: istat.into(),
+            cod_destinatario: "ANPR05".into(),
+            operazione_richiesta: op.into(),
+            data_ora_richiesta: data_ora.into(),
+            tipo_operazione: "V".into(),
+            tipo_invio: "TEST".into(),
+            data_decorrenza: data_ora.get(..10).map(Into::into),
+        }
+    }
+
+    fn write(&self, o: &mut Out) {
+        o.open("testataRichiesta")
+            .leaf("idOperazioneComune", &self.id_operazione_comune)
+            .leaf("codMittente", &self.cod_mittente)
+            .leaf("codDestinatario", &self.cod_destinatario)
+            .leaf("operazioneRichiesta", &self.operazione_richiesta)
+            .leaf("dataOraRichiesta", &self.data_ora_richiesta)
+            .leaf("tipoOperazione", &self.tipo_operazione)
+            .leaf("tipoInvio", &self.tipo_invio)
+            .opt_leaf("dataDecorrenza", self.data_decorrenza.as_deref())
+            .close("testataRichiesta");
+    }
+}
+
+/// A `tipoComuneRichiesta`.
+pub fn comune(nome: &str, istat: &str, sigla: &str) -> Element {
+    Element::new("comune")
+        .with_child(Element::leaf("nomeComune", nome))
+        .with_child(Element::leaf("codiceIstat", istat))
+        .with_child(Element::leaf("siglaProvinciaIstat", sigla))
+}
+
+fn envelope_of(
+    root: &str,
+    prefix: &str,
+    uri: &str,
+    t: &Testata,
+    rest: impl FnOnce(&mut Out),
+) -> String {
+    let mut o = Out::with_capacity(2048);
+    let q = format!("{prefix}:{root}");
+    o.open_ns(&q, prefix, uri);
+    t.write(&mut o);
+    rest(&mut o);
+    o.close(&q);
+    crate::envelope::envelope(&o.0)
+}
+
+/// A 5011 request (SOAP envelope) for `sezione`.
+pub fn richiesta5011(t: &Testata, sezione: &Element) -> String {
+    envelope_of("Richiesta5011", "m5", ns::M5, t, |o| {
+        sezione.write_into(&mut o.0)
+    })
+}
+
+/// A 2012 request deleting section `numero` of `comune`.
+pub fn richiesta2012(t: &Testata, comune: &Element, numero: &str) -> String {
+    envelope_of("Richiesta2012", "c2", ns::C2, t, |o| {
+        o.open("datiSezione");
+        comune.write_into(&mut o.0);
+        o.leaf("sezioneelettoralenum", numero).close("datiSezione");
+    })
+}
+
+/// A 3008 request: `tipo` "1" with a number, or "2" for all sections.
+pub fn richiesta3008(t: &Testata, comune: &Element, numero: Option<&str>, tipo: &str) -> String {
+    envelope_of("Richiesta3008", "c3", ns::C3, t, |o| {
+        o.open("parametriRicerca3008");
+        comune.write_into(&mut o.0);
+        o.opt_leaf("sezioneelettoralenum", numero)
+            .leaf("tipoRichiesta", tipo)
+            .close("parametriRicerca3008");
+    })
+}
