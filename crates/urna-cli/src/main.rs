@@ -1,1 +1,253 @@
-fn main() {}
+//! `urna`: run the server and administer its PKI, tables and demo data.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use urna_domain::StationId;
+use urna_pki::PkiDir;
+use urna_server::Settings;
+use urna_store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "urna",
+    version,
+    about = "ANPR electoral-lists web services, wire-compatible"
+)]
+struct Cli {
+    /// Configuration file (TOML); URNA_* environment variables override it.
+    #[arg(long, global = true, env = "URNA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTPS/mTLS SOAP server.
+    Serve,
+    /// Development PKI (CA Postazioni, server and station certificates).
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+    /// Reference tables.
+    Tables {
+        #[command(subcommand)]
+        command: TablesCommand,
+    },
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// Database maintenance.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Create the CA, the server certificate (localhost, 127.0.0.1) and one
+    /// station certificate per demo comune, unless they exist.
+    Init {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Issue a station certificate (CN=<ISTAT>-<KIND>-<NUMBER>).
+    Station {
+        #[arg(long)]
+        istat: String,
+        /// PC (workstation) or CO (comune/server).
+        #[arg(long, default_value = "PC")]
+        kind: String,
+        #[arg(long, default_value = "0001")]
+        number: String,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Revoke a station certificate (rewrites the CRL; restart the server to load it).
+    Revoke {
+        #[arg(long)]
+        cn: String,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TablesCommand {
+    /// Import ANPR's municipalities archive (ANPR_archivio_comuni.csv).
+    ImportComuni { file: PathBuf },
+    /// Import constituency tables (CSV: tipo,codice_istat,valore).
+    ImportConstituencies { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Load the demo world (comuni, constituencies, sections); idempotent.
+    Load,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create or migrate the database.
+    Migrate,
+}
+
+fn default_config() -> Option<PathBuf> {
+    let p = PathBuf::from("config/urna.toml");
+    p.exists().then_some(p)
+}
+
+fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database.url, 2)
+        .with_context(|| format!("opening {}", settings.database.url))
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config.or_else(default_config);
+    let settings = Settings::load(config.as_deref()).context("reading the configuration")?;
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Pki { command } => pki(&settings, command),
+        Command::Tables { command } => {
+            let store = open_store(&settings)?;
+            match command {
+                TablesCommand::ImportComuni { file } => {
+                    let f = std::fs::File::open(&file)
+                        .with_context(|| format!("opening {}", file.display()))?;
+                    let r = urna_store::comuni::import_archive(&store, f)?;
+                    println!(
+                        "imported {} rows ({} active comuni), {} rejected",
+                        r.imported,
+                        r.active,
+                        r.rejected.len()
+                    );
+                    for (line, why) in r.rejected.iter().take(20) {
+                        println!("  line {line}: {why}");
+                    }
+                }
+                TablesCommand::ImportConstituencies { file } => {
+                    let f = std::fs::File::open(&file)
+                        .with_context(|| format!("opening {}", file.display()))?;
+                    let n = urna_store::constituencies::import_file(&store, f)?;
+                    println!("imported {n} new constituency values");
+                }
+            }
+            Ok(())
+        }
+        Command::Demo {
+            command: DemoCommand::Load,
+        } => {
+            let store = open_store(&settings)?;
+            let r = urna_service::demo::load(&store)?;
+            println!(
+                "demo world: {} comuni, {} new constituency values, {} new sections",
+                r.comuni, r.constituencies, r.sections
+            );
+            Ok(())
+        }
+        Command::Db {
+            command: DbCommand::Migrate,
+        } => {
+            open_store(&settings)?;
+            println!("database {} is migrated", settings.database.url);
+            Ok(())
+        }
+    }
+}
+
+fn pki(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
+    let dir_or =
+        |d: Option<PathBuf>| PkiDir::new(d.unwrap_or_else(|| settings.tls.pki_dir.clone()));
+    match command {
+        PkiCommand::Init { dir } => {
+            let pki = dir_or(dir);
+            let r = pki.init(&["localhost", "127.0.0.1"], &demo_stations())?;
+            println!(
+                "{} CA Postazioni in {}",
+                if r.created_ca { "created" } else { "kept" },
+                pki.root.display()
+            );
+            for (cn, crt, key) in &r.stations {
+                println!("  station {cn}: {} {}", crt.display(), key.display());
+            }
+        }
+        PkiCommand::Station {
+            istat,
+            kind,
+            number,
+            dir,
+        } => {
+            let pki = dir_or(dir);
+            let station: StationId = format!("{istat}-{kind}-{number}").parse()?;
+            let crt = pki.issue_station(&station)?;
+            println!(
+                "issued {} -> {} (key {})",
+                station,
+                crt.display(),
+                pki.station_key(&station.cn()).display()
+            );
+        }
+        PkiCommand::Revoke { cn, dir } => {
+            let pki = dir_or(dir);
+            pki.revoke_station(&cn)?;
+            println!("revoked {cn}; CRL written to {}", pki.crl().display());
+        }
+    }
+    Ok(())
+}
+
+fn demo_stations() -> Vec<StationId> {
+    urna_service::demo::DEMO_COMUNI
+        .iter()
+        .map(|c| format!("{}-PC-0001", c.istat).parse().expect("demo CN"))
+        .collect()
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    urna_server::telemetry::init_logs(&settings.log.format, &settings.log.level);
+    let rt = actix_web::rt::System::new();
+    rt.block_on(async move {
+        let pki = PkiDir::new(&settings.tls.pki_dir);
+        let listen = settings.server.listen.clone();
+        let app = urna_server::Application::build(settings).await?;
+        let base = format!(
+            "https://{}",
+            listen.replace(":0", &format!(":{}", app.port()))
+        );
+        println!(
+            "urna listening on {base} (mutual TLS: station certificates of {})",
+            pki.ca_cert().display()
+        );
+        for p in urna_wire::schemas::PORTS {
+            println!("  {base}{}   (WSDL: {base}{}?wsdl)", p.path, p.path);
+        }
+        println!("  {base}/metrics");
+        if let Ok(entries) = std::fs::read_dir(pki.root.join("stations")) {
+            let mut crts: Vec<_> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "crt"))
+                .collect();
+            crts.sort();
+            println!("station certificates (key beside each .crt):");
+            for c in crts {
+                println!("  {}", c.display());
+            }
+            println!(
+                "try: curl --cacert {} --cert <station>.crt --key <station>.key {base}{}?wsdl",
+                pki.ca_cert().display(),
+                urna_wire::schemas::PORTS[0].path
+            );
+        }
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

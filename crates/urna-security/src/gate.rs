@@ -178,7 +178,7 @@ fn parse(bytes: &[u8]) -> Result<Document, Fault> {
                 "not-well-formed",
                 format!(
                     "the request is not well-formed XML: {}",
-                    first.map(|d| msg(d)).unwrap_or("no diagnostic")
+                    first.map(msg).unwrap_or("no diagnostic")
                 ),
             )
             .at(

@@ -157,10 +157,8 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
                     in_body = false;
                 }
             }
-            Event::Text(ref t) if depth == 2 && in_body => {
-                if !t.iter().all(|b| b.is_ascii_whitespace()) {
-                    return Err(fail("bad-envelope", "character data directly inside soap:Body".into(), pos));
-                }
+            Event::Text(ref t) if depth == 2 && in_body && !t.iter().all(|b| b.is_ascii_whitespace()) => {
+                return Err(fail("bad-envelope", "character data directly inside soap:Body".into(), pos));
             }
             Event::Eof => break,
             _ => {}

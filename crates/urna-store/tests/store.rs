@@ -140,7 +140,7 @@ fn sections_are_keyed_by_exact_number() {
                 assert!(!sections::upsert(c, &row("1", "C"))?, "update");
                 assert!(sections::upsert(c, &row("10", "D"))?);
                 assert!(sections::upsert(c, &row("2", "E"))?);
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .unwrap();
         let all = store.read(|c| sections::list(c, "058091")).unwrap();

@@ -1,1 +1,170 @@
+//! Test and benchmark support: start the real server on port 0 with a fresh
+//! database and a freshly minted PKI, and talk to it over mutual TLS.
 #![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use urna_pki::{Ca, Issued, PkiDir};
+use urna_server::{Application, Settings};
+use urna_store::testing::TestDb;
+
+/// Installs aws-lc-rs as rustls' process default (idempotent).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// An mTLS HTTP client presenting `identity` (or none) and trusting `ca_pem`.
+pub fn client(ca_pem: &str, identity: Option<&Issued>) -> anyhow::Result<reqwest::Client> {
+    install_crypto_provider();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(c?)?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(id) => {
+            let chain = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()?;
+            let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes())?;
+            builder.with_client_auth_cert(chain, key)?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .pool_max_idle_per_host(64)
+        .build()?)
+}
+
+/// A running server with its own database and PKI.
+pub struct TestApp {
+    pub port: u16,
+    pub base: String,
+    pub ca: Ca,
+    pub pki: PkiDir,
+    pub db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the server on 127.0.0.1:0 with the demo world on `db`.
+pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Same, letting the caller adjust the settings.
+pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    install_crypto_provider();
+    if std::env::var_os("TEST_LOG").is_some() {
+        urna_server::telemetry::init_logs("text", "info");
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pki = PkiDir::new(dir.path().join("pki"));
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.server.workers = 2;
+    settings.database.url = db.url.clone();
+    settings.database.pool_size = 4;
+    settings.tls.pki_dir = pki.root.clone();
+    settings.tls.auto_init_pki = true;
+    settings.demo.load = true;
+    tweak(&mut settings);
+    let pki = PkiDir::new(&settings.tls.pki_dir);
+    let app = Application::build(settings).await.expect("server builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let ca = pki.load_ca().expect("CA");
+    TestApp {
+        port,
+        base: format!("https://127.0.0.1:{port}"),
+        ca,
+        pki,
+        db,
+        _dir: dir,
+    }
+}
+
+/// Starts the server on a fresh SQLite database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(TestDb::sqlite()).await
+}
+
+/// A SOAP response: HTTP status and body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn is_fault(&self) -> bool {
+        self.status == 500 && self.body.contains("<soap:Fault>")
+    }
+
+    /// The `u:reason` of a fault.
+    pub fn fault_reason(&self) -> Option<&str> {
+        let start = self.body.find("<u:reason>")? + "<u:reason>".len();
+        let end = self.body[start..].find('<')?;
+        Some(&self.body[start..start + end])
+    }
+
+    /// The codes of a rispostaKO, in order.
+    pub fn codes(&self) -> Vec<&str> {
+        self.body
+            .match_indices("<codiceErroreAnomalia>")
+            .map(|(i, m)| {
+                let s = &self.body[i + m.len()..];
+                &s[..s.find('<').unwrap_or(0)]
+            })
+            .collect()
+    }
+}
+
+impl TestApp {
+    /// A station certificate for `istat` issued by the test CA.
+    pub fn station(&self, istat: &str) -> Issued {
+        self.ca
+            .issue_station_default(&format!("{istat}-PC-0001").parse().expect("CN"))
+            .expect("station certificate")
+    }
+
+    /// A client presenting the station certificate of `istat`.
+    pub fn client_for(&self, istat: &str) -> reqwest::Client {
+        client(self.ca.cert_pem(), Some(&self.station(istat))).expect("client")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// POSTs a SOAP envelope to `path` with `client`.
+    pub async fn post_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: impl Into<String>,
+    ) -> Reply {
+        let r = client
+            .post(self.url(path))
+            .header("Content-Type", "text/xml; charset=UTF-8")
+            .header("SOAPAction", "\"\"")
+            .body(body.into())
+            .send()
+            .await
+            .expect("request sent");
+        Reply {
+            status: r.status().as_u16(),
+            body: r.text().await.expect("body"),
+        }
+    }
+}
+
+/// Endpoint paths (spec §2.2).
+pub const P5000: &str = "/ANPR5000ServiziMutazione/AnprService5000";
+pub const P3000: &str = "/ANPR3000ServiziConsultazione/AnprService3000";
+pub const P2000: &str = "/ANPR2000ServiziCancellazione/AnprService2000";

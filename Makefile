@@ -1,0 +1,42 @@
+# urna — the two commands a fresh machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+CONFIG ?= config/urna.toml
+
+.PHONY: run test test-rust conformance bench docs lint fmt build
+
+## Build (release) and start the server with the demo world on https://127.0.0.1:8443 (mTLS).
+run:
+	$(CARGO) run --release -p urna-cli --bin urna -- --config $(CONFIG) serve
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+## All tests: SQLite always; PostgreSQL when it answers (URNA_REQUIRE_PG=1 makes it mandatory).
+test: test-rust conformance
+
+test-rust:
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+## Conformance suite (Python + zeep) against a freshly started release-less debug server.
+conformance:
+	bash conformance-tests/run-local.sh
+
+## Load benchmark: release build, 32 mTLS keep-alive connections, 5011 updates.
+bench:
+	bash scripts/bench.sh
+
+## Regenerate generated documentation (docs/errors.md).
+docs:
+	URNA_UPDATE_DOCS=1 $(CARGO) test -q -p urna-domain docs_errors_md_is_current
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all

@@ -1,0 +1,179 @@
+//! Building and running the server (the zero2prod `Application` pattern).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use metrics_exporter_prometheus::PrometheusHandle;
+use urna_security::prescan::Limits;
+use urna_service::Services;
+use urna_store::Store;
+use urna_wire::schemas::{self, Port};
+
+use crate::config::Settings;
+use crate::soap;
+
+/// Shared by every worker.
+pub struct AppState {
+    pub services: Services,
+    pub max_body: usize,
+    pub limits: Limits,
+    pub public_url: String,
+    pub metrics: PrometheusHandle,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+}
+
+impl Application {
+    /// Opens the store (migrating it), prepares the PKI if the profile asks,
+    /// compiles the schemas, loads the demo world if configured and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let pki = urna_pki::PkiDir::new(&settings.tls.pki_dir);
+        if settings.tls.auto_init_pki {
+            let stations: Vec<urna_domain::StationId> = urna_service::demo::DEMO_COMUNI
+                .iter()
+                .map(|c| format!("{}-PC-0001", c.istat).parse().expect("demo CN"))
+                .collect();
+            pki.init(&["localhost", "127.0.0.1"], &stations)?;
+        }
+        urna_security::gate::init().map_err(|e| anyhow::anyhow!(e))?;
+        let db = settings.database.clone();
+        let store = web::block(move || Store::open(&db.url, db.pool_size)).await??;
+        let store = Arc::new(store);
+        if settings.demo.load {
+            let s = store.clone();
+            let r = web::block(move || urna_service::demo::load(&s)).await??;
+            tracing::info!(
+                comuni = r.comuni,
+                sections = r.sections,
+                constituencies = r.constituencies,
+                "demo world loaded"
+            );
+        }
+        let services = Services::new(store, settings.header_policy());
+        let tls = crate::tls::load(
+            &settings
+                .tls
+                .client_ca
+                .clone()
+                .unwrap_or_else(|| pki.ca_cert()),
+            &settings
+                .tls
+                .cert
+                .clone()
+                .unwrap_or_else(|| pki.server_cert()),
+            &settings.tls.key.clone().unwrap_or_else(|| pki.server_key()),
+            settings
+                .tls
+                .crl
+                .clone()
+                .or_else(|| Some(pki.crl()).filter(|p| p.exists()))
+                .as_deref(),
+        )?;
+        let listener = TcpListener::bind(&settings.server.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            services: services.clone(),
+            max_body: settings.server.max_body_bytes,
+            limits: Limits {
+                max_depth: settings.server.max_depth,
+            },
+            public_url: settings.server.public_url.clone(),
+            metrics: crate::telemetry::metrics_handle(),
+        });
+        let mut server = HttpServer::new(move || {
+            let mut app = App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(usize::MAX))
+                .route("/metrics", web::get().to(metrics))
+                .route(
+                    "/health",
+                    web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+                );
+            for port in schemas::PORTS {
+                app = app.route(
+                    port.path,
+                    web::post()
+                        .to(move |req, payload, state| soap::endpoint(req, payload, state, port)),
+                );
+                app = app.route(
+                    port.path,
+                    web::get().to(move |req, state| wsdl(req, state, port)),
+                );
+            }
+            app.route("/{dir}/{file}", web::get().to(xsd))
+        })
+        .on_connect(crate::tls::on_connect(tls.verifier.clone()))
+        .listen_rustls_0_23(listener, (*tls.config).clone())?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+/// `GET <endpoint>?wsdl`.
+async fn wsdl(req: HttpRequest, state: web::Data<AppState>, port: &'static Port) -> HttpResponse {
+    if !req.query_string().eq_ignore_ascii_case("wsdl") {
+        return HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body(format!(
+                "POST SOAP 1.1 requests here; the WSDL is at {}?wsdl\n",
+                port.path
+            ));
+    }
+    let base = if state.public_url.is_empty() {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    } else {
+        state.public_url.clone()
+    };
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=UTF-8")
+        .body(schemas::wsdl_for(port, &base))
+}
+
+/// `GET /<port dir>/<file>.xsd`: the schemas, resolvable relative to each WSDL.
+async fn xsd(path: web::Path<(String, String)>) -> HttpResponse {
+    let (dir, file) = path.into_inner();
+    let known_dir = schemas::PORTS
+        .iter()
+        .any(|p| p.path.split('/').nth(1) == Some(dir.as_str()));
+    match schemas::xsd(&file).filter(|_| known_dir) {
+        Some(text) => HttpResponse::Ok()
+            .content_type("text/xml; charset=UTF-8")
+            .body(text),
+        None => HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("no such schema\n"),
+    }
+}

@@ -1,0 +1,174 @@
+//! Configuration: `config/urna.toml` (or another file) overlaid by `URNA_*`
+//! environment variables (`URNA_SERVER__LISTEN`, `URNA_DATABASE__URL`, …; the
+//! short `URNA_DATABASE_URL` is accepted too).
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub tls: TlsSettings,
+    pub header: HeaderSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServerSettings {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: String,
+    /// Base URL written into served WSDLs; empty = derived from the request.
+    pub public_url: String,
+    /// Worker threads (0 = one per core).
+    pub workers: usize,
+    /// Largest accepted SOAP request, in bytes.
+    pub max_body_bytes: usize,
+    /// Deepest accepted element nesting.
+    pub max_depth: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseSettings {
+    /// `sqlite://path` or `postgres://…`.
+    pub url: String,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TlsSettings {
+    /// The development PKI directory (`urna pki init` layout).
+    pub pki_dir: PathBuf,
+    /// Create the development PKI when it is missing (local-testing profile).
+    pub auto_init_pki: bool,
+    /// Station CA bundle; default `<pki_dir>/ca.crt`.
+    pub client_ca: Option<PathBuf>,
+    /// Server certificate chain and key; default `<pki_dir>/server.{crt,key}`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// CRLs of the station CA (PEM); default `<pki_dir>/crl.pem` when present.
+    pub crl: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HeaderSettings {
+    /// `tipoInvio` this environment accepts (`TEST`, `PRE_SUB`, `PROD`).
+    pub tipo_invio: String,
+    /// `codDestinatario` version tags accepted.
+    pub accepted_versions: Vec<String>,
+    /// Largest distance of `dataOraRichiesta` from the server clock, in seconds.
+    pub max_clock_skew_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DemoSettings {
+    /// Load the demo world at start-up (idempotent).
+    pub load: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogSettings {
+    /// `json` or `text`.
+    pub format: String,
+    /// tracing filter, e.g. `info` or `urna_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                listen: "127.0.0.1:8443".into(),
+                public_url: String::new(),
+                workers: 0,
+                max_body_bytes: 512 * 1024,
+                max_depth: 48,
+            },
+            database: DatabaseSettings {
+                url: "sqlite://var/urna.db".into(),
+                pool_size: 8,
+            },
+            tls: TlsSettings {
+                pki_dir: "var/pki".into(),
+                auto_init_pki: false,
+                client_ca: None,
+                cert: None,
+                key: None,
+                crl: None,
+            },
+            header: HeaderSettings {
+                tipo_invio: "TEST".into(),
+                accepted_versions: vec!["ANPR03".into(), "ANPR04".into(), "ANPR05".into()],
+                max_clock_skew_secs: 24 * 3600,
+            },
+            demo: DemoSettings { load: false },
+            log: LogSettings {
+                format: "json".into(),
+                level: "info".into(),
+            },
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` (if given and present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+        let mut f = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            f = f.merge(Toml::file_exact(file));
+        }
+        f.merge(Env::prefixed("URNA_").split("__").ignore(&["database_url"]))
+            .merge(
+                Env::raw()
+                    .only(&["URNA_DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .extract()
+    }
+
+    pub fn header_policy(&self) -> urna_domain::header::HeaderPolicy {
+        urna_domain::header::HeaderPolicy {
+            accepted_versions: self.header.accepted_versions.clone(),
+            tipo_invio: self.header.tipo_invio.clone(),
+            max_clock_skew: time::Duration::seconds(self.header.max_clock_skew_secs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "u.toml",
+                "[server]\nlisten = \"0.0.0.0:9443\"\n[demo]\nload = true\n",
+            )?;
+            jail.set_env("URNA_DATABASE_URL", "postgres://postgres@127.0.0.1/x");
+            jail.set_env("URNA_HEADER__TIPO_INVIO", "PROD");
+            let s = Settings::load(Some(Path::new("u.toml")))?;
+            assert_eq!(s.server.listen, "0.0.0.0:9443");
+            assert!(s.demo.load);
+            assert_eq!(s.database.url, "postgres://postgres@127.0.0.1/x");
+            assert_eq!(s.header.tipo_invio, "PROD");
+            assert_eq!(s.server.max_body_bytes, 512 * 1024);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_types_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("u.toml", "[server]\nworkers = \"many\"\n")?;
+            let e = Settings::load(Some(Path::new("u.toml"))).unwrap_err();
+            assert!(e.to_string().contains("workers"), "{e}");
+            Ok(())
+        });
+    }
+}

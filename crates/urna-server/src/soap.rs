@@ -1,0 +1,182 @@
+//! The SOAP endpoint: one request through the pipeline.
+
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use tracing::Instrument;
+use urna_security::prescan;
+use urna_service::{Caller, ServiceError};
+use urna_wire::envelope::{envelope, Fault};
+use urna_wire::schemas::Port;
+
+use crate::app::AppState;
+use crate::tls::PeerIdentity;
+
+const XML: &str = "text/xml; charset=UTF-8";
+
+fn reply(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status).content_type(XML).body(body)
+}
+
+fn fault_response(f: Fault) -> HttpResponse {
+    let mut r = HttpResponse::build(StatusCode::INTERNAL_SERVER_ERROR);
+    r.content_type(XML);
+    if let Some(s) = f.retry_after {
+        r.insert_header(("Retry-After", s.to_string()));
+    }
+    r.body(f.to_envelope())
+}
+
+/// POST on a port's endpoint path.
+pub async fn endpoint(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    port: &'static Port,
+) -> HttpResponse {
+    let correlation = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!(
+        "request",
+        correlation_id = %correlation,
+        port = port.family,
+        station = tracing::field::Empty,
+        comune = tracing::field::Empty,
+        operation = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    async move {
+        let (op, outcome, response) = match pipeline(&req, payload, &state, port, &correlation).await {
+            Ok((op, outcome, body)) => (op, outcome, reply(StatusCode::OK, envelope(&body))),
+            Err((op, f)) => {
+                let f = f.correlation(&correlation);
+                tracing::warn!(reason = f.reason, message = %f.message, line = f.line, column = f.column, "fault");
+                (op, f.reason, fault_response(f))
+            }
+        };
+        let elapsed = started.elapsed();
+        metrics::counter!("urna_requests_total", "operation" => op, "outcome" => outcome).increment(1);
+        metrics::histogram!("urna_request_duration_seconds", "operation" => op).record(elapsed.as_secs_f64());
+        tracing::info!(outcome, duration_us = elapsed.as_micros() as u64, "done");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+type PipelineResult = Result<(&'static str, &'static str, String), (&'static str, Fault)>;
+
+async fn pipeline(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    state: &AppState,
+    port: &'static Port,
+    correlation: &str,
+) -> PipelineResult {
+    let unknown = "unknown";
+    // Station identity from the TLS layer.
+    let station = match req.conn_data::<PeerIdentity>() {
+        Some(PeerIdentity::Station(s)) => s.clone(),
+        Some(PeerIdentity::Refused { reason, message }) => {
+            return Err((unknown, Fault::policy(reason, message.clone())))
+        }
+        None => {
+            return Err((
+                unknown,
+                Fault::policy(
+                    "no-client-certificate",
+                    "the connection is not TLS with a client certificate",
+                ),
+            ))
+        }
+    };
+    let span = tracing::Span::current();
+    span.record("station", station.station.cn().as_str());
+    // 1. Size cap while reading.
+    let max = state.max_body;
+    if let Some(len) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > max {
+            return Err((unknown, too_large(max)));
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            (
+                unknown,
+                Fault::client(
+                    "bad-http-body",
+                    format!("cannot read the request body: {e}"),
+                ),
+            )
+        })?;
+        if body.len() + chunk.len() > max {
+            return Err((unknown, too_large(max)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    // 1b. Streaming pre-scan.
+    prescan::prescan(&body, state.limits).map_err(|f| (unknown, f))?;
+    // 2–7. Strict parse, dispatch, XSD gate and the service, on the blocking pool.
+    let services = state.services.clone();
+    let caller = Caller {
+        station: station.station.clone(),
+    };
+    let corr = correlation.to_string();
+    let family = port.family;
+    let result = web::block(move || {
+        let checked = urna_security::gate::check(&body, family).map_err(|f| (None, f))?;
+        let op = checked.operation;
+        services
+            .handle(op, &checked.payload, &caller, &corr)
+            .map(|h| (op, h))
+            .map_err(|e| (Some(op), service_fault(e)))
+    })
+    .await
+    .map_err(|e| {
+        (
+            unknown,
+            Fault::server("worker-failure", format!("the request worker failed: {e}")),
+        )
+    })?;
+    match result {
+        Ok((op, handled)) => {
+            span.record("operation", op.code());
+            span.record("comune", station.station.istat.as_str());
+            tracing::info!(
+                id_operazione_anpr = handled.id_operazione_anpr,
+                settled = handled.settled.as_str(),
+                codes = %handled.codes.join(","),
+                "answered"
+            );
+            Ok((op.code(), handled.settled.as_str(), handled.body))
+        }
+        Err((op, f)) => Err((op.map(|o| o.code()).unwrap_or(unknown), f)),
+    }
+}
+
+fn too_large(max: usize) -> Fault {
+    Fault::client(
+        "body-too-large",
+        format!("the request body exceeds the limit of {max} bytes (server.max_body_bytes); bulk loads go through the subentro upload"),
+    )
+}
+
+fn service_fault(e: ServiceError) -> Fault {
+    match e {
+        ServiceError::IdentityMismatch { .. } => {
+            Fault::policy("identity-mismatch", e.to_string()).path("/testataRichiesta/codMittente")
+        }
+        ServiceError::Store(e) => {
+            tracing::error!(error = %e, "storage failure");
+            Fault::server("storage-unavailable", format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))
+        }
+        ServiceError::Corrupt(m) => Fault::server("internal", m),
+    }
+}

@@ -1,0 +1,8 @@
+//! Black-box tests: the real server on port 0, a fresh database, a minted PKI,
+//! SOAP over mutual TLS.
+
+mod bad_input;
+mod helpers;
+mod mtls;
+mod sections;
+mod wsdl;

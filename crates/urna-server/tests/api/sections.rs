@@ -1,0 +1,107 @@
+use urna_store::testing::TestDb;
+use urna_testkit::{spawn_app, spawn_app_on, P2000, P3000, P5000};
+use urna_wire::build;
+
+use crate::helpers::{create, roma, t};
+
+#[tokio::test]
+async fn create_read_delete_on_every_backend() {
+    for db in TestDb::all() {
+        let label = db.label;
+        let app = spawn_app_on(db).await;
+        let c = app.client_for("058091");
+        let r = app.post_with(&c, P5000, create("E2E1", "900")).await;
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(
+            r.body.contains("<esitoOperazione>0000</esitoOperazione>"),
+            "{label}"
+        );
+        assert!(r
+            .body
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope"));
+        let q = build::richiesta3008(&t("E2E2", "3008"), &roma(), Some("900"), "1");
+        let r = app.post_with(&c, P3000, q).await;
+        assert!(
+            r.body
+                .contains("<sezioneelettoralenum>900</sezioneelettoralenum>"),
+            "{label}: {}",
+            r.body
+        );
+        let d = build::richiesta2012(&t("E2E3", "2012"), &roma(), "900");
+        let r = app.post_with(&c, P2000, d).await;
+        assert!(
+            r.body.contains("<risp:Risposta_Comune"),
+            "{label}: {}",
+            r.body
+        );
+        let q = build::richiesta3008(&t("E2E4", "3008"), &roma(), Some("900"), "1");
+        let r = app.post_with(&c, P3000, q).await;
+        assert_eq!(r.codes(), ["EN122", "EN527"], "{label}");
+    }
+}
+
+#[tokio::test]
+async fn idempotency_over_the_wire() {
+    let app = spawn_app().await;
+    let c = app.client_for("058091");
+    let first = app.post_with(&c, P5000, create("IDEM1", "901")).await;
+    let again = app.post_with(&c, P5000, create("IDEM1", "901")).await;
+    assert_eq!(first.body, again.body, "byte-identical replay");
+    let other = app
+        .post_with(
+            &c,
+            P2000,
+            build::richiesta2012(&t("IDEM1", "2012"), &roma(), "901"),
+        )
+        .await;
+    assert_eq!(other.codes(), ["EN079", "EN527"]);
+    let changed = app.post_with(&c, P5000, create("IDEM1", "902")).await;
+    assert_eq!(changed.codes(), ["EN148", "EN527"]);
+}
+
+#[tokio::test]
+async fn sender_must_match_the_certificate() {
+    let app = spawn_app().await;
+    let milano = app.client_for("015146");
+    let r = app.post_with(&milano, P5000, create("ID1", "903")).await;
+    assert!(r.is_fault(), "{}", r.body);
+    assert_eq!(r.fault_reason(), Some("identity-mismatch"));
+    assert!(r.body.contains("Rejected by policy. (from client)"));
+    assert!(r.body.contains("015146-PC-0001"));
+}
+
+#[tokio::test]
+async fn unknown_sender_comune_is_ec090() {
+    let app = spawn_app().await;
+    let c = app.client_for("099999");
+    let req = build::richiesta5011(
+        &build::Testata::new("U1", "099999", "5011", &crate::helpers::now()),
+        &crate::helpers::section("1"),
+    );
+    let r = app.post_with(&c, P5000, req).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.codes(), ["EC090", "EN527"]);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_and_outcome() {
+    let app = spawn_app().await;
+    let c = app.client_for("058091");
+    app.post_with(&c, P5000, create("MET1", "904")).await;
+    let m = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("urna_requests_total{operation=\"5011\",outcome=\"OK\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("urna_request_duration_seconds_bucket{operation=\"5011\""),
+        "{m}"
+    );
+}
