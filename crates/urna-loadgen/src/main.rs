@@ -1,1 +1,207 @@
-fn main() {}
+//! `urna-loadgen`: drives a running urna with unique, pre-built requests over N
+//! mutual-TLS keep-alive connections and prints throughput and latency.
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use urna_pki::Issued;
+use urna_service::demo::DEMO_COMUNI;
+use urna_wire::build::{self, Testata};
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    ca: String,
+    #[arg(long)]
+    cert: String,
+    #[arg(long)]
+    key: String,
+    /// 5011 (section updates) or 3008 (single-section reads).
+    #[arg(long, default_value = "5011")]
+    op: String,
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Requests to send in the timed window (each one unique).
+    #[arg(long, default_value_t = 40_000)]
+    requests: usize,
+    /// Untimed warm-up requests.
+    #[arg(long, default_value_t = 2_000)]
+    warmup: usize,
+    /// Server process id, to report its CPU time per request.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Prefix making idOperazioneComune unique across runs.
+    #[arg(long, default_value = "B")]
+    run_id: String,
+}
+
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
+    let roma = &DEMO_COMUNI[0];
+    let now = time::OffsetDateTime::now_utc();
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let ts = now.format(&f).expect("timestamp");
+    let comune = build::comune(roma.nome, roma.istat, roma.sigla);
+    (0..n)
+        .map(|i| {
+            let id = format!("{}{phase}{i}", args.run_id);
+            let section = (i as u32 % roma.sections) + 1;
+            match args.op.as_str() {
+                "3008" => build::richiesta3008(
+                    &Testata::new(&id, roma.istat, "3008", &ts),
+                    &comune,
+                    Some(&section.to_string()),
+                    "1",
+                ),
+                _ => {
+                    let mut s = urna_service::demo::section_tree(roma, section);
+                    if let Some(d) = s
+                        .children
+                        .iter_mut()
+                        .find(|c| c.name == "sezioneelettoraledenom")
+                    {
+                        d.text = format!("SCUOLA {i}");
+                    }
+                    build::richiesta5011(&Testata::new(&id, roma.istat, "5011", &ts), &s)
+                }
+            }
+        })
+        .collect()
+}
+
+async fn drive(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Arc<Vec<String>>,
+    connections: usize,
+) -> (Vec<u32>, usize, Duration) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, bodies, next) = (
+            client.clone(),
+            url.to_string(),
+            bodies.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                let t = Instant::now();
+                let ok = match client
+                    .post(&url)
+                    .header("Content-Type", "text/xml; charset=UTF-8")
+                    .body(body.clone())
+                    .send()
+                    .await
+                {
+                    Ok(r) => {
+                        let status = r.status();
+                        let text = r.text().await.unwrap_or_default();
+                        status.is_success()
+                            && text.contains("<esitoOperazione>0000</esitoOperazione>")
+                    }
+                    Err(_) => false,
+                };
+                lat.push(t.elapsed().as_micros() as u32);
+                if !ok {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("task");
+        all.extend(l);
+        errors += e;
+    }
+    (all, errors, started.elapsed())
+}
+
+fn pct(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let ca = std::fs::read_to_string(&args.ca)?;
+        let id = Issued {
+            cert_pem: std::fs::read_to_string(&args.cert)?,
+            key_pem: std::fs::read_to_string(&args.key)?,
+            serial_hex: String::new(),
+        };
+        let client = urna_testkit::client(&ca, Some(&id))?;
+        let path = if args.op == "3008" {
+            urna_testkit::P3000
+        } else {
+            urna_testkit::P5000
+        };
+        let url = format!("{}{}", args.url.trim_end_matches('/'), path);
+        let warm = Arc::new(bodies(&args, "W", args.warmup));
+        let (_, werr, _) = drive(&client, &url, warm, args.connections).await;
+        anyhow::ensure!(werr == 0, "{werr} warm-up requests failed");
+        let timed = Arc::new(bodies(&args, "T", args.requests));
+        let cpu0 = args.server_pid.and_then(cpu_seconds);
+        let (mut lat, errors, wall) = drive(&client, &url, timed, args.connections).await;
+        let cpu1 = args.server_pid.and_then(cpu_seconds);
+        lat.sort_unstable();
+        let n = lat.len();
+        let rps = n as f64 / wall.as_secs_f64();
+        println!(
+            "op={} connections={} requests={n} errors={errors} wall={:.2}s",
+            args.op,
+            args.connections,
+            wall.as_secs_f64()
+        );
+        println!("throughput: {rps:.0} req/s");
+        println!(
+            "latency: p50={:.2} ms p90={:.2} ms p99={:.2} ms max={:.2} ms",
+            pct(&lat, 0.5),
+            pct(&lat, 0.9),
+            pct(&lat, 0.99),
+            pct(&lat, 1.0)
+        );
+        if let (Some(a), Some(b)) = (cpu0, cpu1) {
+            println!(
+                "server CPU: {:.1} µs/request ({:.2} s total)",
+                (b - a) * 1e6 / n as f64,
+                b - a
+            );
+        }
+        println!(
+            "RESULT op={} rps={rps:.0} p50_ms={:.2} p99_ms={:.2} errors={errors}",
+            args.op,
+            pct(&lat, 0.5),
+            pct(&lat, 0.99)
+        );
+        anyhow::ensure!(errors == 0, "{errors} requests failed");
+        Ok(())
+    })
+}

@@ -156,6 +156,21 @@ pub fn check(bytes: &[u8], family: u16) -> Result<Checked, Fault> {
     })
 }
 
+/// Validates a standalone document (e.g. a reply's Body child, or a takeover
+/// file) against one of the embedded schemas; returns the libxml2 messages.
+pub fn validate_document(xml: &[u8], schema: &'static str) -> Result<(), Vec<String>> {
+    let doc = parse(xml).map_err(|f| vec![f.message])?;
+    let root = doc
+        .get_root_element()
+        .ok_or_else(|| vec!["no root element".to_string()])?;
+    let result = with_validator(schema, |v| v.validate_node(&root)).map_err(|e| vec![e])?;
+    result.map_err(|errs| {
+        errs.iter()
+            .map(|e| format!("line {:?}: {}", e.line, msg(e)))
+            .collect()
+    })
+}
+
 fn msg(e: &libxml::error::StructuredError) -> &str {
     e.message.as_deref().unwrap_or("").trim()
 }
@@ -330,6 +345,25 @@ mod tests {
             check(x.as_bytes(), 5000).unwrap_err().reason,
             "unknown-operation"
         );
+    }
+
+    #[test]
+    fn standalone_documents_validate_against_the_named_schema() {
+        let path = format!(
+            "{}/../../xsd/samples/Risposta5011-ok.xml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let ok = std::fs::read(path).unwrap();
+        assert!(validate_document(&ok, "5000mutazione.xsd").is_ok());
+        assert!(
+            validate_document(&ok, "3000consultazione.xsd").is_err(),
+            "unknown root in that schema"
+        );
+        let bad = String::from_utf8(ok)
+            .unwrap()
+            .replace("<esitoOperazione>", "<esito>")
+            .replace("</esitoOperazione>", "</esito>");
+        assert!(validate_document(bad.as_bytes(), "5000mutazione.xsd").is_err());
     }
 
     #[test]

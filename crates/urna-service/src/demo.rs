@@ -19,6 +19,8 @@ pub struct DemoComune {
     pub nome: &'static str,
     pub altro_nome: Option<&'static str>,
     pub sigla: &'static str,
+    /// Postal code of the polling stations.
+    pub cap: &'static str,
     pub valid_from: &'static str,
     pub sections: u32,
     pub camera: &'static str,
@@ -37,6 +39,7 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         nome: "ROMA",
         altro_nome: None,
         sigla: "RM",
+        cap: "00184",
         valid_from: "1992-04-04",
         sections: 12,
         camera: "LAZIO 1 - U01",
@@ -52,6 +55,7 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         nome: "FIUMICINO",
         altro_nome: None,
         sigla: "RM",
+        cap: "00054",
         valid_from: "1992-04-04",
         sections: 3,
         camera: "LAZIO 1 - U06",
@@ -67,6 +71,7 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         nome: "MILANO",
         altro_nome: None,
         sigla: "MI",
+        cap: "20121",
         valid_from: "1997-07-26",
         sections: 8,
         camera: "LOMBARDIA 1 - U01",
@@ -82,6 +87,7 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         nome: "BOLZANO",
         altro_nome: Some("BOZEN"),
         sigla: "BZ",
+        cap: "39100",
         valid_from: "1927-01-12",
         sections: 4,
         camera: "TRENTINO-ALTO ADIGE/SUDTIROL - U01",
@@ -97,6 +103,7 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         nome: "TRENTO",
         altro_nome: None,
         sigla: "TN",
+        cap: "38122",
         valid_from: "1968-07-03",
         sections: 4,
         camera: "TRENTINO-ALTO ADIGE/SUDTIROL - U03",
@@ -112,6 +119,7 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         nome: "AOSTA",
         altro_nome: Some("AOSTE"),
         sigla: "AO",
+        cap: "11100",
         valid_from: "1946-05-15",
         sections: 3,
         camera: "VALLE D'AOSTA - U01",
@@ -179,7 +187,7 @@ pub fn section_tree(c: &DemoComune, n: u32) -> Element {
         .with_child(Element::leaf("sezioneelettoraledenom", &school))
         .with_child(
             Element::new("sezioneelettoraleind")
-                .with_child(Element::leaf("cap", "00100"))
+                .with_child(Element::leaf("cap", c.cap))
                 .with_child(comune_el(c))
                 .with_child(
                     Element::new("toponimo")

@@ -53,12 +53,14 @@ impl World {
 
     fn ok(&self, xml: &str, family: u16) -> Handled {
         let h = self.send(xml, family, "058091").unwrap();
+        assert_schema_valid(&h, family);
         assert_eq!(h.settled, Settled::Ok, "{}: {}", self.label, h.body);
         h
     }
 
     fn ko(&self, xml: &str, family: u16) -> Handled {
         let h = self.send(xml, family, "058091").unwrap();
+        assert_schema_valid(&h, family);
         assert_eq!(h.settled, Settled::Ko, "{}: {}", self.label, h.body);
         assert_eq!(h.codes.last(), Some(&"EN527"), "{}", self.label);
         assert!(h
@@ -75,6 +77,18 @@ impl World {
             .store()
             .read(|c| sections::list(c, "058091"))
             .unwrap()
+    }
+}
+
+/// Every reply urna writes must validate against its own published XSD.
+fn assert_schema_valid(h: &Handled, family: u16) {
+    let schema = urna_wire::schemas::PORTS
+        .iter()
+        .find(|p| p.family == family)
+        .unwrap()
+        .schema;
+    if let Err(e) = urna_security::gate::validate_document(h.body.as_bytes(), schema) {
+        panic!("reply not valid against {schema}: {e:?}\n{}", h.body);
     }
 }
 

@@ -228,3 +228,50 @@ fn idempotency_rows_are_unique_per_comune_and_id() {
         assert_eq!(op.station_cn, "058091-PC-0001");
     });
 }
+
+#[test]
+fn both_backends_have_the_same_logical_schema() {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName, PartialEq, Eq, PartialOrd, Ord, Debug)]
+    struct Col {
+        #[diesel(sql_type = Text)]
+        t: String,
+        #[diesel(sql_type = Text)]
+        c: String,
+    }
+    let Some(pg) = TestDb::postgres() else { return };
+    let sqlite = TestDb::sqlite();
+    let s = Store::open(&sqlite.url, 1).unwrap();
+    let p = Store::open(&pg.url, 1).unwrap();
+    let tables = [
+        "comuni",
+        "constituencies",
+        "sections",
+        "electors",
+        "operations",
+        "idempotency",
+    ];
+    let mut lite: Vec<Col> = s
+        .read(|conn| {
+            let mut v = Vec::new();
+            for t in tables {
+                let q = format!("SELECT '{t}' AS t, name AS c FROM pragma_table_info('{t}')");
+                v.extend(diesel::sql_query(q).load::<Col>(conn)?);
+            }
+            Ok(v)
+        })
+        .unwrap();
+    let mut post: Vec<Col> = p
+        .read(|conn| {
+            Ok(diesel::sql_query(
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+            )
+            .load::<Col>(conn)?)
+        })
+        .unwrap();
+    lite.sort();
+    post.sort();
+    assert_eq!(lite, post);
+    assert!(lite.len() > 30);
+}

@@ -95,13 +95,27 @@ async fn schema_invalid_values_name_the_rule_and_position() {
     let r = send(
         &app,
         P5000,
-        create("S1", "1").replace("<cap>00100</cap>", "<cap>00A00</cap>"),
+        create("S1", "1").replace("<cap>00184</cap>", "<cap>00A00</cap>"),
     )
     .await;
     assert_fault(&r, "xsd-invalid");
     assert!(r.body.contains("cap"), "{}", r.body);
     assert!(r.body.contains("<u:line>"), "{}", r.body);
-    // enumeration-like: tipoRevisione is not in 5011, use codDestinatario length
+    // enumeration: a tipoSN1 flag of 5010 with a value outside S/N/s/n
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../xsd/samples/invalid-5010-enum-sn.xml"
+    ))
+    .unwrap();
+    let body = &sample[sample.find("<m:Richiesta5010").unwrap()..];
+    let r = send(&app, P5000, urna_wire::envelope::envelope(body)).await;
+    assert_fault(&r, "xsd-invalid");
+    assert!(
+        r.body.contains("enumeration") || r.body.contains("tipoSN1") || r.body.contains("'X'"),
+        "{}",
+        r.body
+    );
+    // length facet: codDestinatario longer than 6
     let r = send(
         &app,
         P5000,

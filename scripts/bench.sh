@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make bench: release build, a fresh SQLite (or URNA_DATABASE_URL) database,
+# 32 mTLS keep-alive connections, unique idOperazioneComune per request.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+cargo build -q --release -p urna-cli --bin urna -p urna-loadgen
+work="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+export URNA_SERVER__LISTEN="127.0.0.1:$port" URNA_TLS__PKI_DIR="$work/pki" URNA_LOG__LEVEL=error
+export URNA_DATABASE_URL="${URNA_DATABASE_URL:-sqlite://$work/urna.db}"
+"$root/target/release/urna" --config config/urna.toml serve >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  [ -f "$work/pki/ca.crt" ] && curl -s --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+st="$work/pki/stations/058091-PC-0001"
+common=(--url "https://127.0.0.1:$port" --ca "$work/pki/ca.crt" --cert "$st.crt" --key "$st.key" --connections 32 --server-pid "$pid" --requests "${BENCH_REQUESTS:-40000}" --run-id "R$RANDOM")
+echo "== 5011 section updates (database: ${URNA_DATABASE_URL%%:*})"
+"$root/target/release/urna-loadgen" "${common[@]}" --op 5011 | tee "$work/5011.txt"
+echo "== 3008 single-section reads"
+"$root/target/release/urna-loadgen" "${common[@]}" --op 3008 | tee "$work/3008.txt"
+rps=$(sed -n 's/^RESULT .*rps=\([0-9]*\).*/\1/p' "$work/5011.txt")
+p99=$(sed -n 's/^RESULT .*p99_ms=\([0-9.]*\).*/\1/p' "$work/5011.txt")
+python3 - "$rps" "$p99" <<'PY'
+import sys
+rps, p99 = float(sys.argv[1]), float(sys.argv[2])
+print(f"== against the targets (5011, SQLite, 2 cores): throughput {rps:.0f}/5000 req/s = {rps/5000:.2f}x; p99 {p99:.2f}/10 ms = {p99/10:.2f}x of the budget")
+PY
