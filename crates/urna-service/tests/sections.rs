@@ -435,6 +435,28 @@ fn unknown_or_inactive_sender_is_ec090() {
 }
 
 #[test]
+fn a_ceased_comune_is_ec090() {
+    for w in worlds() {
+        // ABANO (PD) existed 1866-1924 under the ISTAT code later reused by ABANO TERME.
+        let ceased = urna_store::comuni::ComuneRow {
+            id: 12560,
+            istat: "028001".into(),
+            cod_catastale: "A001".into(),
+            nome: "ABANO".into(),
+            altro_nome: None,
+            sigla: "PD".into(),
+            valid_from: "1866-11-19".into(),
+            valid_to: "1924-11-13".into(),
+            stato: "C".into(),
+        };
+        w.services.store().write(|c| urna_store::comuni::upsert(c, &[ceased.clone()])).unwrap();
+        let h = w.send(&build::richiesta5011(&Testata::new("U2", "028001", "5011", NOW), &section("1")), 5000, "028001").unwrap();
+        assert_eq!(h.codes, ["EC090", "EN527"], "{}", w.label);
+        assert!(h.body.contains("non e' un comune attivo alla data 2025-01-10"));
+    }
+}
+
+#[test]
 fn sender_must_be_the_certificate_comune() {
     for w in worlds() {
         let e = w
