@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-cargo build -q --release -p urna-cli --bin urna -p urna-loadgen
+cargo build -q --release -p urna-cli -p urna-loadgen --bins
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export URNA_SERVER__LISTEN="127.0.0.1:$port" URNA_TLS__PKI_DIR="$work/pki" URNA_LOG__LEVEL=error

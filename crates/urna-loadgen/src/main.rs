@@ -56,7 +56,7 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
     let comune = build::comune(roma.nome, roma.istat, roma.sigla);
     (0..n)
         .map(|i| {
-            let id = format!("{}{phase}{i}", args.run_id);
+            let id = format!("{}{}{phase}{i}", args.run_id, args.op);
             let section = (i as u32 % roma.sections) + 1;
             match args.op.as_str() {
                 "3008" => build::richiesta3008(

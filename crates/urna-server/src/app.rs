@@ -21,6 +21,7 @@ pub struct AppState {
     pub limits: Limits,
     pub public_url: String,
     pub metrics: PrometheusHandle,
+    pub workers: crate::workers::Workers,
 }
 
 /// A bound, not yet running server.
@@ -87,6 +88,7 @@ impl Application {
             },
             public_url: settings.server.public_url.clone(),
             metrics: crate::telemetry::metrics_handle(),
+            workers: crate::workers::Workers::start(settings.server.request_threads.max(1))?,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

@@ -26,6 +26,8 @@ pub struct ServerSettings {
     pub public_url: String,
     /// Worker threads (0 = one per core).
     pub workers: usize,
+    /// Threads running the XML gate and the database transaction.
+    pub request_threads: usize,
     /// Largest accepted SOAP request, in bytes.
     pub max_body_bytes: usize,
     /// Deepest accepted element nesting.
@@ -85,6 +87,7 @@ impl Default for Settings {
                 listen: "127.0.0.1:8443".into(),
                 public_url: String::new(),
                 workers: 0,
+                request_threads: 4,
                 max_body_bytes: 512 * 1024,
                 max_depth: 48,
             },

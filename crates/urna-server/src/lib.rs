@@ -12,6 +12,7 @@ pub mod config;
 mod soap;
 pub mod telemetry;
 pub mod tls;
+pub mod workers;
 
 pub use app::Application;
 pub use config::Settings;

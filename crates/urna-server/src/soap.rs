@@ -130,21 +130,23 @@ async fn pipeline(
     };
     let corr = correlation.to_string();
     let family = port.family;
-    let result = web::block(move || {
-        let checked = urna_security::gate::check(&body, family).map_err(|f| (None, f))?;
-        let op = checked.operation;
-        services
-            .handle(op, &checked.payload, &caller, &corr)
-            .map(|h| (op, h))
-            .map_err(|e| (Some(op), service_fault(e)))
-    })
-    .await
-    .map_err(|e| {
-        (
-            unknown,
-            Fault::server("worker-failure", format!("the request worker failed: {e}")),
-        )
-    })?;
+    let result = state
+        .workers
+        .run(move || {
+            let checked = urna_security::gate::check(&body, family).map_err(|f| (None, f))?;
+            let op = checked.operation;
+            services
+                .handle(op, &checked.payload, &caller, &corr)
+                .map(|h| (op, h))
+                .map_err(|e| (Some(op), service_fault(e)))
+        })
+        .await
+        .map_err(|e| {
+            (
+                unknown,
+                Fault::server("worker-failure", format!("the request worker failed: {e}")),
+            )
+        })?;
     match result {
         Ok((op, handled)) => {
             span.record("operation", op.code());

@@ -449,10 +449,21 @@ fn a_ceased_comune_is_ec090() {
             valid_to: "1924-11-13".into(),
             stato: "C".into(),
         };
-        w.services.store().write(|c| urna_store::comuni::upsert(c, &[ceased.clone()])).unwrap();
-        let h = w.send(&build::richiesta5011(&Testata::new("U2", "028001", "5011", NOW), &section("1")), 5000, "028001").unwrap();
+        w.services
+            .store()
+            .write(|c| urna_store::comuni::upsert(c, &[ceased.clone()]))
+            .unwrap();
+        let h = w
+            .send(
+                &build::richiesta5011(&Testata::new("U2", "028001", "5011", NOW), &section("1")),
+                5000,
+                "028001",
+            )
+            .unwrap();
         assert_eq!(h.codes, ["EC090", "EN527"], "{}", w.label);
-        assert!(h.body.contains("non e' un comune attivo alla data 2025-01-10"));
+        assert!(h
+            .body
+            .contains("non e' un comune attivo alla data 2025-01-10"));
     }
 }
 
