@@ -451,7 +451,7 @@ fn a_ceased_comune_is_ec090() {
         };
         w.services
             .store()
-            .write(|c| urna_store::comuni::upsert(c, &[ceased.clone()]))
+            .write(|c| urna_store::comuni::upsert(c, std::slice::from_ref(&ceased)))
             .unwrap();
         let h = w
             .send(
