@@ -72,7 +72,7 @@ mod tests {
         let w = Workers::start(2).unwrap();
         let results = futures_util::future::join_all((0..50).map(|i| w.run(move || i * 2))).await;
         let sum: i32 = results.into_iter().map(Result::unwrap).sum();
-        assert_eq!(sum, (0..50).map(|i| i * 2).sum());
+        assert_eq!(sum, (0..50).map(|i| i * 2).sum::<i32>());
     }
 
     #[tokio::test]
