@@ -17,9 +17,8 @@ pub struct SectionRow {
     pub last_operation: i64,
 }
 
-/// Creates or replaces a section. Returns true when it was created.
-pub fn upsert(conn: &mut AnyConnection, row: &SectionRow) -> Result<bool, StoreError> {
-    let existed = get(conn, &row.comune_istat, &row.numero)?.is_some();
+/// Creates or replaces a section (one statement on both backends).
+pub fn upsert(conn: &mut AnyConnection, row: &SectionRow) -> Result<(), StoreError> {
     per_backend!(conn, |c| diesel::insert_into(sections::table)
         .values(row)
         .on_conflict((sections::comune_istat, sections::numero))
@@ -31,7 +30,7 @@ pub fn upsert(conn: &mut AnyConnection, row: &SectionRow) -> Result<bool, StoreE
             sections::last_operation.eq(row.last_operation),
         ))
         .execute(c))?;
-    Ok(!existed)
+    Ok(())
 }
 
 pub fn get(
