@@ -18,6 +18,9 @@ for _ in $(seq 1 100); do
 done
 st="$work/pki/stations/058091-PC-0001"
 common=(--url "https://127.0.0.1:$port" --ca "$work/pki/ca.crt" --cert "$st.crt" --key "$st.key" --connections 32 --server-pid "$pid" --requests "${BENCH_REQUESTS:-40000}" --run-id "R$RANDOM")
+echo "== in-process floor (no HTTP/TLS, one thread)"
+"$root/target/release/urna-loadgen" --in-process --requests 20000 --op 5011
+"$root/target/release/urna-loadgen" --in-process --requests 20000 --op 3008
 echo "== 5011 section updates (database: ${URNA_DATABASE_URL%%:*})"
 "$root/target/release/urna-loadgen" "${common[@]}" --op 5011 | tee "$work/5011.txt"
 echo "== 3008 single-section reads"

@@ -7,19 +7,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+
+mod inproc;
 use urna_pki::Issued;
 use urna_service::demo::DEMO_COMUNI;
 use urna_wire::build::{self, Testata};
 
 #[derive(Parser)]
 struct Args {
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     url: String,
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     ca: String,
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     cert: String,
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     key: String,
     /// 5011 (section updates) or 3008 (single-section reads).
     #[arg(long, default_value = "5011")]
@@ -35,6 +37,9 @@ struct Args {
     /// Server process id, to report its CPU time per request.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Measure the pipeline in-process (no HTTP, no TLS) instead of a server.
+    #[arg(long)]
+    in_process: bool,
     /// Prefix making idOperazioneComune unique across runs.
     #[arg(long, default_value = "B")]
     run_id: String,
@@ -147,6 +152,10 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.in_process {
+        let family = if args.op == "3008" { 3000 } else { 5000 };
+        return inproc::run(&bodies(&args, "I", args.requests), family);
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

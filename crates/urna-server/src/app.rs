@@ -88,7 +88,7 @@ impl Application {
             },
             public_url: settings.server.public_url.clone(),
             metrics: crate::telemetry::metrics_handle(),
-            workers: crate::workers::Workers::start(settings.server.request_threads.max(1))?,
+            workers: crate::workers::Workers::start(settings.effective_request_threads())?,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
@@ -114,9 +114,7 @@ impl Application {
         })
         .on_connect(crate::tls::on_connect(tls.verifier.clone()))
         .listen_rustls_0_23(listener, (*tls.config).clone())?;
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
+        server = server.workers(settings.effective_workers());
         Ok(Application {
             port,
             server: server.run(),

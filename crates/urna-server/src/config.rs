@@ -24,9 +24,11 @@ pub struct ServerSettings {
     pub listen: String,
     /// Base URL written into served WSDLs; empty = derived from the request.
     pub public_url: String,
-    /// Worker threads (0 = one per core).
+    /// HTTP/TLS worker threads (0 = auto: half the cores, at least one).
     pub workers: usize,
-    /// Threads running the XML gate and the database transaction.
+    /// Threads running the XML gate and the database transaction (0 = auto:
+    /// one on SQLite, whose writes are serialised anyway, so extra threads only
+    /// add lock hand-offs; twice the cores on PostgreSQL).
     pub request_threads: usize,
     /// Largest accepted SOAP request, in bytes.
     pub max_body_bytes: usize,
@@ -87,7 +89,7 @@ impl Default for Settings {
                 listen: "127.0.0.1:8443".into(),
                 public_url: String::new(),
                 workers: 0,
-                request_threads: 4,
+                request_threads: 0,
                 max_body_bytes: 512 * 1024,
                 max_depth: 48,
             },
@@ -131,6 +133,29 @@ impl Settings {
                     .map(|_| "database.url".into()),
             )
             .extract()
+    }
+
+    fn cores() -> usize {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    }
+
+    /// HTTP/TLS workers to start.
+    pub fn effective_workers(&self) -> usize {
+        match self.server.workers {
+            0 => (Self::cores() / 2).max(1),
+            n => n,
+        }
+    }
+
+    /// Request threads to start.
+    pub fn effective_request_threads(&self) -> usize {
+        match self.server.request_threads {
+            0 if self.database.url.starts_with("sqlite:") => 1,
+            0 => 2 * Self::cores(),
+            n => n,
+        }
     }
 
     pub fn header_policy(&self) -> urna_domain::header::HeaderPolicy {

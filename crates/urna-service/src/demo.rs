@@ -240,8 +240,7 @@ pub fn load(store: &Store) -> Result<DemoReport, StoreError> {
                         comune_istat: c.istat.into(),
                         numero: n.to_string(),
                         denominazione: format!("SCUOLA PRIMARIA N. {n}"),
-                        payload: serde_json::to_string(&tree)
-                            .map_err(|e| StoreError::Data(e.to_string()))?,
+                        payload: tree.inner_xml(),
                         updated_at: urna_store::now_millis(),
                         last_operation: 0,
                     },

@@ -79,7 +79,7 @@ enum Plan {
     Ko(Vec<Anomaly>),
     Upsert(sections::SectionRow),
     Delete { istat: String, numero: String },
-    Sections(Vec<Element>),
+    Sections(Vec<String>),
 }
 
 /// A refusal that is answered but not remembered (the id belongs to another request).
@@ -311,8 +311,7 @@ impl Services {
             comune_istat: sender.istat.clone(),
             numero,
             denominazione: input.name,
-            payload: serde_json::to_string(&stored)
-                .map_err(|e| ServiceError::Corrupt(e.to_string()))?,
+            payload: stored.inner_xml(),
             updated_at: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             last_operation: 0,
         }))
@@ -381,14 +380,9 @@ fn plan_3008(
     if rows.is_empty() {
         return Ok(Plan::Ko(vec![section::nothing_found(&query)]));
     }
-    let trees = rows
-        .iter()
-        .map(|r| {
-            serde_json::from_str::<Element>(&r.payload)
-                .map_err(|e| ServiceError::Corrupt(format!("section {}: {e}", r.numero)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Plan::Sections(trees))
+    Ok(Plan::Sections(
+        rows.into_iter().map(|r| r.payload).collect(),
+    ))
 }
 
 /// The section as stored and returned by 3008: with its owning comune filled

@@ -11,7 +11,8 @@ pub struct SectionRow {
     pub comune_istat: String,
     pub numero: String,
     pub denominazione: String,
-    /// The section as an element tree (JSON).
+    /// The section's content as XML (the children of `sezione`, unqualified),
+    /// written back verbatim by 3008.
     pub payload: String,
     pub updated_at: i64,
     pub last_operation: i64,

@@ -201,8 +201,9 @@ pub fn section_input(s: &Element) -> SectionInput {
 pub enum Outcome {
     /// `Risposta_Comune` with optional warnings (5010, 5011, 2012).
     Done { warnings: Vec<Anomaly> },
-    /// `Risposta3008_OK` with the stored `sezione` trees.
-    Sections(Vec<Element>),
+    /// `Risposta3008_OK` with the stored sections: each the inner XML of a
+    /// `sezione` as produced by [`Element::inner_xml`] (trusted, already escaped).
+    Sections(Vec<String>),
     /// `rispostaKO`: the blocking errors (the EN527 entry included).
     Ko(Vec<Anomaly>),
 }
@@ -243,7 +244,9 @@ pub fn write_response(
             testata(&mut o, req, meta, ESITO_OK);
             o.open("sezione");
             for s in sections {
-                s.write_renamed("sezioni", &mut o);
+                o.open("sezioni");
+                o.0.push_str(s);
+                o.close("sezioni");
             }
             o.close("sezione");
             o.close("c3:Risposta3008_OK");
@@ -369,7 +372,7 @@ mod tests {
             Operation::Consultazione3008,
             &header(),
             &meta(),
-            &Outcome::Sections(vec![s]),
+            &Outcome::Sections(vec![s.inner_xml()]),
         );
         assert!(x.contains("<c3:Risposta3008_OK><testataRisposta>"));
         assert!(x.contains("<sezione><sezioni><sezioneelettoralenum>1</sezioneelettoralenum></sezioni></sezione></c3:Risposta3008_OK></c3:Risposta3008>"));

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::xml::{escape_into, Out};
+use crate::xml::escape_into;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Element {
@@ -85,15 +85,15 @@ impl Element {
         out.push('>');
     }
 
-    /// Serialises the subtree under another element name (e.g. a stored
-    /// `sezione` written as a 3008 `sezioni` item).
-    pub(crate) fn write_renamed(&self, name: &str, out: &mut Out) {
-        out.open(name);
-        out.text(&self.text);
+    /// The children serialised (unqualified), without the element's own tags:
+    /// the stored form of a section, written back verbatim inside `sezioni`.
+    pub fn inner_xml(&self) -> String {
+        let mut out = String::with_capacity(1024);
+        escape_into(&mut out, &self.text);
         for c in &self.children {
-            c.write_into(&mut out.0);
+            c.write_into(&mut out);
         }
-        out.close(name);
+        out
     }
 
     /// SHA-256 over a canonical form of the subtree (names, namespaces and text,
