@@ -21,7 +21,7 @@ pub struct AppState {
     pub limits: Limits,
     pub public_url: String,
     pub metrics: PrometheusHandle,
-    pub workers: crate::workers::Workers,
+    pub requests: crate::pipeline::RequestThreads,
 }
 
 /// A bound, not yet running server.
@@ -88,7 +88,12 @@ impl Application {
             },
             public_url: settings.server.public_url.clone(),
             metrics: crate::telemetry::metrics_handle(),
-            workers: crate::workers::Workers::start(settings.effective_request_threads())?,
+            requests: crate::pipeline::RequestThreads::start(
+                settings.effective_request_threads(),
+                settings.server.max_batch,
+                services.clone(),
+                soap::service_fault,
+            )?,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

@@ -30,6 +30,8 @@ pub struct ServerSettings {
     /// one on SQLite, whose writes are serialised anyway, so extra threads only
     /// add lock hand-offs; twice the cores on PostgreSQL).
     pub request_threads: usize,
+    /// Most requests a request thread runs in one transaction.
+    pub max_batch: usize,
     /// Largest accepted SOAP request, in bytes.
     pub max_body_bytes: usize,
     /// Deepest accepted element nesting.
@@ -90,6 +92,7 @@ impl Default for Settings {
                 public_url: String::new(),
                 workers: 0,
                 request_threads: 0,
+                max_batch: 64,
                 max_body_bytes: 512 * 1024,
                 max_depth: 48,
             },

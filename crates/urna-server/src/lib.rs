@@ -9,10 +9,10 @@
 
 pub mod app;
 pub mod config;
+pub mod pipeline;
 mod soap;
 pub mod telemetry;
 pub mod tls;
-pub mod workers;
 
 pub use app::Application;
 pub use config::Settings;

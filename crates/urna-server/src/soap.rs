@@ -124,29 +124,19 @@ async fn pipeline(
     // 1b. Streaming pre-scan.
     prescan::prescan(&body, state.limits).map_err(|f| (unknown, f))?;
     // 2–7. Strict parse, dispatch, XSD gate and the service, on the blocking pool.
-    let services = state.services.clone();
-    let caller = Caller {
-        station: station.station.clone(),
+    let job = crate::pipeline::Job {
+        body: body.to_vec(),
+        family: port.family,
+        caller: Caller {
+            station: station.station.clone(),
+        },
+        correlation: correlation.to_string(),
     };
-    let corr = correlation.to_string();
-    let family = port.family;
     let result = state
-        .workers
-        .run(move || {
-            let checked = urna_security::gate::check(&body, family).map_err(|f| (None, f))?;
-            let op = checked.operation;
-            services
-                .handle(op, &checked.payload, &caller, &corr)
-                .map(|h| (op, h))
-                .map_err(|e| (Some(op), service_fault(e)))
-        })
+        .requests
+        .submit(job)
         .await
-        .map_err(|e| {
-            (
-                unknown,
-                Fault::server("worker-failure", format!("the request worker failed: {e}")),
-            )
-        })?;
+        .map_err(|e| (unknown, Fault::server("worker-failure", e.to_string())))?;
     match result {
         Ok((op, handled)) => {
             span.record("operation", op.code());
@@ -170,7 +160,7 @@ fn too_large(max: usize) -> Fault {
     )
 }
 
-fn service_fault(e: ServiceError) -> Fault {
+pub(crate) fn service_fault(e: ServiceError) -> Fault {
     match e {
         ServiceError::IdentityMismatch { .. } => {
             Fault::policy("identity-mismatch", e.to_string()).path("/testataRichiesta/codMittente")

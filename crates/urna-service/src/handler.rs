@@ -15,6 +15,15 @@ pub struct Caller {
     pub station: StationId,
 }
 
+/// One request of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub op: Operation,
+    pub payload: &'a Element,
+    pub caller: &'a Caller,
+    pub correlation_id: &'a str,
+}
+
 /// How a request was settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -115,29 +124,86 @@ impl Services {
         caller: &Caller,
         correlation_id: &str,
     ) -> Result<Handled, ServiceError> {
-        let header = messages::parse_header(payload);
-        if header.cod_mittente != caller.station.istat.as_str() {
-            return Err(ServiceError::IdentityMismatch {
-                cod_mittente: header.cod_mittente.clone(),
-                cert_istat: caller.station.istat.to_string(),
-                cn: caller.station.cn(),
-            });
-        }
-        let digest = hex(&messages::request_digest(payload));
+        let request = Request {
+            op,
+            payload,
+            caller,
+            correlation_id,
+        };
+        self.handle_batch(std::slice::from_ref(&request))
+            .pop()
+            .expect("one result per request")
+    }
+
+    /// Handles several requests in **one** database transaction, each in its
+    /// own savepoint: a refused or failed request rolls back only its own
+    /// writes, and the commit (the expensive part on SQLite) is shared. The
+    /// requests are applied in order, so a later one sees an earlier one's
+    /// effects (e.g. the same idOperazioneComune twice is a replay).
+    pub fn handle_batch(&self, requests: &[Request<'_>]) -> Vec<Result<Handled, ServiceError>> {
         let now = (self.clock)();
-        // A concurrent request with the same id may win the race to remember
-        // its answer (PostgreSQL); then the retry finds and replays it.
-        match self.attempt(op, payload, &header, &digest, caller, correlation_id, now) {
-            Err(ServiceError::Store(e)) if e.is_unique_violation() => {
-                self.attempt(op, payload, &header, &digest, caller, correlation_id, now)
+        let mut results: Vec<Result<Handled, ServiceError>> = Vec::with_capacity(requests.len());
+        let mut prepared = Vec::with_capacity(requests.len());
+        for r in requests {
+            let header = messages::parse_header(r.payload);
+            if header.cod_mittente != r.caller.station.istat.as_str() {
+                prepared.push(None);
+                results.push(Err(ServiceError::IdentityMismatch {
+                    cod_mittente: header.cod_mittente.clone(),
+                    cert_istat: r.caller.station.istat.to_string(),
+                    cn: r.caller.station.cn(),
+                }));
+                continue;
             }
-            r => r,
+            let digest = hex(&messages::request_digest(r.payload));
+            prepared.push(Some((header, digest)));
+            results.push(Err(ServiceError::Corrupt("not processed".into())));
         }
+        let committed = self.store.write(|conn| {
+            for (i, r) in requests.iter().enumerate() {
+                let Some((header, digest)) = &prepared[i] else {
+                    continue;
+                };
+                let mut run = || {
+                    urna_store::transaction(conn, |c| {
+                        self.attempt(
+                            c,
+                            r.op,
+                            r.payload,
+                            header,
+                            digest,
+                            r.caller,
+                            r.correlation_id,
+                            now,
+                        )
+                    })
+                };
+                // A concurrent request with the same id may win the race to
+                // remember its answer (PostgreSQL); the retry replays it.
+                results[i] = match run() {
+                    Err(ServiceError::Store(e)) if e.is_unique_violation() => run(),
+                    other => other,
+                };
+            }
+            Ok::<(), StoreError>(())
+        });
+        if let Err(e) = committed {
+            let why = e.to_string();
+            for (r, p) in results.iter_mut().zip(&prepared) {
+                if p.is_some() {
+                    *r = Err(ServiceError::Store(StoreError::Data(format!(
+                        "the transaction did not commit: {why}"
+                    ))));
+                }
+            }
+        }
+        results
     }
 
     #[allow(clippy::too_many_arguments)]
     fn attempt(
         &self,
+        conn: &mut AnyConnection,
         op: Operation,
         payload: &Element,
         header: &RequestHeader,
@@ -150,7 +216,7 @@ impl Services {
         let id_op = header.id_operazione_comune.as_str();
         let received_at = (now.unix_timestamp_nanos() / 1_000_000) as i64;
         let cn = caller.station.cn();
-        self.store.write(|conn| {
+        {
             let log = |conn: &mut AnyConnection, outcome: Settled, codes: &[&str]| {
                 operations::insert(
                     conn,
@@ -203,7 +269,13 @@ impl Services {
                 Err(Unremembered(errors)) => (Plan::Ko(errors), false),
             };
             let (settled, codes) = match &plan {
-                Plan::Ko(errs) => (Settled::Ko, errs.iter().map(|e| e.code.wire()).chain(["EN527"]).collect()),
+                Plan::Ko(errs) => (
+                    Settled::Ko,
+                    errs.iter()
+                        .map(|e| e.code.wire())
+                        .chain(["EN527"])
+                        .collect(),
+                ),
                 _ => (Settled::Ok, vec![]),
             };
             let id = log(conn, settled, &codes)?;
@@ -226,7 +298,9 @@ impl Services {
             let body = messages::write_response(
                 op,
                 header,
-                &ResponseMeta { id_operazione_anpr: id.to_string() },
+                &ResponseMeta {
+                    id_operazione_anpr: id.to_string(),
+                },
                 &outcome,
             );
             if remember {
@@ -242,8 +316,13 @@ impl Services {
                     },
                 )?;
             }
-            Ok(Handled { body, id_operazione_anpr: id, settled, codes })
-        })
+            Ok(Handled {
+                body,
+                id_operazione_anpr: id,
+                settled,
+                codes,
+            })
+        }
     }
 
     /// Evaluates header and business rules; reads only.

@@ -10,4 +10,4 @@
 pub mod demo;
 mod handler;
 
-pub use handler::{Caller, Handled, ServiceError, Services, Settled};
+pub use handler::{Caller, Handled, Request, ServiceError, Services, Settled};

@@ -548,3 +548,62 @@ fn every_request_is_an_operation_record() {
         assert_eq!(rec.correlation_id, "corr-1");
     }
 }
+
+#[test]
+fn a_batch_shares_one_transaction_but_each_request_stands_alone() {
+    use urna_service::Request;
+    for w in worlds() {
+        let gate =
+            |xml: String, family| urna_security::gate::check(xml.as_bytes(), family).unwrap();
+        let a = gate(build::richiesta5011(&t("B1", "5011"), &section("50")), 5000);
+        let b = gate(build::richiesta5011(&t("B1", "5011"), &section("50")), 5000);
+        let c = gate(
+            build::richiesta2012(&t("B3", "2012"), &roma_ref(), "999"),
+            2000,
+        );
+        let d = gate(build::richiesta5011(&t("B4", "5011"), &section("52")), 5000);
+        let e = gate(build::richiesta5011(&t("B5", "5011"), &section("51")), 5000);
+        let roma = caller("058091");
+        let milano = caller("015146");
+        fn req<'a>(c: &'a urna_security::gate::Checked, who: &'a Caller) -> Request<'a> {
+            Request {
+                op: c.operation,
+                payload: &c.payload,
+                caller: who,
+                correlation_id: "batch",
+            }
+        }
+        let results = w.services.handle_batch(&[
+            req(&a, &roma),
+            req(&b, &roma),
+            req(&c, &roma),
+            req(&d, &milano),
+            req(&e, &roma),
+        ]);
+        let settled: Vec<_> = results
+            .iter()
+            .map(|r| r.as_ref().map(|h| h.settled).map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(settled[0], Ok(Settled::Ok), "{}", w.label);
+        assert_eq!(
+            settled[1],
+            Ok(Settled::Replay),
+            "a later request sees an earlier one"
+        );
+        assert_eq!(settled[2], Ok(Settled::Ko));
+        assert!(settled[3]
+            .as_ref()
+            .is_err_and(|e| e.contains("015146-PC-0001")));
+        assert_eq!(settled[4], Ok(Settled::Ok));
+        assert_eq!(
+            results[0].as_ref().unwrap().body,
+            results[1].as_ref().unwrap().body
+        );
+        let nums: Vec<_> = w.sections().into_iter().map(|r| r.numero).collect();
+        assert!(
+            nums.contains(&"50".to_string()) && nums.contains(&"51".to_string()),
+            "{nums:?}"
+        );
+        assert!(!nums.contains(&"52".to_string()));
+    }
+}

@@ -182,27 +182,35 @@ impl Store {
         &self,
         f: impl FnOnce(&mut AnyConnection) -> Result<R, E>,
     ) -> Result<R, E> {
-        enum TxError<E> {
-            Db(diesel::result::Error),
-            App(E),
-        }
-        impl<E> From<diesel::result::Error> for TxError<E> {
-            fn from(e: diesel::result::Error) -> Self {
-                TxError::Db(e)
-            }
-        }
         let mut c = self.pool.get().map_err(|e| E::from(StoreError::Pool(e)))?;
         let _guard = self
             .writer
             .as_ref()
             .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        let c: &mut AnyConnection = &mut c;
-        c.transaction(|c| f(c).map_err(TxError::App))
-            .map_err(|e| match e {
-                TxError::Db(d) => E::from(StoreError::Db(d)),
-                TxError::App(e) => e,
-            })
+        transaction(&mut c, f)
     }
+}
+
+/// Runs `f` in a transaction on `conn`, or in a savepoint when a transaction is
+/// already open (diesel nests them): an error rolls back exactly what `f` did.
+pub fn transaction<R, E: From<StoreError>>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<R, E>,
+) -> Result<R, E> {
+    enum TxError<E> {
+        Db(diesel::result::Error),
+        App(E),
+    }
+    impl<E> From<diesel::result::Error> for TxError<E> {
+        fn from(e: diesel::result::Error) -> Self {
+            TxError::Db(e)
+        }
+    }
+    conn.transaction(|c| f(c).map_err(TxError::App))
+        .map_err(|e| match e {
+            TxError::Db(d) => E::from(StoreError::Db(d)),
+            TxError::App(e) => e,
+        })
 }
 
 fn migrate(c: &mut AnyConnection) -> Result<(), StoreError> {

@@ -20,7 +20,7 @@ pub mod schema;
 pub mod sections;
 pub mod testing;
 
-pub use conn::{AnyConnection, Backend, Store, StoreError};
+pub use conn::{transaction, AnyConnection, Backend, Store, StoreError};
 
 /// Runs the same diesel DSL body against the concrete connection of each
 /// backend (for statements `MultiBackend` does not support).
