@@ -30,5 +30,7 @@ p99=$(sed -n 's/^RESULT .*p99_ms=\([0-9.]*\).*/\1/p' "$work/5011.txt")
 python3 - "$rps" "$p99" <<'PY'
 import sys
 rps, p99 = float(sys.argv[1]), float(sys.argv[2])
-print(f"== against the targets (5011, SQLite, 2 cores): throughput {rps:.0f}/5000 req/s = {rps/5000:.2f}x; p99 {p99:.2f}/10 ms = {p99/10:.2f}x of the budget")
+import os
+db = os.environ.get("URNA_DATABASE_URL", "sqlite").split(":")[0]
+print(f"== against the targets (set for SQLite on 2 cores; this run: {db}): throughput {rps:.0f}/5000 req/s = {rps/5000:.2f}x; p99 {p99:.2f}/10 ms = {p99/10:.2f}x of the budget")
 PY

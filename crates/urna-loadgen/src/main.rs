@@ -122,7 +122,12 @@ async fn drive(
                         status.is_success()
                             && text.contains("<esitoOperazione>0000</esitoOperazione>")
                     }
-                    Err(_) => false,
+                    Err(e) => {
+                        if errors == 0 {
+                            eprintln!("first failure: {e}");
+                        }
+                        false
+                    }
                 };
                 lat.push(t.elapsed().as_micros() as u32);
                 if !ok {

@@ -90,7 +90,7 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
             requests: crate::pipeline::RequestThreads::start(
                 settings.effective_request_threads(),
-                settings.server.max_batch,
+                settings.effective_max_batch(),
                 services.clone(),
                 soap::service_fault,
             )?,

@@ -30,7 +30,10 @@ pub struct ServerSettings {
     /// one on SQLite, whose writes are serialised anyway, so extra threads only
     /// add lock hand-offs; twice the cores on PostgreSQL).
     pub request_threads: usize,
-    /// Most requests a request thread runs in one transaction.
+    /// Most requests a request thread runs in one transaction, a savepoint each
+    /// (0 = auto: 64 on SQLite, where the shared commit is the big win; 1 on
+    /// PostgreSQL, where concurrent batches on the same rows would deadlock
+    /// and the server groups commits itself).
     pub max_batch: usize,
     /// Largest accepted SOAP request, in bytes.
     pub max_body_bytes: usize,
@@ -92,7 +95,7 @@ impl Default for Settings {
                 public_url: String::new(),
                 workers: 0,
                 request_threads: 0,
-                max_batch: 64,
+                max_batch: 0,
                 max_body_bytes: 512 * 1024,
                 max_depth: 48,
             },
@@ -157,6 +160,15 @@ impl Settings {
         match self.server.request_threads {
             0 if self.database.url.starts_with("sqlite:") => 1,
             0 => 2 * Self::cores(),
+            n => n,
+        }
+    }
+
+    /// Batch size to use.
+    pub fn effective_max_batch(&self) -> usize {
+        match self.server.max_batch {
+            0 if self.database.url.starts_with("sqlite:") => 64,
+            0 => 1,
             n => n,
         }
     }

@@ -159,43 +159,53 @@ impl Services {
             prepared.push(Some((header, digest)));
             results.push(Err(ServiceError::Corrupt("not processed".into())));
         }
-        let committed = self.store.write(|conn| {
-            for (i, r) in requests.iter().enumerate() {
-                let Some((header, digest)) = &prepared[i] else {
-                    continue;
-                };
-                let mut run = || {
-                    urna_store::transaction(conn, |c| {
-                        self.attempt(
-                            c,
-                            r.op,
-                            r.payload,
-                            header,
-                            digest,
-                            r.caller,
-                            r.correlation_id,
-                            now,
-                        )
-                    })
-                };
-                // A concurrent request with the same id may win the race to
-                // remember its answer (PostgreSQL); the retry replays it.
-                results[i] = match run() {
-                    Err(ServiceError::Store(e)) if e.is_unique_violation() => run(),
-                    other => other,
-                };
+        // One request in its own savepoint; a concurrent request with the same
+        // id may win the race to remember its answer (PostgreSQL), then the
+        // retry replays it.
+        let run_one = |conn: &mut AnyConnection, i: usize| -> Result<Handled, ServiceError> {
+            let r = &requests[i];
+            let (header, digest) = prepared[i].as_ref().expect("only prepared requests run");
+            let mut run = || {
+                urna_store::transaction(conn, |c| {
+                    self.attempt(
+                        c,
+                        r.op,
+                        r.payload,
+                        header,
+                        digest,
+                        r.caller,
+                        r.correlation_id,
+                        now,
+                    )
+                })
+            };
+            match run() {
+                Err(ServiceError::Store(e)) if e.is_unique_violation() => run(),
+                other => other,
             }
-            Ok::<(), StoreError>(())
-        });
-        if let Err(e) = committed {
-            let why = e.to_string();
-            for (r, p) in results.iter_mut().zip(&prepared) {
-                if p.is_some() {
-                    *r = Err(ServiceError::Store(StoreError::Data(format!(
-                        "the transaction did not commit: {why}"
-                    ))));
+        };
+        let runnable: Vec<usize> = (0..requests.len())
+            .filter(|i| prepared[*i].is_some())
+            .collect();
+        if runnable.len() > 1 {
+            let committed = self.store.write(|conn| {
+                for &i in &runnable {
+                    match run_one(conn, i) {
+                        // A storage failure (e.g. a deadlock between concurrent
+                        // batches on PostgreSQL) aborts the whole batch at once,
+                        // releasing its locks; each request is then retried alone.
+                        Err(ServiceError::Store(e)) => return Err(e),
+                        r => results[i] = r,
+                    }
                 }
+                Ok::<(), StoreError>(())
+            });
+            if committed.is_ok() {
+                return results;
             }
+        }
+        for i in runnable {
+            results[i] = self.store.write(|conn| run_one(conn, i));
         }
         results
     }

@@ -105,3 +105,40 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         "{m}"
     );
 }
+
+/// Concurrent batches on the same rows deadlock on PostgreSQL; the batch is
+/// then aborted and each request retried alone: every caller gets its answer.
+#[tokio::test]
+async fn concurrent_batches_on_postgres_never_fail_a_request() {
+    let Some(db) = TestDb::postgres() else { return };
+    let app = urna_testkit::spawn_app_with(db, |s| {
+        s.server.request_threads = 4;
+        s.server.max_batch = 16;
+    })
+    .await;
+    let c = app.client_for("058091");
+    let mut tasks = Vec::new();
+    for i in 0..240 {
+        let (c, url) = (c.clone(), app.url(P5000));
+        // Three hot sections, in different orders across batches.
+        let body = crate::helpers::create(&format!("DL{i}"), &((i * 7) % 3 + 1).to_string());
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .header("Content-Type", "text/xml")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }));
+    }
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains("<esitoOperazione>0000</esitoOperazione>"),
+            "{body}"
+        );
+    }
+}
