@@ -121,7 +121,7 @@ async fn concurrent_batches_on_postgres_never_fail_a_request() {
     for i in 0..240 {
         let (c, url) = (c.clone(), app.url(P5000));
         // Three hot sections, in different orders across batches.
-        let body = crate::helpers::create(&format!("DL{i}"), &((i * 7) % 3 + 1).to_string());
+        let body = create(&format!("DL{i}"), &((i * 7) % 3 + 1).to_string());
         tasks.push(tokio::spawn(async move {
             let r = c
                 .post(url)
