@@ -12,15 +12,8 @@ if [ ! -x "$venv/bin/pytest" ]; then
   "$venv/bin/pip" install -q -r "$here/requirements.txt"
 fi
 work="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-export URNA_SERVER__LISTEN="127.0.0.1:$port" URNA_DATABASE_URL="sqlite://$work/urna.db" URNA_TLS__PKI_DIR="$work/pki" URNA_LOG__LEVEL=warn
-"$root/target/debug/urna" --config config/urna.toml serve >"$work/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do
-  [ -f "$work/pki/ca.crt" ] && curl -s --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+export URNA_DATABASE_URL="sqlite://$work/urna.db" URNA_LOG__LEVEL=warn
+. "$root/scripts/start-server.sh" "$root/target/debug/urna"
 cd "$here"
 "$venv/bin/pytest" -q --rootdir "$here" -c "$here/pytest.ini" "$here" \
   --url="https://127.0.0.1:$port" --ca="$work/pki/ca.crt" \

@@ -6,16 +6,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 cargo build -q --release -p urna-cli -p urna-loadgen --bins
 work="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-export URNA_SERVER__LISTEN="127.0.0.1:$port" URNA_TLS__PKI_DIR="$work/pki" URNA_LOG__LEVEL=error
+export URNA_LOG__LEVEL=error
 export URNA_DATABASE_URL="${URNA_DATABASE_URL:-sqlite://$work/urna.db}"
-"$root/target/release/urna" --config config/urna.toml serve >"$work/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do
-  [ -f "$work/pki/ca.crt" ] && curl -s --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+. "$root/scripts/start-server.sh" "$root/target/release/urna"
 st="$work/pki/stations/058091-PC-0001"
 common=(--url "https://127.0.0.1:$port" --ca "$work/pki/ca.crt" --cert "$st.crt" --key "$st.key" --connections 32 --server-pid "$pid" --requests "${BENCH_REQUESTS:-40000}" --run-id "R$RANDOM")
 echo "== in-process floor (no HTTP/TLS, one thread)"

@@ -407,18 +407,24 @@ impl Services {
     }
 }
 
+/// The KO for a 2012/3008 naming another comune than the sender (in
+/// `block/comune`), if it does.
+fn not_own_comune(block: Option<&Element>, sender: &SenderComune) -> Option<Plan> {
+    let requested = block
+        .and_then(|b| b.child("comune"))
+        .map(messages::comune_ref)
+        .unwrap_or_default();
+    section::check_own_comune(sender, &requested).map(|e| Plan::Ko(vec![e]))
+}
+
 fn plan_2012(
     conn: &mut AnyConnection,
     payload: &Element,
     sender: &SenderComune,
 ) -> Result<Plan, ServiceError> {
     let dati = payload.child("datiSezione");
-    let requested = dati
-        .and_then(|d| d.child("comune"))
-        .map(messages::comune_ref)
-        .unwrap_or_default();
-    if let Some(e) = section::check_own_comune(sender, &requested) {
-        return Ok(Plan::Ko(vec![e]));
+    if let Some(ko) = not_own_comune(dati, sender) {
+        return Ok(ko);
     }
     let numero = dati
         .and_then(|d| d.text_of("sezioneelettoralenum"))
@@ -447,12 +453,8 @@ fn plan_3008(
     sender: &SenderComune,
 ) -> Result<Plan, ServiceError> {
     let params = payload.child("parametriRicerca3008");
-    let requested = params
-        .and_then(|p| p.child("comune"))
-        .map(messages::comune_ref)
-        .unwrap_or_default();
-    if let Some(e) = section::check_own_comune(sender, &requested) {
-        return Ok(Plan::Ko(vec![e]));
+    if let Some(ko) = not_own_comune(params, sender) {
+        return Ok(ko);
     }
     let tipo = params
         .and_then(|p| p.text_of("tipoRichiesta"))
