@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: TablesCommand,
     },
+    /// Registry of subjects.
+    Subjects {
+        #[command(subcommand)]
+        command: SubjectsCommand,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -90,6 +95,13 @@ enum TablesCommand {
     ImportComuni { file: PathBuf },
     /// Import constituency tables (CSV: tipo,codice_istat,valore).
     ImportConstituencies { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum SubjectsCommand {
+    /// Import subjects (CSV; see `urna_store::subjects` and README): streamed,
+    /// codici fiscali checked, bad rows reported without stopping.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +156,23 @@ fn main() -> anyhow::Result<()> {
                     let n = urna_store::constituencies::import_file(&store, f)?;
                     println!("imported {n} new constituency values");
                 }
+            }
+            Ok(())
+        }
+        Command::Subjects {
+            command: SubjectsCommand::Import { file },
+        } => {
+            let store = open_store(&settings)?;
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let r = urna_store::subjects::import_csv(&store, std::io::BufReader::new(f))?;
+            println!(
+                "imported {} subjects, {} rows rejected",
+                r.imported,
+                r.rejected.len()
+            );
+            for (line, why) in r.rejected.iter().take(50) {
+                println!("  line {line}: {why}");
             }
             Ok(())
         }

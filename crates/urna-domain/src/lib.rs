@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod codice_fiscale;
+pub mod elector;
 pub mod header;
 pub mod ids;
 pub mod section;

@@ -69,14 +69,20 @@ pub enum ConstituencyKind {
     Regionali,
     /// `circoscrelezionimembriue`
     ParlamentoUe,
+    /// An elector's `circoscrcameradeputati` (5010).
+    CircCamera,
+    /// An elector's `circoscrsenatorepubblica` (5010).
+    CircSenato,
 }
 
 impl ConstituencyKind {
-    pub const ALL: [ConstituencyKind; 4] = [
+    pub const ALL: [ConstituencyKind; 6] = [
         ConstituencyKind::Camera,
         ConstituencyKind::Senato,
         ConstituencyKind::Regionali,
         ConstituencyKind::ParlamentoUe,
+        ConstituencyKind::CircCamera,
+        ConstituencyKind::CircSenato,
     ];
 
     /// Name used in the constituency file format and the database.
@@ -86,6 +92,8 @@ impl ConstituencyKind {
             ConstituencyKind::Senato => "senato",
             ConstituencyKind::Regionali => "regionali",
             ConstituencyKind::ParlamentoUe => "ue",
+            ConstituencyKind::CircCamera => "circ_camera",
+            ConstituencyKind::CircSenato => "circ_senato",
         }
     }
 
@@ -100,6 +108,8 @@ impl ConstituencyKind {
             ConstituencyKind::Senato => "collegiosenatorepubblica",
             ConstituencyKind::Regionali => "circoscrregionali",
             ConstituencyKind::ParlamentoUe => "circoscrelezionimembriue",
+            ConstituencyKind::CircCamera => "circoscrcameradeputati",
+            ConstituencyKind::CircSenato => "circoscrsenatorepubblica",
         }
     }
 
@@ -116,6 +126,8 @@ impl ConstituencyKind {
             ConstituencyKind::ParlamentoUe => {
                 "Circoscrizione per le elezioni dei membri del Parlamento europeo"
             }
+            ConstituencyKind::CircCamera => "Circoscrizione per la Camera dei deputati",
+            ConstituencyKind::CircSenato => "Circoscrizione per il Senato della Repubblica",
         }
     }
 }

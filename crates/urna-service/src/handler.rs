@@ -433,7 +433,7 @@ fn plan_2012(
     let target = match sections::get(conn, &sender.istat, &numero)? {
         None => DeleteTarget::Missing,
         Some(_) => DeleteTarget::Present {
-            referencing_electors: sections::referencing_electors(conn, &sender.istat, &numero)?
+            referencing_electors: urna_store::electors::referencing(conn, &sender.istat, &numero)?
                 as u64,
         },
     };

@@ -15,9 +15,11 @@
 pub mod comuni;
 mod conn;
 pub mod constituencies;
+pub mod electors;
 pub mod operations;
 pub mod schema;
 pub mod sections;
+pub mod subjects;
 pub mod testing;
 
 pub use conn::{transaction, AnyConnection, Backend, Store, StoreError};

@@ -34,10 +34,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    subjects (id_soggetto) {
+        id_soggetto -> Text,
+        codice_fiscale -> Text,
+        cognome -> Text,
+        nome -> Text,
+        sesso -> Text,
+        data_nascita -> Text,
+        luogo_nascita -> Text,
+        cittadinanza -> Text,
+        comune_residenza -> Nullable<Text>,
+        aire -> Integer,
+        certificabile_anagrafe -> Nullable<Integer>,
+        cancellato_anpr -> Integer,
+    }
+}
+
+diesel::table! {
     electors (id_soggetto) {
         id_soggetto -> Text,
-        comune_istat -> Text,
-        sezione_numero -> Nullable<Text>,
+        elettore -> Nullable<Text>,
+        gen_comune -> Nullable<Text>,
+        gen_sezione -> Nullable<Text>,
+        ue_com_comune -> Nullable<Text>,
+        ue_com_sezione -> Nullable<Text>,
+        ue_parl_comune -> Nullable<Text>,
+        ue_parl_sezione -> Nullable<Text>,
+        comreg_comune -> Nullable<Text>,
+        comreg_sezione -> Nullable<Text>,
+        certificabile -> Nullable<Integer>,
+        first_load_comune -> Nullable<Text>,
+        last_decorrenza -> Nullable<Text>,
+        detail -> Text,
+        last_operation -> BigInt,
+        updated_at -> BigInt,
     }
 }
 

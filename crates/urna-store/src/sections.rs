@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::schema::{electors, sections};
+use crate::schema::sections;
 use crate::{per_backend, AnyConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -70,38 +70,24 @@ pub fn count(conn: &mut AnyConnection, istat: &str) -> Result<i64, StoreError> {
         .get_result(conn)?)
 }
 
-/// Electors whose general list points at this section.
-pub fn referencing_electors(
-    conn: &mut AnyConnection,
-    istat: &str,
-    numero: &str,
-) -> Result<i64, StoreError> {
-    Ok(electors::table
-        .filter(electors::comune_istat.eq(istat))
-        .filter(electors::sezione_numero.eq(numero))
-        .count()
-        .get_result(conn)?)
-}
-
-/// Places an elector in a section (used by tests until 5010 lands).
+/// Places an elector in a section's general list (tests and demo data).
 pub fn place_elector(
     conn: &mut AnyConnection,
     id_soggetto: &str,
     istat: &str,
     numero: &str,
 ) -> Result<(), StoreError> {
-    per_backend!(conn, |c| diesel::insert_into(electors::table)
-        .values((
-            electors::id_soggetto.eq(id_soggetto),
-            electors::comune_istat.eq(istat),
-            electors::sezione_numero.eq(numero),
-        ))
-        .on_conflict(electors::id_soggetto)
-        .do_update()
-        .set((
-            electors::comune_istat.eq(istat),
-            electors::sezione_numero.eq(numero)
-        ))
-        .execute(c))?;
-    Ok(())
+    let mut state = crate::electors::get(conn, id_soggetto)?;
+    state.elettore = Some(true);
+    state.general = Some((
+        urna_domain::elector::ListRef {
+            comune: istat.into(),
+            sezione: numero.into(),
+        },
+        "1970-01-01".into(),
+    ));
+    crate::electors::put(
+        conn,
+        &crate::electors::ElectorRow::from_state(id_soggetto, &state, 0, crate::now_millis()),
+    )
 }

@@ -149,7 +149,7 @@ fn sections_are_keyed_by_exact_number() {
             .unwrap();
         assert_eq!(
             store
-                .read(|c| sections::referencing_electors(c, "058091", "2"))
+                .read(|c| urna_store::electors::referencing(c, "058091", "2"))
                 .unwrap(),
             1
         );
@@ -241,22 +241,13 @@ fn both_backends_have_the_same_logical_schema() {
     let sqlite = TestDb::sqlite();
     let s = Store::open(&sqlite.url, 1).unwrap();
     let p = Store::open(&pg.url, 1).unwrap();
-    let tables = [
-        "comuni",
-        "constituencies",
-        "sections",
-        "electors",
-        "operations",
-        "idempotency",
-    ];
     let mut lite: Vec<Col> = s
         .read(|conn| {
-            let mut v = Vec::new();
-            for t in tables {
-                let q = format!("SELECT '{t}' AS t, name AS c FROM pragma_table_info('{t}')");
-                v.extend(diesel::sql_query(q).load::<Col>(conn)?);
-            }
-            Ok(v)
+            Ok(diesel::sql_query(
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'",
+            )
+            .load::<Col>(conn)?)
         })
         .unwrap();
     let mut post: Vec<Col> = p
@@ -271,4 +262,104 @@ fn both_backends_have_the_same_logical_schema() {
     post.sort();
     assert_eq!(lite, post);
     assert!(lite.len() > 30);
+}
+
+#[test]
+fn subjects_import_validates_codice_fiscale_and_reports_bad_rows() {
+    let file = "id_soggetto,codice_fiscale,cognome,nome,sesso,data_nascita,luogo_nascita,cittadinanza,comune_residenza,aire,certificabile_anagrafe,cancellato_anpr
+100,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,IT,058091,N,2,N
+101,RSSMRA80A01H501X,ROSSI,MARIO,M,1980-01-01,H501,IT,058091,N,2,N
+102,RSSMRA80A01H501U,ROSSI,MARIO,F,1980-01-01,H501,IT,058091,N,2,N
+103,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,XX,058091,N,2,N
+abc,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,IT,058091,N,2,N
+104,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,UE,,S,,S
+";
+    each_backend(|store, label| {
+        let r = urna_store::subjects::import_csv(store, file.as_bytes()).unwrap();
+        assert_eq!(r.imported, 2, "{label}: {:?}", r.rejected);
+        let lines: Vec<u64> = r.rejected.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [3, 4, 5, 6], "{label}");
+        assert!(
+            r.rejected[0].1.contains("check character"),
+            "{:?}",
+            r.rejected
+        );
+        assert!(
+            r.rejected[1].1.contains("does not encode"),
+            "{:?}",
+            r.rejected
+        );
+        let s = store
+            .read(|c| urna_store::subjects::get(c, "104"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (s.aire, s.cancellato_anpr, s.comune_residenza.as_deref()),
+            (1, 1, None)
+        );
+        assert_eq!(
+            s.facts().citizenship,
+            urna_domain::elector::Citizenship::OtherEu
+        );
+    });
+}
+
+#[test]
+fn elector_state_round_trips() {
+    use urna_domain::elector::*;
+    each_backend(|store, label| {
+        let state = ElectorState {
+            elettore: Some(true),
+            general: Some((
+                ListRef {
+                    comune: "058091".into(),
+                    sezione: "01".into(),
+                },
+                "2025-01-10".into(),
+            )),
+            comreg: Some((
+                ComReg::Bolzano,
+                ListRef {
+                    comune: "021008".into(),
+                    sezione: "3".into(),
+                },
+            )),
+            flags: Some(Flags {
+                camera: true,
+                circ_camera: Some("LAZIO 1".into()),
+                ..Default::default()
+            }),
+            certificabile: Some(2),
+            doppia: Some(Doppia {
+                comune: "058091".into(),
+                tipo: 1,
+                data: "2025-06-08".into(),
+            }),
+            last_decorrenza: Some("2025-01-10".into()),
+            ..Default::default()
+        };
+        store
+            .write(|c| {
+                urna_store::electors::put(
+                    c,
+                    &urna_store::electors::ElectorRow::from_state("7", &state, 1, 1),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            store.read(|c| urna_store::electors::get(c, "7")).unwrap(),
+            state,
+            "{label}"
+        );
+        assert_eq!(
+            store.read(|c| urna_store::electors::get(c, "8")).unwrap(),
+            ElectorState::default()
+        );
+        assert_eq!(
+            store
+                .read(|c| urna_store::electors::referencing(c, "021008", "3"))
+                .unwrap(),
+            1
+        );
+    });
 }

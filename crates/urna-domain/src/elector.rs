@@ -1,0 +1,1407 @@
+//! The 5010 rulebook (spec §5, §15.2–15.5, §18.2 R-E1…R-E24): given who the
+//! subject is, their current electoral state and a 5010 request, compute the
+//! new state or the precise reasons why not.
+//!
+//! Blocks are applied in this order: cancellation (05), general list (01),
+//! EU lists (02), Bolzano/Trento/Aosta lists (03), certifiability (04); so a
+//! single message may, for instance, cancel an EU list and enrol the subject in
+//! the general list, or enrol and set certifiability (see `docs/rules.md`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::{Anomaly, Code};
+use crate::section::{ComuneRef, ConstituencyKind, ConstituencyTable, SenderComune};
+
+/// A list placement: comune (ISTAT) and exact section number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListRef {
+    pub comune: String,
+    pub sezione: String,
+}
+
+/// The additional lists of the provinces of Bolzano and Trento and of Valle d'Aosta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComReg {
+    Bolzano,
+    Trento,
+    Aosta,
+}
+
+impl ComReg {
+    pub fn key(self) -> &'static str {
+        match self {
+            ComReg::Bolzano => "bolzano",
+            ComReg::Trento => "trento",
+            ComReg::Aosta => "aosta",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<Self> {
+        [ComReg::Bolzano, ComReg::Trento, ComReg::Aosta]
+            .into_iter()
+            .find(|k| k.key() == s)
+    }
+
+    /// Province (sigla) whose comuni keep this list.
+    pub fn province(self) -> &'static str {
+        match self {
+            ComReg::Bolzano => "BZ",
+            ComReg::Trento => "TN",
+            ComReg::Aosta => "AO",
+        }
+    }
+}
+
+/// Consultation flags and circumscriptions (R-E6, R-E7).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flags {
+    pub referendum: bool,
+    pub membriue: bool,
+    pub senato: bool,
+    pub circ_senato: Option<String>,
+    pub camera: bool,
+    pub circ_camera: Option<String>,
+    pub regionali: bool,
+    pub comunali: bool,
+    pub circoscrizionali: bool,
+}
+
+impl Flags {
+    fn any(&self) -> bool {
+        self.referendum
+            || self.membriue
+            || self.senato
+            || self.camera
+            || self.regionali
+            || self.comunali
+            || self.circoscrizionali
+    }
+}
+
+/// A cancellation of the general list: who, why, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    pub comune: String,
+    pub motivo: u8,
+    pub data: String,
+}
+
+impl Cancellation {
+    /// After motives 1, 2, 4 and 9 another comune may enrol the subject (the
+    /// "cancellando" state, R-E8); after 3 (death) nobody may.
+    pub fn frees_subject(&self) -> bool {
+        matches!(self.motivo, 1 | 2 | 4 | 9)
+    }
+}
+
+/// "Doppia lista": still votes in `comune` for one consultation (R-E13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Doppia {
+    pub comune: String,
+    pub tipo: u8,
+    pub data: String,
+}
+
+/// The current electoral state of one subject (the decree keeps no history).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ElectorState {
+    pub elettore: Option<bool>,
+    /// Active general list and the effective date it started.
+    pub general: Option<(ListRef, String)>,
+    pub cancelled: Option<Cancellation>,
+    pub ue_comunali: Option<ListRef>,
+    pub ue_parlamento: Option<ListRef>,
+    pub comreg: Option<(ComReg, ListRef)>,
+    pub flags: Option<Flags>,
+    pub flags_comune: Option<String>,
+    pub certificabile: Option<u8>,
+    pub cert_comune: Option<String>,
+    pub doppia: Option<Doppia>,
+    pub first_load: Option<String>,
+    pub last_decorrenza: Option<String>,
+}
+
+impl ElectorState {
+    /// Comuni holding any list of the subject.
+    fn holders(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        if let Some((l, _)) = &self.general {
+            v.push(&l.comune);
+        }
+        for l in [&self.ue_comunali, &self.ue_parlamento]
+            .into_iter()
+            .flatten()
+        {
+            v.push(&l.comune);
+        }
+        if let Some((_, l)) = &self.comreg {
+            v.push(&l.comune);
+        }
+        v
+    }
+}
+
+/// Citizenship as the rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Citizenship {
+    Italian,
+    OtherEu,
+    NonEu,
+}
+
+/// What the registry says about the subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectFacts {
+    pub citizenship: Citizenship,
+    /// Cancelled from ANPR: list data may still be updated (R-E20).
+    pub cancelled_from_anpr: bool,
+}
+
+/// A list named by a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListReq {
+    pub comune: ComuneRef,
+    pub sezione: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UeBlock {
+    pub comunali: Option<bool>,
+    pub comunali_list: Option<ListReq>,
+    pub parlamento: Option<bool>,
+    pub parlamento_list: Option<ListReq>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComRegBlock {
+    pub bolzano: Option<bool>,
+    pub trento: Option<bool>,
+    pub aosta: Option<bool>,
+    pub list: Option<ListReq>,
+}
+
+/// The `liste` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListeBlock {
+    pub elettore: bool,
+    pub generale: Option<ListReq>,
+    pub ue: Option<UeBlock>,
+    pub comreg: Option<ComRegBlock>,
+    pub flags: Flags,
+}
+
+/// The `cancellazione` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancBlock {
+    pub motivo: u8,
+    pub tipo_consultazione: Option<u8>,
+    pub data_cancellazione_lista: Option<String>,
+}
+
+/// A 5010 request, as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mutation5010 {
+    pub id_soggetto: String,
+    pub tipi: Vec<String>,
+    pub liste: Option<ListeBlock>,
+    /// `certificabilita/soggettoCertificabile`, when the block is present.
+    pub certificabile: Option<Option<String>>,
+    pub cancellazione: Option<CancBlock>,
+    pub primo_caricamento: bool,
+    /// `dataDecorrenza` (YYYY-MM-DD).
+    pub decorrenza: String,
+}
+
+/// Lookups the rules need (pre-fetched by the caller).
+pub trait World {
+    fn section_exists(&self, istat: &str, numero: &str) -> bool;
+    /// The sender's constituency table.
+    fn constituencies(&self) -> &dyn ConstituencyTable;
+    /// "NOME (XX) 123456" for messages.
+    fn comune_label(&self, istat: &str) -> String;
+    fn comune_sigla(&self, istat: &str) -> Option<String>;
+}
+
+struct Check<'a> {
+    sender: &'a SenderComune,
+    world: &'a dyn World,
+    errors: Vec<Anomaly>,
+}
+
+impl Check<'_> {
+    fn err(&mut self, a: Anomaly) {
+        self.errors.push(a);
+    }
+
+    /// A list the sender wants to write: must be its own comune and an
+    /// existing section (EN204, EN557, R-E24).
+    fn own_list(&mut self, what: &str, l: &ListReq) -> Option<ListRef> {
+        let istat = l.comune.istat.clone().unwrap_or_default();
+        let own = match &l.comune.istat {
+            Some(i) => i == &self.sender.istat,
+            None => l.comune.nome.trim().eq_ignore_ascii_case(&self.sender.nome),
+        };
+        if !own {
+            self.err(
+                Anomaly::new(
+                    Code::EN204,
+                    format!(
+                        "{what}: la lista indicata e' del comune {} {}, la richiesta del comune {}; un comune puo' iscrivere solo nelle proprie liste",
+                        l.comune.nome, istat, self.sender.istat
+                    ),
+                )
+                .object(what)
+                .field("comune/codiceIstat")
+                .value(istat),
+            );
+            return None;
+        }
+        if !self.world.section_exists(&self.sender.istat, &l.sezione) {
+            self.err(
+                Anomaly::new(
+                    Code::EN557,
+                    format!(
+                        "{what}: sezione elettorale numero {} del comune {} ({}) inesistente; crearla con 5011",
+                        l.sezione, self.sender.nome, self.sender.sigla
+                    ),
+                )
+                .object(what)
+                .field("sezioneelettoralenum")
+                .value(&l.sezione),
+            );
+            return None;
+        }
+        Some(ListRef {
+            comune: self.sender.istat.clone(),
+            sezione: l.sezione.clone(),
+        })
+    }
+
+    fn not_competent(&mut self, what: &str, holder: &ListRef, remedy: &str) {
+        let label = self.world.comune_label(&holder.comune);
+        self.err(
+            Anomaly::new(
+                Code::EN204,
+                format!(
+                    "{what} del soggetto e' tenuta dal comune {label}, sezione {}: {remedy}",
+                    holder.sezione
+                ),
+            )
+            .object(what)
+            .field("comune")
+            .value(&holder.comune),
+        );
+    }
+}
+
+const KNOWN_TIPI: [&str; 5] = ["01", "02", "03", "04", "05"];
+
+/// Applies a 5010 to the current state (pure). `subject` is `None` when the
+/// id is not in the registry.
+pub fn apply_5010(
+    sender: &SenderComune,
+    subject: Option<&SubjectFacts>,
+    current: &ElectorState,
+    m: &Mutation5010,
+    world: &dyn World,
+) -> Result<ElectorState, Vec<Anomaly>> {
+    let mut c = Check {
+        sender,
+        world,
+        errors: Vec::new(),
+    };
+    let Some(subject) = subject else {
+        return Err(vec![Anomaly::new(
+            Code::EN185,
+            format!(
+                "idSoggetto {} non presente nell'anagrafe dei soggetti",
+                m.id_soggetto
+            ),
+        )
+        .field("idSoggetto")
+        .value(&m.id_soggetto)]);
+    };
+    let has = |t: &str| m.tipi.iter().any(|x| x == t);
+    // R-E1: only the named blocks are acquired; a named block must be there.
+    for t in &m.tipi {
+        if !KNOWN_TIPI.contains(&t.as_str()) {
+            c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    format!("tipoMutazione {t} non previsto: valori ammessi 01..05"),
+                )
+                .field("datiControllo/tipoMutazione")
+                .value(t),
+            );
+        }
+    }
+    let need = |c: &mut Check<'_>, t: &str, present: bool, block: &str| {
+        if has(t) && !present {
+            c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    format!("tipoMutazione {t} richiede il blocco {block}"),
+                )
+                .field(block)
+                .value(t),
+            );
+        }
+    };
+    let liste = m.liste.as_ref();
+    need(&mut c, "01", liste.is_some(), "liste");
+    need(
+        &mut c,
+        "02",
+        liste.and_then(|l| l.ue.as_ref()).is_some(),
+        "liste/listaAggiuntaUE",
+    );
+    need(
+        &mut c,
+        "03",
+        liste.and_then(|l| l.comreg.as_ref()).is_some(),
+        "liste/listaAggiuntaComReg",
+    );
+    need(
+        &mut c,
+        "04",
+        m.certificabile.as_ref().is_some_and(|v| v.is_some()),
+        "certificabilita/soggettoCertificabile",
+    );
+    need(&mut c, "05", m.cancellazione.is_some(), "cancellazione");
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    // R-E19: effective dates only move forward.
+    if let Some(last) = &current.last_decorrenza {
+        if m.decorrenza.as_str() < last.as_str() {
+            c.err(
+                Anomaly::new(
+                    Code::EN389,
+                    format!("data decorrenza {} precedente alla data decorrenza {} dell'ultima operazione sui dati elettorali", m.decorrenza, last),
+                )
+                .field("testataRichiesta/dataDecorrenza")
+                .value(&m.decorrenza),
+            );
+            return Err(c.errors);
+        }
+    }
+    let _ = subject.cancelled_from_anpr; // R-E20: allowed, nothing to check.
+    let mut next = current.clone();
+
+    // 05 — cancellation (R-E9…R-E11, R-E13).
+    if has("05") {
+        if let Some(k) = &m.cancellazione {
+            cancel(&mut c, &mut next, k, &m.decorrenza);
+        }
+    }
+    // 01 — elettore, general list, flags (R-E2…R-E8, R-E12, R-E14, R-E24).
+    if has("01") {
+        if let Some(l) = liste {
+            general(&mut c, &mut next, l, subject, m);
+        }
+    }
+    // 02 — EU additional lists (R-E15, R-E16).
+    if has("02") {
+        if let Some(ue) = liste.and_then(|l| l.ue.as_ref()) {
+            eu_lists(&mut c, &mut next, ue, subject);
+        }
+    }
+    // 03 — Bolzano/Trento/Aosta additional lists (R-E16…R-E18).
+    if has("03") {
+        if let Some(cr) = liste.and_then(|l| l.comreg.as_ref()) {
+            comreg(&mut c, &mut next, cr);
+        }
+    }
+    if has("01") || has("02") || has("03") {
+        if let Some(l) = liste {
+            next.elettore = Some(l.elettore);
+        }
+    }
+    // 04 — certifiability (R-E21).
+    if has("04") {
+        if let Some(Some(v)) = &m.certificabile {
+            certifiability(&mut c, &mut next, v);
+        }
+    }
+    // First load (EN556, R-T3).
+    if m.primo_caricamento && next.general.is_some() && has("01") {
+        match &current.first_load {
+            Some(by) => {
+                let label = world.comune_label(by);
+                c.err(
+                    Anomaly::new(
+                        Code::EN556,
+                        format!(
+                            "primo caricamento della lista generale per il soggetto {} gia' effettuato dal comune {label}",
+                            m.id_soggetto
+                        ),
+                    )
+                    .field("tipoRevisione")
+                    .value("PRIMOCARICAMENTO"),
+                );
+            }
+            None => next.first_load = Some(sender.istat.clone()),
+        }
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    next.last_decorrenza = Some(m.decorrenza.clone());
+    Ok(next)
+}
+
+fn cancel(c: &mut Check<'_>, next: &mut ElectorState, k: &CancBlock, decorrenza: &str) {
+    let sender = c.sender.istat.clone();
+    let motive_field = |a: Anomaly| {
+        a.object("cancellazione")
+            .field("motivoCancellazione")
+            .value(k.motivo.to_string())
+    };
+    // R-E13: doppia lista needs both the consultation type and its date.
+    if k.tipo_consultazione.is_some() != k.data_cancellazione_lista.is_some() {
+        c.err(
+            Anomaly::new(Code::EN562, "doppia lista: indicare insieme tipoConsultazione e dataCancellazioneLista (data della consultazione)")
+                .object("cancellazione")
+                .field("tipoConsultazione"),
+        );
+        return;
+    }
+    let list_for = |next: &ElectorState| -> Option<ListRef> {
+        match k.motivo {
+            1..=4 | 8 | 9 => next.general.as_ref().map(|(l, _)| l.clone()),
+            5 => next.ue_comunali.clone(),
+            6 => next.ue_parlamento.clone(),
+            7 => next.comreg.as_ref().map(|(_, l)| l.clone()),
+            _ => None,
+        }
+    };
+    let list_name = match k.motivo {
+        1..=4 | 8 | 9 => "lista generale",
+        5 => "lista aggiunta UE comunali",
+        6 => "lista aggiunta UE Parlamento europeo",
+        7 => "lista aggiunta comunale/regionale",
+        _ => {
+            c.err(motive_field(Anomaly::new(
+                Code::EN204,
+                format!("motivoCancellazione {} non previsto (1..9)", k.motivo),
+            )));
+            return;
+        }
+    };
+    match list_for(next) {
+        None => {
+            // R-E9/R-E11: the motive must fit a list the subject has.
+            c.err(motive_field(Anomaly::new(
+                Code::EN204,
+                format!(
+                    "motivo {} riguarda la {list_name}, ma il soggetto non vi risulta iscritto",
+                    k.motivo
+                ),
+            )));
+        }
+        Some(l) if l.comune != sender => {
+            c.not_competent(list_name, &l, "solo quel comune puo' cancellarla");
+        }
+        Some(_) => match k.motivo {
+            // R-E10: annulment of a general list sent by mistake.
+            8 => {
+                next.general = None;
+                if next.first_load.as_deref() == Some(sender.as_str()) {
+                    next.first_load = None;
+                }
+            }
+            5 => next.ue_comunali = None,
+            6 => next.ue_parlamento = None,
+            7 => next.comreg = None,
+            m => {
+                next.general = None;
+                next.cancelled = Some(Cancellation {
+                    comune: sender.clone(),
+                    motivo: m,
+                    data: decorrenza.to_string(),
+                });
+                if let (Some(t), Some(d)) = (k.tipo_consultazione, &k.data_cancellazione_lista) {
+                    next.doppia = Some(Doppia {
+                        comune: sender.clone(),
+                        tipo: t,
+                        data: d.clone(),
+                    });
+                }
+            }
+        },
+    }
+}
+
+fn general(
+    c: &mut Check<'_>,
+    next: &mut ElectorState,
+    l: &ListeBlock,
+    subject: &SubjectFacts,
+    m: &Mutation5010,
+) {
+    let sender = c.sender.istat.clone();
+    // Competence over the flags and the list: the holder of the general list.
+    if let Some((held, _)) = &next.general {
+        if held.comune != sender {
+            let held = held.clone();
+            // R-E8: enrolment only after the other comune's cancellation.
+            c.err(
+                Anomaly::new(
+                    Code::EN560,
+                    format!(
+                        "il soggetto e' iscritto nella lista generale del comune {}, sezione {}: quel comune deve prima cancellarlo (5010 tipoMutazione 05)",
+                        c.world.comune_label(&held.comune),
+                        held.sezione
+                    ),
+                )
+                .object("liste/listaGenerale")
+                .field("idSoggetto")
+                .value(&m.id_soggetto),
+            );
+            return;
+        }
+    }
+    if next.general.is_none() && l.generale.is_some() {
+        if let Some(k) = &next.cancelled {
+            if !k.frees_subject() {
+                c.err(
+                    Anomaly::new(
+                        Code::EN560,
+                        format!(
+                            "il soggetto e' stato cancellato dal comune {} con motivo {} (decesso): non e' iscrivibile",
+                            c.world.comune_label(&k.comune),
+                            k.motivo
+                        ),
+                    )
+                    .object("liste/listaGenerale"),
+                );
+                return;
+            }
+        }
+    }
+    // R-E4, R-E12: a non-elector has no (new) list and every flag N.
+    if !l.elettore {
+        if l.generale.is_some() {
+            c.err(
+                Anomaly::new(Code::EN562, "elettore N: non indicare listaGenerale (la perdita della capacita' non e' una cancellazione)")
+                    .object("liste")
+                    .field("listaGenerale"),
+            );
+        }
+        if l.flags.any() {
+            c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    "elettore N: tutti i flag delle consultazioni devono essere N",
+                )
+                .object("liste")
+                .field("elettore")
+                .value("N"),
+            );
+        }
+    }
+    // R-E14: no general list while an EU additional list exists.
+    if l.generale.is_some() && (next.ue_comunali.is_some() || next.ue_parlamento.is_some()) {
+        let ue = next
+            .ue_comunali
+            .clone()
+            .or(next.ue_parlamento.clone())
+            .expect("one is set");
+        c.err(
+            Anomaly::new(
+                Code::EN562,
+                format!(
+                    "la lista generale non puo' essere inserita: il soggetto e' in una lista aggiunta UE del comune {} (sezione {}); cancellarla prima con motivo 5/6",
+                    c.world.comune_label(&ue.comune),
+                    ue.sezione
+                ),
+            )
+            .object("liste/listaGenerale"),
+        );
+    }
+    let _ = subject;
+    // R-E7: circumscriptions are mandatory with their flag and must match the table.
+    let table = c.world.constituencies();
+    for (flag, value, kind) in [
+        (
+            l.flags.senato,
+            &l.flags.circ_senato,
+            ConstituencyKind::CircSenato,
+        ),
+        (
+            l.flags.camera,
+            &l.flags.circ_camera,
+            ConstituencyKind::CircCamera,
+        ),
+    ] {
+        match value {
+            None if flag => c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    format!(
+                        "campo \"{}\" obbligatorio con il flag a S",
+                        kind.description_it()
+                    ),
+                )
+                .object("liste")
+                .field(kind.element()),
+            ),
+            Some(v) if !table.contains(kind, v) => c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    format!(
+                        "campo \"{}\" non presente nella tabella di riferimento (confronto esatto)",
+                        kind.description_it()
+                    ),
+                )
+                .object("liste")
+                .field(kind.element())
+                .value(v.as_str()),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(g) = &l.generale {
+        if let Some(list) = c.own_list("liste/listaGenerale", g) {
+            let since = match &next.general {
+                Some((old, since)) if old.comune == list.comune => since.clone(),
+                _ => m.decorrenza.clone(),
+            };
+            next.general = Some((list, since));
+            next.cancelled = None;
+        }
+    }
+    next.flags = Some(l.flags.clone());
+    next.flags_comune = Some(sender);
+}
+
+fn eu_lists(c: &mut Check<'_>, next: &mut ElectorState, ue: &UeBlock, subject: &SubjectFacts) {
+    if subject.citizenship == Citizenship::Italian {
+        c.err(Anomaly::new(Code::EN565, "").object("liste/listaAggiuntaUE"));
+        return;
+    }
+    if let Some((g, _)) = &next.general {
+        let g = g.clone();
+        c.err(
+            Anomaly::new(
+                Code::EN562,
+                format!(
+                    "lista aggiunta UE non inseribile: il soggetto e' nella lista generale del comune {} (sezione {})",
+                    c.world.comune_label(&g.comune),
+                    g.sezione
+                ),
+            )
+            .object("liste/listaAggiuntaUE"),
+        );
+        return;
+    }
+    for (flag, list, slot, name) in [
+        (ue.comunali, &ue.comunali_list, 0, "listaAggiuntaUEComunali"),
+        (
+            ue.parlamento,
+            &ue.parlamento_list,
+            1,
+            "listaAggiuntaUEParlamento",
+        ),
+    ] {
+        let current = if slot == 0 {
+            next.ue_comunali.clone()
+        } else {
+            next.ue_parlamento.clone()
+        };
+        if let Some(held) = &current {
+            if held.comune != c.sender.istat && (flag == Some(true) || list.is_some()) {
+                c.err(
+                    Anomaly::new(
+                        Code::EN560,
+                        format!(
+                            "il soggetto e' nella {name} del comune {}, sezione {}: quel comune deve prima cancellarlo",
+                            c.world.comune_label(&held.comune),
+                            held.sezione
+                        ),
+                    )
+                    .object(format!("liste/listaAggiuntaUE/{name}")),
+                );
+                continue;
+            }
+        }
+        match (flag, list) {
+            (Some(true), Some(l)) => {
+                if let Some(r) = c.own_list(&format!("liste/listaAggiuntaUE/{name}"), l) {
+                    if slot == 0 {
+                        next.ue_comunali = Some(r)
+                    } else {
+                        next.ue_parlamento = Some(r)
+                    }
+                }
+            }
+            (Some(true), None) => c.err(
+                Anomaly::new(Code::EN562, format!("flag a S senza {name}"))
+                    .object("liste/listaAggiuntaUE")
+                    .field(name),
+            ),
+            (_, Some(_)) => c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    format!("{name} indicata senza il relativo flag a S"),
+                )
+                .object("liste/listaAggiuntaUE")
+                .field(name),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn comreg(c: &mut Check<'_>, next: &mut ElectorState, b: &ComRegBlock) {
+    let set: Vec<ComReg> = [
+        (b.bolzano, ComReg::Bolzano),
+        (b.trento, ComReg::Trento),
+        (b.aosta, ComReg::Aosta),
+    ]
+    .into_iter()
+    .filter(|(f, _)| *f == Some(true))
+    .map(|(_, k)| k)
+    .collect();
+    // R-E17: one flag at most.
+    if set.len() > 1 {
+        c.err(
+            Anomaly::new(
+                Code::EN562,
+                "Indicare un solo flag a S per la lista aggiunta comunale/regionale",
+            )
+            .object("liste/listaAggiuntaComReg"),
+        );
+        return;
+    }
+    let Some(kind) = set.first().copied() else {
+        if b.list.is_some() {
+            c.err(
+                Anomaly::new(Code::EN562, "listaBolTreVal indicata senza un flag a S")
+                    .object("liste/listaAggiuntaComReg"),
+            );
+        }
+        return;
+    };
+    let Some(l) = &b.list else {
+        c.err(
+            Anomaly::new(Code::EN562, "flag a S senza listaBolTreVal")
+                .object("liste/listaAggiuntaComReg")
+                .field("listaBolTreVal"),
+        );
+        return;
+    };
+    if let Some((_, held)) = &next.comreg {
+        if held.comune != c.sender.istat {
+            let held = held.clone();
+            c.not_competent(
+                "la lista aggiunta comunale/regionale",
+                &held,
+                "solo quel comune puo' modificarla o cancellarla (motivo 7)",
+            );
+            return;
+        }
+    }
+    // The list belongs to a comune of the right province (R-E18: the comune of previous residence).
+    if c.world.comune_sigla(&c.sender.istat).as_deref() != Some(kind.province()) {
+        c.err(
+            Anomaly::new(
+                Code::EN562,
+                format!(
+                    "la lista aggiunta {} e' tenuta solo da comuni della provincia {}",
+                    kind.key(),
+                    kind.province()
+                ),
+            )
+            .object("liste/listaAggiuntaComReg")
+            .value(&c.sender.istat),
+        );
+        return;
+    }
+    if let Some(r) = c.own_list("liste/listaAggiuntaComReg/listaBolTreVal", l) {
+        next.comreg = Some((kind, r));
+    }
+}
+
+fn certifiability(c: &mut Check<'_>, next: &mut ElectorState, v: &str) {
+    let Some(value) = v.parse::<u8>().ok().filter(|v| *v <= 2) else {
+        c.err(
+            Anomaly::new(Code::EC023, "")
+                .object("certificabilita")
+                .field("soggettoCertificabile")
+                .value(v),
+        );
+        return;
+    };
+    // R-E21: certifiability belongs to the comune holding the subject's lists
+    // (the general list first); a subject with no list yet may be set by anyone
+    // who then enrols them.
+    let holders = next.holders();
+    if !holders.is_empty() && !holders.contains(&c.sender.istat.as_str()) {
+        let held = next
+            .general
+            .as_ref()
+            .map(|(l, _)| l.clone())
+            .or(next.ue_comunali.clone())
+            .or(next.ue_parlamento.clone())
+            .or(next.comreg.as_ref().map(|(_, l)| l.clone()))
+            .expect("holders is not empty");
+        c.not_competent(
+            "la certificabilita' elettorale (liste)",
+            &held,
+            "la certificabilita' e' di competenza di quel comune",
+        );
+        return;
+    }
+    next.certificabile = Some(value);
+    next.cert_comune = Some(c.sender.istat.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    struct W {
+        sections: HashSet<(&'static str, &'static str)>,
+        table: T,
+    }
+    struct T;
+    impl ConstituencyTable for T {
+        fn contains(&self, kind: ConstituencyKind, value: &str) -> bool {
+            matches!(
+                (kind, value),
+                (ConstituencyKind::CircCamera, "LAZIO 1")
+                    | (ConstituencyKind::CircSenato, "LAZIO")
+                    | (ConstituencyKind::CircCamera, "TRENTINO")
+                    | (ConstituencyKind::CircSenato, "TRENTINO")
+            )
+        }
+    }
+    impl World for W {
+        fn section_exists(&self, istat: &str, numero: &str) -> bool {
+            self.sections
+                .iter()
+                .any(|(i, n)| *i == istat && *n == numero)
+        }
+        fn constituencies(&self) -> &dyn ConstituencyTable {
+            &self.table
+        }
+        fn comune_label(&self, istat: &str) -> String {
+            match istat {
+                "058091" => "ROMA (RM) 058091".into(),
+                "021008" => "BOLZANO (BZ) 021008".into(),
+                other => other.into(),
+            }
+        }
+        fn comune_sigla(&self, istat: &str) -> Option<String> {
+            Some(
+                match istat {
+                    "058091" => "RM",
+                    "021008" => "BZ",
+                    "015146" => "MI",
+                    _ => return None,
+                }
+                .into(),
+            )
+        }
+    }
+
+    fn world() -> W {
+        W {
+            sections: HashSet::from([
+                ("058091", "1"),
+                ("058091", "2"),
+                ("021008", "1"),
+                ("015146", "1"),
+            ]),
+            table: T,
+        }
+    }
+
+    fn sender(istat: &str) -> SenderComune {
+        let (nome, sigla) = match istat {
+            "058091" => ("ROMA", "RM"),
+            "021008" => ("BOLZANO", "BZ"),
+            _ => ("MILANO", "MI"),
+        };
+        SenderComune {
+            istat: istat.into(),
+            nome: nome.into(),
+            sigla: sigla.into(),
+        }
+    }
+
+    fn list(istat: &str, n: &str) -> ListReq {
+        ListReq {
+            comune: ComuneRef {
+                nome: String::new(),
+                istat: Some(istat.into()),
+                sigla: String::new(),
+            },
+            sezione: n.into(),
+        }
+    }
+
+    fn flags() -> Flags {
+        Flags {
+            referendum: true,
+            membriue: true,
+            senato: true,
+            circ_senato: Some("LAZIO".into()),
+            camera: true,
+            circ_camera: Some("LAZIO 1".into()),
+            regionali: true,
+            comunali: true,
+            circoscrizionali: false,
+        }
+    }
+
+    fn enrol(istat: &str, n: &str) -> Mutation5010 {
+        Mutation5010 {
+            id_soggetto: "100".into(),
+            tipi: vec!["01".into()],
+            liste: Some(ListeBlock {
+                elettore: true,
+                generale: Some(list(istat, n)),
+                ue: None,
+                comreg: None,
+                flags: flags(),
+            }),
+            certificabile: None,
+            cancellazione: None,
+            primo_caricamento: false,
+            decorrenza: "2025-01-10".into(),
+        }
+    }
+
+    fn cancel(motivo: u8) -> Mutation5010 {
+        Mutation5010 {
+            tipi: vec!["05".into()],
+            liste: None,
+            cancellazione: Some(CancBlock {
+                motivo,
+                tipo_consultazione: None,
+                data_cancellazione_lista: None,
+            }),
+            ..enrol("058091", "1")
+        }
+    }
+
+    const ITALIAN: SubjectFacts = SubjectFacts {
+        citizenship: Citizenship::Italian,
+        cancelled_from_anpr: false,
+    };
+    const EU: SubjectFacts = SubjectFacts {
+        citizenship: Citizenship::OtherEu,
+        cancelled_from_anpr: false,
+    };
+
+    fn run(
+        from: &str,
+        st: &ElectorState,
+        m: &Mutation5010,
+    ) -> Result<ElectorState, Vec<&'static str>> {
+        apply_5010(&sender(from), Some(&ITALIAN), st, m, &world())
+            .map_err(|e| e.iter().map(|a| a.code.wire()).collect())
+    }
+
+    fn enrolled_in_roma() -> ElectorState {
+        run("058091", &ElectorState::default(), &enrol("058091", "1")).unwrap()
+    }
+
+    #[test]
+    fn enrolment_in_own_existing_section() {
+        let s = enrolled_in_roma();
+        assert_eq!(
+            s.general.as_ref().unwrap().0,
+            ListRef {
+                comune: "058091".into(),
+                sezione: "1".into()
+            }
+        );
+        assert_eq!(s.elettore, Some(true));
+        assert_eq!(s.last_decorrenza.as_deref(), Some("2025-01-10"));
+        assert_eq!(
+            run("058091", &ElectorState::default(), &enrol("058091", "9")).unwrap_err(),
+            ["EN557"]
+        );
+        assert_eq!(
+            run("058091", &ElectorState::default(), &enrol("015146", "1")).unwrap_err(),
+            ["EN204"]
+        );
+    }
+
+    #[test]
+    fn unknown_subject_is_en185() {
+        let e = apply_5010(
+            &sender("058091"),
+            None,
+            &ElectorState::default(),
+            &enrol("058091", "1"),
+            &world(),
+        )
+        .unwrap_err();
+        assert_eq!(e[0].code, Code::EN185);
+    }
+
+    #[test]
+    fn only_named_blocks_are_acquired_and_named_blocks_must_exist() {
+        // Certifiability sent without 04 is ignored (R-E1).
+        let mut m = enrol("058091", "1");
+        m.certificabile = Some(Some("2".into()));
+        assert_eq!(
+            run("058091", &ElectorState::default(), &m)
+                .unwrap()
+                .certificabile,
+            None
+        );
+        // 04 without the block.
+        let m = Mutation5010 {
+            tipi: vec!["04".into()],
+            ..enrol("058091", "1")
+        };
+        assert_eq!(
+            run("058091", &ElectorState::default(), &m).unwrap_err(),
+            ["EN562"]
+        );
+        let m = Mutation5010 {
+            tipi: vec!["07".into()],
+            ..enrol("058091", "1")
+        };
+        assert_eq!(
+            run("058091", &ElectorState::default(), &m).unwrap_err(),
+            ["EN562"]
+        );
+    }
+
+    #[test]
+    fn another_comune_may_enrol_only_a_cancellando() {
+        let roma = enrolled_in_roma();
+        let e = apply_5010(
+            &sender("015146"),
+            Some(&ITALIAN),
+            &roma,
+            &enrol("015146", "1"),
+            &world(),
+        )
+        .unwrap_err();
+        assert_eq!(e[0].code, Code::EN560);
+        assert!(
+            e[0].text.contains("ROMA (RM) 058091, sezione 1"),
+            "{}",
+            e[0].text
+        );
+        // Roma cancels for transfer (motive 1): Milano may enrol.
+        let mut k = cancel(1);
+        k.decorrenza = "2025-02-01".into();
+        let cancelled = run("058091", &roma, &k).unwrap();
+        assert!(cancelled.general.is_none());
+        let mut m = enrol("015146", "1");
+        m.decorrenza = "2025-02-02".into();
+        let milano = run("015146", &cancelled, &m).unwrap();
+        assert_eq!(milano.general.unwrap().0.comune, "015146");
+        // After death (3) nobody may enrol.
+        let dead = run(
+            "058091",
+            &roma,
+            &Mutation5010 {
+                decorrenza: "2025-02-01".into(),
+                ..cancel(3)
+            },
+        )
+        .unwrap();
+        assert_eq!(run("015146", &dead, &m).unwrap_err(), ["EN560"]);
+    }
+
+    #[test]
+    fn non_elector_has_no_list_and_all_flags_n() {
+        let mut m = enrol("058091", "1");
+        m.liste.as_mut().unwrap().elettore = false;
+        assert_eq!(
+            run("058091", &ElectorState::default(), &m).unwrap_err(),
+            ["EN562", "EN562"]
+        );
+        let l = m.liste.as_mut().unwrap();
+        l.generale = None;
+        l.flags = Flags::default();
+        let s = run("058091", &ElectorState::default(), &m).unwrap();
+        assert_eq!(s.elettore, Some(false));
+        // Loss of capacity keeps the general list (R-E12) and still counts as enrolled (EN560).
+        let lost = run("058091", &enrolled_in_roma(), &m).unwrap();
+        assert!(lost.general.is_some());
+        assert_eq!(
+            run("015146", &lost, &enrol("015146", "1")).unwrap_err(),
+            ["EN560"]
+        );
+    }
+
+    #[test]
+    fn circumscriptions_are_mandatory_and_exact() {
+        let mut m = enrol("058091", "1");
+        m.liste.as_mut().unwrap().flags.circ_camera = None;
+        assert_eq!(
+            run("058091", &ElectorState::default(), &m).unwrap_err(),
+            ["EN562"]
+        );
+        m.liste.as_mut().unwrap().flags.circ_camera = Some("lazio 1".into());
+        let e = apply_5010(
+            &sender("058091"),
+            Some(&ITALIAN),
+            &ElectorState::default(),
+            &m,
+            &world(),
+        )
+        .unwrap_err();
+        assert_eq!(e[0].field.as_deref(), Some("circoscrcameradeputati"));
+        assert_eq!(e[0].value.as_deref(), Some("lazio 1"));
+    }
+
+    #[test]
+    fn effective_date_cannot_go_back() {
+        let mut m = enrol("058091", "2");
+        m.decorrenza = "2025-01-09".into();
+        assert_eq!(
+            run("058091", &enrolled_in_roma(), &m).unwrap_err(),
+            ["EN389"]
+        );
+    }
+
+    fn eu_enrol(flag_com: bool) -> Mutation5010 {
+        Mutation5010 {
+            tipi: vec!["02".into()],
+            liste: Some(ListeBlock {
+                elettore: true,
+                generale: None,
+                ue: Some(UeBlock {
+                    comunali: Some(flag_com),
+                    comunali_list: flag_com.then(|| list("058091", "1")),
+                    parlamento: None,
+                    parlamento_list: None,
+                }),
+                comreg: None,
+                flags: flags(),
+            }),
+            ..enrol("058091", "1")
+        }
+    }
+
+    #[test]
+    fn eu_lists_for_eu_citizens_only_and_never_beside_the_general_list() {
+        assert_eq!(
+            run("058091", &ElectorState::default(), &eu_enrol(true)).unwrap_err(),
+            ["EN565"]
+        );
+        let eu = apply_5010(
+            &sender("058091"),
+            Some(&EU),
+            &ElectorState::default(),
+            &eu_enrol(true),
+            &world(),
+        )
+        .unwrap();
+        assert_eq!(eu.ue_comunali.as_ref().unwrap().sezione, "1");
+        // R-E14: general list refused while the EU list exists.
+        let e = apply_5010(
+            &sender("058091"),
+            Some(&EU),
+            &eu,
+            &Mutation5010 {
+                decorrenza: "2025-01-11".into(),
+                ..enrol("058091", "1")
+            },
+            &world(),
+        )
+        .unwrap_err();
+        assert_eq!(e[0].code, Code::EN562);
+        // Cancel the EU list (5) and enrol in the general list in one message.
+        let mut both = enrol("058091", "1");
+        both.tipi = vec!["05".into(), "01".into()];
+        both.cancellazione = Some(CancBlock {
+            motivo: 5,
+            tipo_consultazione: None,
+            data_cancellazione_lista: None,
+        });
+        both.decorrenza = "2025-01-11".into();
+        let s = apply_5010(&sender("058091"), Some(&EU), &eu, &both, &world()).unwrap();
+        assert!(s.ue_comunali.is_none() && s.general.is_some());
+    }
+
+    #[test]
+    fn cancellation_motives_fit_their_lists() {
+        let roma = enrolled_in_roma();
+        let later = |mut m: Mutation5010| {
+            m.decorrenza = "2025-03-01".into();
+            m
+        };
+        assert_eq!(
+            run("058091", &roma, &later(cancel(5))).unwrap_err(),
+            ["EN204"],
+            "no EU list"
+        );
+        assert_eq!(
+            run("058091", &roma, &later(cancel(7))).unwrap_err(),
+            ["EN204"],
+            "no Bolzano list"
+        );
+        assert_eq!(
+            run("058091", &ElectorState::default(), &later(cancel(9))).unwrap_err(),
+            ["EN204"],
+            "R-E11"
+        );
+        assert_eq!(
+            run("015146", &roma, &later(cancel(1))).unwrap_err(),
+            ["EN204"],
+            "not the holder"
+        );
+        // 8 annuls: as if never enrolled.
+        let annulled = run("058091", &roma, &later(cancel(8))).unwrap();
+        assert!(annulled.general.is_none() && annulled.cancelled.is_none());
+        // 2 (irreperibilita') frees the subject; elettore unchanged (R-E2).
+        let gone = run("058091", &roma, &later(cancel(2))).unwrap();
+        assert_eq!(gone.cancelled.as_ref().unwrap().motivo, 2);
+        assert_eq!(gone.elettore, Some(true));
+    }
+
+    #[test]
+    fn doppia_lista_needs_type_and_date() {
+        let mut k = cancel(1);
+        k.decorrenza = "2025-03-01".into();
+        k.cancellazione.as_mut().unwrap().tipo_consultazione = Some(1);
+        assert_eq!(
+            run("058091", &enrolled_in_roma(), &k).unwrap_err(),
+            ["EN562"]
+        );
+        k.cancellazione.as_mut().unwrap().data_cancellazione_lista = Some("2025-06-08".into());
+        let s = run("058091", &enrolled_in_roma(), &k).unwrap();
+        assert_eq!(
+            s.doppia,
+            Some(Doppia {
+                comune: "058091".into(),
+                tipo: 1,
+                data: "2025-06-08".into()
+            })
+        );
+    }
+
+    fn comreg_enrol(from: &str, b: Option<bool>, t: Option<bool>) -> Mutation5010 {
+        Mutation5010 {
+            tipi: vec!["03".into()],
+            liste: Some(ListeBlock {
+                elettore: true,
+                generale: None,
+                ue: None,
+                comreg: Some(ComRegBlock {
+                    bolzano: b,
+                    trento: t,
+                    aosta: None,
+                    list: Some(list(from, "1")),
+                }),
+                flags: flags(),
+            }),
+            ..enrol(from, "1")
+        }
+    }
+
+    #[test]
+    fn bolzano_lists_one_flag_right_province_and_beside_a_general_list_elsewhere() {
+        assert_eq!(
+            run(
+                "021008",
+                &ElectorState::default(),
+                &comreg_enrol("021008", Some(true), Some(true))
+            )
+            .unwrap_err(),
+            ["EN562"]
+        );
+        assert_eq!(
+            run(
+                "058091",
+                &ElectorState::default(),
+                &comreg_enrol("058091", Some(true), None)
+            )
+            .unwrap_err(),
+            ["EN562"]
+        );
+        let bz = run(
+            "021008",
+            &ElectorState::default(),
+            &comreg_enrol("021008", Some(true), None),
+        )
+        .unwrap();
+        assert_eq!(bz.comreg.as_ref().unwrap().0, ComReg::Bolzano);
+        // R-E16/R-E18: Roma enrols the general list while Bolzano keeps its list.
+        let mut m = enrol("058091", "1");
+        m.decorrenza = "2025-01-11".into();
+        let s = run("058091", &bz, &m).unwrap();
+        assert!(s.general.is_some() && s.comreg.is_some());
+        // Only Bolzano may cancel it (7).
+        let mut k = cancel(7);
+        k.decorrenza = "2025-01-12".into();
+        assert_eq!(run("058091", &s, &k).unwrap_err(), ["EN204"]);
+        assert!(run("021008", &s, &k).unwrap().comreg.is_none());
+    }
+
+    #[test]
+    fn certifiability_values_and_competence() {
+        let mut m = enrol("058091", "1");
+        m.tipi = vec!["01".into(), "04".into()];
+        m.certificabile = Some(Some("2".into()));
+        let s = run("058091", &ElectorState::default(), &m).unwrap();
+        assert_eq!(s.certificabile, Some(2));
+        m.certificabile = Some(Some("3".into()));
+        assert_eq!(
+            run("058091", &ElectorState::default(), &m).unwrap_err(),
+            ["EC023"]
+        );
+        let only4 = Mutation5010 {
+            tipi: vec!["04".into()],
+            liste: None,
+            certificabile: Some(Some("1".into())),
+            decorrenza: "2025-01-11".into(),
+            ..enrol("058091", "1")
+        };
+        assert_eq!(run("015146", &s, &only4).unwrap_err(), ["EN204"]);
+        assert_eq!(run("058091", &s, &only4).unwrap().certificabile, Some(1));
+    }
+
+    #[test]
+    fn first_load_happens_once() {
+        let mut m = enrol("058091", "1");
+        m.primo_caricamento = true;
+        let s = run("058091", &ElectorState::default(), &m).unwrap();
+        assert_eq!(s.first_load.as_deref(), Some("058091"));
+        // Roma cancels (transfer); Milano's first load of the same subject: EN556.
+        let gone = run(
+            "058091",
+            &s,
+            &Mutation5010 {
+                decorrenza: "2025-02-01".into(),
+                ..cancel(1)
+            },
+        )
+        .unwrap();
+        let mut mi = enrol("015146", "1");
+        mi.primo_caricamento = true;
+        mi.decorrenza = "2025-02-02".into();
+        let e = apply_5010(&sender("015146"), Some(&ITALIAN), &gone, &mi, &world()).unwrap_err();
+        assert_eq!(e[0].code, Code::EN556);
+        assert!(e[0].text.contains("ROMA (RM) 058091"));
+    }
+
+    #[test]
+    fn subjects_cancelled_from_anpr_may_still_be_updated() {
+        let dead = SubjectFacts {
+            citizenship: Citizenship::Italian,
+            cancelled_from_anpr: true,
+        };
+        assert!(apply_5010(
+            &sender("058091"),
+            Some(&dead),
+            &ElectorState::default(),
+            &enrol("058091", "1"),
+            &world()
+        )
+        .is_ok());
+    }
+}

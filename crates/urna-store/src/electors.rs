@@ -1,0 +1,169 @@
+//! Current electoral state of subjects (one row each; the operation log keeps
+//! the history of requests, not of list data). List placements are columns
+//! (indexed, counted per section); the rest of the state is a JSON `detail`.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use urna_domain::elector::{Cancellation, ComReg, Doppia, ElectorState, Flags, ListRef};
+
+use crate::schema::electors;
+use crate::{per_backend, AnyConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = electors, treat_none_as_null = true)]
+pub struct ElectorRow {
+    pub id_soggetto: String,
+    pub elettore: Option<String>,
+    pub gen_comune: Option<String>,
+    pub gen_sezione: Option<String>,
+    pub ue_com_comune: Option<String>,
+    pub ue_com_sezione: Option<String>,
+    pub ue_parl_comune: Option<String>,
+    pub ue_parl_sezione: Option<String>,
+    pub comreg_comune: Option<String>,
+    pub comreg_sezione: Option<String>,
+    pub certificabile: Option<i32>,
+    pub first_load_comune: Option<String>,
+    pub last_decorrenza: Option<String>,
+    pub detail: String,
+    pub last_operation: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Detail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gen_since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cancelled: Option<Cancellation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comreg: Option<ComReg>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flags: Option<Flags>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flags_comune: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cert_comune: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    doppia: Option<Doppia>,
+}
+
+fn list(c: &Option<String>, s: &Option<String>) -> Option<ListRef> {
+    Some(ListRef {
+        comune: c.clone()?,
+        sezione: s.clone()?,
+    })
+}
+
+fn split(l: Option<&ListRef>) -> (Option<String>, Option<String>) {
+    l.map(|l| (Some(l.comune.clone()), Some(l.sezione.clone())))
+        .unwrap_or((None, None))
+}
+
+impl ElectorRow {
+    pub fn to_state(&self) -> Result<ElectorState, StoreError> {
+        let d: Detail = serde_json::from_str(&self.detail)
+            .map_err(|e| StoreError::Data(format!("elector {} detail: {e}", self.id_soggetto)))?;
+        Ok(ElectorState {
+            elettore: self.elettore.as_deref().map(|e| e == "S"),
+            general: list(&self.gen_comune, &self.gen_sezione)
+                .map(|l| (l, d.gen_since.clone().unwrap_or_default())),
+            cancelled: d.cancelled,
+            ue_comunali: list(&self.ue_com_comune, &self.ue_com_sezione),
+            ue_parlamento: list(&self.ue_parl_comune, &self.ue_parl_sezione),
+            comreg: d
+                .comreg
+                .zip(list(&self.comreg_comune, &self.comreg_sezione)),
+            flags: d.flags,
+            flags_comune: d.flags_comune,
+            certificabile: self.certificabile.map(|c| c as u8),
+            cert_comune: d.cert_comune,
+            doppia: d.doppia,
+            first_load: self.first_load_comune.clone(),
+            last_decorrenza: self.last_decorrenza.clone(),
+        })
+    }
+
+    pub fn from_state(
+        id: &str,
+        s: &ElectorState,
+        last_operation: i64,
+        updated_at: i64,
+    ) -> ElectorRow {
+        let (gen_comune, gen_sezione) = split(s.general.as_ref().map(|(l, _)| l));
+        let (ue_com_comune, ue_com_sezione) = split(s.ue_comunali.as_ref());
+        let (ue_parl_comune, ue_parl_sezione) = split(s.ue_parlamento.as_ref());
+        let (comreg_comune, comreg_sezione) = split(s.comreg.as_ref().map(|(_, l)| l));
+        let detail = Detail {
+            gen_since: s.general.as_ref().map(|(_, since)| since.clone()),
+            cancelled: s.cancelled.clone(),
+            comreg: s.comreg.as_ref().map(|(k, _)| *k),
+            flags: s.flags.clone(),
+            flags_comune: s.flags_comune.clone(),
+            cert_comune: s.cert_comune.clone(),
+            doppia: s.doppia.clone(),
+        };
+        ElectorRow {
+            id_soggetto: id.to_string(),
+            elettore: s.elettore.map(|e| if e { "S" } else { "N" }.to_string()),
+            gen_comune,
+            gen_sezione,
+            ue_com_comune,
+            ue_com_sezione,
+            ue_parl_comune,
+            ue_parl_sezione,
+            comreg_comune,
+            comreg_sezione,
+            certificabile: s.certificabile.map(i32::from),
+            first_load_comune: s.first_load.clone(),
+            last_decorrenza: s.last_decorrenza.clone(),
+            detail: serde_json::to_string(&detail).expect("detail serialises"),
+            last_operation,
+            updated_at,
+        }
+    }
+}
+
+/// The subject's current state (default when never communicated).
+pub fn get(conn: &mut AnyConnection, id: &str) -> Result<ElectorState, StoreError> {
+    let row: Option<ElectorRow> = electors::table
+        .find(id)
+        .select(ElectorRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|r| r.to_state())
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// Stores the subject's new state.
+pub fn put(conn: &mut AnyConnection, row: &ElectorRow) -> Result<(), StoreError> {
+    per_backend!(conn, |c| diesel::insert_into(electors::table)
+        .values(row)
+        .on_conflict(electors::id_soggetto)
+        .do_update()
+        .set(row)
+        .execute(c))?;
+    Ok(())
+}
+
+/// Electors any of whose lists point at this section.
+pub fn referencing(conn: &mut AnyConnection, istat: &str, numero: &str) -> Result<i64, StoreError> {
+    Ok(electors::table
+        .filter(
+            (electors::gen_comune
+                .eq(istat)
+                .and(electors::gen_sezione.eq(numero)))
+            .or(electors::ue_com_comune
+                .eq(istat)
+                .and(electors::ue_com_sezione.eq(numero)))
+            .or(electors::ue_parl_comune
+                .eq(istat)
+                .and(electors::ue_parl_sezione.eq(numero)))
+            .or(electors::comreg_comune
+                .eq(istat)
+                .and(electors::comreg_sezione.eq(numero))),
+        )
+        .count()
+        .get_result(conn)?)
+}
