@@ -106,7 +106,7 @@ enum SubjectsCommand {
 
 #[derive(Subcommand)]
 enum DemoCommand {
-    /// Load the demo world (comuni, constituencies, sections); idempotent.
+    /// Load the demo world (comuni, constituencies, sections, subjects, electors); idempotent.
     Load,
 }
 
@@ -182,8 +182,8 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&settings)?;
             let r = urna_service::demo::load(&store)?;
             println!(
-                "demo world: {} comuni, {} new constituency values, {} new sections",
-                r.comuni, r.constituencies, r.sections
+                "demo world: {} comuni, {} new constituency values, {} new sections, {} subjects, {} new electors",
+                r.comuni, r.constituencies, r.sections, r.subjects, r.electors
             );
             Ok(())
         }

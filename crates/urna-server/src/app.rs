@@ -53,6 +53,8 @@ impl Application {
             tracing::info!(
                 comuni = r.comuni,
                 sections = r.sections,
+                subjects = r.subjects,
+                electors = r.electors,
                 constituencies = r.constituencies,
                 "demo world loaded"
             );

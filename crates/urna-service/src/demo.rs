@@ -5,6 +5,7 @@
 //! The Ministry's real constituency strings are not public in machine-readable
 //! form (spec §15.13); the demo values only follow their shape.
 
+use urna_domain::elector::{ElectorState, Flags, ListRef};
 use urna_domain::section::ConstituencyKind;
 use urna_store::comuni::{self, ComuneRow};
 use urna_store::constituencies::{self, Entry};
@@ -27,6 +28,9 @@ pub struct DemoComune {
     pub senato: &'static str,
     pub regionali: &'static str,
     pub ue: &'static str,
+    /// Electors' circumscriptions (`circoscrcameradeputati`, `circoscrsenatorepubblica`).
+    pub circ_camera: &'static str,
+    pub circ_senato: &'static str,
     /// Second language for `altraLinguaSezione` (idLingua, street word).
     pub second_language: Option<(&'static str, &'static str)>,
 }
@@ -46,6 +50,8 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         senato: "LAZIO - U01",
         regionali: "ROMA",
         ue: "ITALIA CENTRALE",
+        circ_camera: "LAZIO 1",
+        circ_senato: "LAZIO",
         second_language: None,
     },
     DemoComune {
@@ -62,6 +68,8 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         senato: "LAZIO - U03",
         regionali: "ROMA",
         ue: "ITALIA CENTRALE",
+        circ_camera: "LAZIO 1",
+        circ_senato: "LAZIO",
         second_language: None,
     },
     DemoComune {
@@ -78,6 +86,8 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         senato: "LOMBARDIA - U01",
         regionali: "MILANO",
         ue: "ITALIA NORD-OCCIDENTALE",
+        circ_camera: "LOMBARDIA 1",
+        circ_senato: "LOMBARDIA",
         second_language: None,
     },
     DemoComune {
@@ -94,6 +104,8 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         senato: "TRENTINO-ALTO ADIGE/SUDTIROL - U01",
         regionali: "BOLZANO",
         ue: "ITALIA NORD-ORIENTALE",
+        circ_camera: "TRENTINO-ALTO ADIGE/SUDTIROL",
+        circ_senato: "TRENTINO-ALTO ADIGE/SUDTIROL",
         second_language: Some(("2", "STRASSE")),
     },
     DemoComune {
@@ -110,6 +122,8 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         senato: "TRENTINO-ALTO ADIGE/SUDTIROL - U03",
         regionali: "TRENTO",
         ue: "ITALIA NORD-ORIENTALE",
+        circ_camera: "TRENTINO-ALTO ADIGE/SUDTIROL",
+        circ_senato: "TRENTINO-ALTO ADIGE/SUDTIROL",
         second_language: None,
     },
     DemoComune {
@@ -126,6 +140,8 @@ pub const DEMO_COMUNI: &[DemoComune] = &[
         senato: "VALLE D'AOSTA - U01",
         regionali: "AOSTA",
         ue: "ITALIA NORD-OCCIDENTALE",
+        circ_camera: "VALLE D'AOSTA",
+        circ_senato: "VALLE D'AOSTA",
         second_language: Some(("3", "RUE")),
     },
 ];
@@ -136,6 +152,114 @@ pub struct DemoReport {
     pub comuni: usize,
     pub constituencies: usize,
     pub sections: usize,
+    pub subjects: usize,
+    pub electors: usize,
+}
+
+/// Demo people per comune: 0..=8 Italian electors in the general list, 9 an
+/// Italian non-elector, 10 a citizen of another EU state in the EU municipal
+/// list, 11 a non-EU citizen with no electoral data.
+pub const SUBJECTS_PER_COMUNE: u32 = 12;
+
+const SURNAMES: [&str; 12] = [
+    "ROSSI", "BIANCHI", "FERRARI", "ESPOSITO", "RUSSO", "ROMANO", "COLOMBO", "RICCI", "MARINO",
+    "GRECO", "BRUNO", "GALLO",
+];
+const MEN: [&str; 6] = ["MARIO", "LUCA", "GIUSEPPE", "MARCO", "ANDREA", "PAOLO"];
+const WOMEN: [&str; 6] = ["ANNA", "GIULIA", "MARIA", "SARA", "LAURA", "CHIARA"];
+
+/// The numeric ANPR subject id of demo person `i` of comune `c` (10 digits).
+pub fn subject_id(c: &DemoComune, i: u32) -> String {
+    format!("9{}{:03}", c.istat, i)
+}
+
+/// Registry row of demo person `i` of comune `c` (valid codice fiscale).
+pub fn subject_row(c: &DemoComune, i: u32) -> urna_store::subjects::SubjectRow {
+    let female = i % 2 == 0;
+    let year = 1950 + (i as i32 * 7) % 55;
+    let month = time::Month::try_from((i % 12) as u8 + 1).expect("month");
+    let birth = time::Date::from_calendar_date(year, month, (i * 3 % 28) as u8 + 1).expect("date");
+    let surname = SURNAMES[(i as usize + c.archive_id as usize) % SURNAMES.len()];
+    let name = if female {
+        WOMEN[i as usize % 6]
+    } else {
+        MEN[i as usize % 6]
+    };
+    let cf = urna_domain::codice_fiscale::CodiceFiscale::compose(
+        surname,
+        name,
+        birth,
+        female,
+        c.catastale,
+    );
+    urna_store::subjects::SubjectRow {
+        id_soggetto: subject_id(c, i),
+        codice_fiscale: cf.to_string(),
+        cognome: surname.into(),
+        nome: name.into(),
+        sesso: if female { "F" } else { "M" }.into(),
+        data_nascita: birth.to_string(),
+        luogo_nascita: c.catastale.into(),
+        cittadinanza: match i {
+            10 => "UE",
+            11 => "EXTRA",
+            _ => "IT",
+        }
+        .into(),
+        comune_residenza: Some(c.istat.into()),
+        aire: 0,
+        certificabile_anagrafe: Some(2),
+        cancellato_anpr: 0,
+    }
+}
+
+/// Electoral state of demo person `i` (see [`SUBJECTS_PER_COMUNE`]).
+pub fn elector_state(c: &DemoComune, i: u32) -> Option<ElectorState> {
+    let section = ListRef {
+        comune: c.istat.into(),
+        sezione: ((i % c.sections) + 1).to_string(),
+    };
+    let flags = |on: bool| Flags {
+        referendum: on,
+        membriue: on,
+        senato: on,
+        circ_senato: on.then(|| c.circ_senato.to_string()),
+        camera: on,
+        circ_camera: on.then(|| c.circ_camera.to_string()),
+        regionali: on,
+        comunali: on,
+        circoscrizionali: false,
+    };
+    let base = ElectorState {
+        flags_comune: Some(c.istat.into()),
+        last_decorrenza: Some("2024-01-01".into()),
+        ..Default::default()
+    };
+    match i {
+        0..=8 => Some(ElectorState {
+            elettore: Some(true),
+            general: Some((section, "2024-01-01".into())),
+            flags: Some(flags(true)),
+            certificabile: Some(2),
+            cert_comune: Some(c.istat.into()),
+            ..base
+        }),
+        9 => Some(ElectorState {
+            elettore: Some(false),
+            flags: Some(flags(false)),
+            ..base
+        }),
+        10 => Some(ElectorState {
+            elettore: Some(true),
+            ue_comunali: Some(section),
+            flags: Some(Flags {
+                comunali: true,
+                ..flags(false)
+            }),
+            ..base
+        }),
+        _ => None,
+    }
 }
 
 /// The comune's row as in ANPR's archive.
@@ -160,6 +284,8 @@ pub fn constituency_entries(c: &DemoComune) -> Vec<Entry> {
         (ConstituencyKind::Senato, c.senato),
         (ConstituencyKind::Regionali, c.regionali),
         (ConstituencyKind::ParlamentoUe, c.ue),
+        (ConstituencyKind::CircCamera, c.circ_camera),
+        (ConstituencyKind::CircSenato, c.circ_senato),
     ]
     .into_iter()
     .map(|(k, v)| Entry {
@@ -229,6 +355,11 @@ pub fn load(store: &Store) -> Result<DemoReport, StoreError> {
         report.comuni = rows.len();
         for c in DEMO_COMUNI {
             report.constituencies += constituencies::insert(conn, &constituency_entries(c))?;
+            let people: Vec<_> = (0..SUBJECTS_PER_COMUNE)
+                .map(|i| subject_row(c, i))
+                .collect();
+            urna_store::subjects::upsert(conn, &people)?;
+            report.subjects += people.len();
             if sections::count(conn, c.istat)? > 0 {
                 continue;
             }
@@ -246,6 +377,18 @@ pub fn load(store: &Store) -> Result<DemoReport, StoreError> {
                     },
                 )?;
                 report.sections += 1;
+            }
+            for i in 0..SUBJECTS_PER_COMUNE {
+                if let Some(state) = elector_state(c, i) {
+                    let row = urna_store::electors::ElectorRow::from_state(
+                        &subject_id(c, i),
+                        &state,
+                        0,
+                        urna_store::now_millis(),
+                    );
+                    urna_store::electors::put(conn, &row)?;
+                    report.electors += 1;
+                }
             }
         }
         Ok(report)

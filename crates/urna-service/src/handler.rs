@@ -1,11 +1,15 @@
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+use urna_domain::elector::{apply_5010, World};
 use urna_domain::header::{check_header, HeaderPolicy, RequestHeader};
+use urna_domain::section::ConstituencyTable;
 use urna_domain::section::{self, DeleteTarget, SectionQuery, SenderComune};
 use urna_domain::{Anomaly, Code, StationId};
 use urna_store::operations::{self, NewOperation, Remembered};
-use urna_store::{comuni, constituencies, sections, AnyConnection, Store, StoreError};
+use urna_store::{
+    comuni, constituencies, electors, sections, subjects, AnyConnection, Store, StoreError,
+};
 use urna_wire::messages::{self, Outcome, ResponseMeta};
 use urna_wire::{Element, Operation};
 
@@ -87,8 +91,15 @@ impl std::fmt::Debug for Services {
 enum Plan {
     Ko(Vec<Anomaly>),
     Upsert(sections::SectionRow),
-    Delete { istat: String, numero: String },
+    Delete {
+        istat: String,
+        numero: String,
+    },
     Sections(Vec<String>),
+    Elector {
+        id: String,
+        state: Box<urna_domain::elector::ElectorState>,
+    },
 }
 
 /// A refusal that is answered but not remembered (the id belongs to another request).
@@ -304,6 +315,13 @@ impl Services {
                     Outcome::Done { warnings: vec![] }
                 }
                 Plan::Sections(s) => Outcome::Sections(s),
+                Plan::Elector { id: subject, state } => {
+                    electors::put(
+                        conn,
+                        &electors::ElectorRow::from_state(&subject, &state, id, received_at),
+                    )?;
+                    Outcome::Done { warnings: vec![] }
+                }
             };
             let body = messages::write_response(
                 op,
@@ -369,10 +387,7 @@ impl Services {
             Operation::Mutazione5011 => self.plan_5011(conn, payload, &sender, now),
             Operation::Cancellazione2012 => plan_2012(conn, payload, &sender),
             Operation::Consultazione3008 => plan_3008(conn, payload, &sender),
-            Operation::Mutazione5010 => Ok(Plan::Ko(vec![Anomaly::new(
-                Code::E999,
-                "il servizio 5010 mutazione_liste_elettorali non e' ancora disponibile in questo server",
-            )])),
+            Operation::Mutazione5010 => plan_5010(conn, payload, header, &sender, &today),
         }
     }
 
@@ -407,6 +422,97 @@ impl Services {
     }
 }
 
+/// What the 5010 rules look up, fetched before they run.
+struct Prefetched {
+    sections: std::collections::HashSet<String>,
+    table: constituencies::ComuneConstituencies,
+    comuni: std::collections::HashMap<String, (String, String)>,
+}
+
+impl World for Prefetched {
+    fn section_exists(&self, _istat: &str, numero: &str) -> bool {
+        self.sections.contains(numero)
+    }
+
+    fn constituencies(&self) -> &dyn ConstituencyTable {
+        &self.table
+    }
+
+    fn comune_label(&self, istat: &str) -> String {
+        match self.comuni.get(istat) {
+            Some((nome, sigla)) => format!("{nome} ({sigla}) {istat}"),
+            None => istat.to_string(),
+        }
+    }
+
+    fn comune_sigla(&self, istat: &str) -> Option<String> {
+        self.comuni.get(istat).map(|(_, s)| s.clone())
+    }
+}
+
+fn plan_5010(
+    conn: &mut AnyConnection,
+    payload: &Element,
+    header: &RequestHeader,
+    sender: &SenderComune,
+    today: &str,
+) -> Result<Plan, ServiceError> {
+    let m = messages::mutation_5010(
+        payload,
+        header.data_decorrenza.as_deref().unwrap_or_default(),
+    );
+    let subject = subjects::get(conn, &m.id_soggetto)?.map(|s| s.facts());
+    let current = electors::get(conn, &m.id_soggetto)?;
+    // Sections of the sender named by the request.
+    let mut named: Vec<&str> = Vec::new();
+    if let Some(l) = &m.liste {
+        named.extend(l.generale.as_ref().map(|g| g.sezione.as_str()));
+        if let Some(u) = &l.ue {
+            named.extend(u.comunali_list.as_ref().map(|g| g.sezione.as_str()));
+            named.extend(u.parlamento_list.as_ref().map(|g| g.sezione.as_str()));
+        }
+        if let Some(c) = &l.comreg {
+            named.extend(c.list.as_ref().map(|g| g.sezione.as_str()));
+        }
+    }
+    let mut existing = std::collections::HashSet::new();
+    for n in named {
+        if sections::get(conn, &sender.istat, n)?.is_some() {
+            existing.insert(n.to_string());
+        }
+    }
+    // Comuni the messages may name.
+    let mut istats: Vec<String> = vec![sender.istat.clone()];
+    istats.extend(current.general.as_ref().map(|(l, _)| l.comune.clone()));
+    istats.extend(current.ue_comunali.as_ref().map(|l| l.comune.clone()));
+    istats.extend(current.ue_parlamento.as_ref().map(|l| l.comune.clone()));
+    istats.extend(current.comreg.as_ref().map(|(_, l)| l.comune.clone()));
+    istats.extend(current.cancelled.as_ref().map(|c| c.comune.clone()));
+    istats.extend(current.first_load.clone());
+    let mut comuni_map = std::collections::HashMap::new();
+    for i in istats {
+        if !comuni_map.contains_key(&i) {
+            if let Some(c) = comuni::active(conn, &i, today)? {
+                comuni_map.insert(i, (c.nome, c.sigla));
+            }
+        }
+    }
+    let world = Prefetched {
+        sections: existing,
+        table: constituencies::for_comune(conn, &sender.istat)?,
+        comuni: comuni_map,
+    };
+    Ok(
+        match apply_5010(sender, subject.as_ref(), &current, &m, &world) {
+            Ok(state) => Plan::Elector {
+                id: m.id_soggetto,
+                state: Box::new(state),
+            },
+            Err(errors) => Plan::Ko(errors),
+        },
+    )
+}
+
 /// The KO for a 2012/3008 naming another comune than the sender (in
 /// `block/comune`), if it does.
 fn not_own_comune(block: Option<&Element>, sender: &SenderComune) -> Option<Plan> {
@@ -433,8 +539,7 @@ fn plan_2012(
     let target = match sections::get(conn, &sender.istat, &numero)? {
         None => DeleteTarget::Missing,
         Some(_) => DeleteTarget::Present {
-            referencing_electors: urna_store::electors::referencing(conn, &sender.istat, &numero)?
-                as u64,
+            referencing_electors: electors::referencing(conn, &sender.istat, &numero)? as u64,
         },
     };
     let errors = section::check_delete(sender, &numero, target);

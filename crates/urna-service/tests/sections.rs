@@ -199,17 +199,30 @@ fn consultation_of_all_sections_and_nothing_found() {
 #[test]
 fn a_comune_without_sections_gets_en122() {
     for w in worlds() {
-        for n in 1..=roma().sections {
-            w.ok(
-                &build::richiesta2012(&t(&format!("D{n}"), "2012"), &roma_ref(), &n.to_string()),
-                2000,
-            );
-        }
-        let h = w.ko(
-            &build::richiesta3008(&t("Q", "3008"), &roma_ref(), None, "2"),
-            3000,
+        // CIAMPINO: an active comune with no sections at all.
+        let ciampino = urna_store::comuni::ComuneRow {
+            id: 11169,
+            istat: "058118".into(),
+            cod_catastale: "M272".into(),
+            nome: "CIAMPINO".into(),
+            altro_nome: None,
+            sigla: "RM".into(),
+            valid_from: "1974-10-01".into(),
+            valid_to: "9999-12-31".into(),
+            stato: "A".into(),
+        };
+        w.services
+            .store()
+            .write(|c| urna_store::comuni::upsert(c, std::slice::from_ref(&ciampino)))
+            .unwrap();
+        let q = build::richiesta3008(
+            &Testata::new("Q", "058118", "3008", NOW),
+            &build::comune("CIAMPINO", "058118", "RM"),
+            None,
+            "2",
         );
-        assert_eq!(h.codes, ["EN122", "EN527"]);
+        let h = w.send(&q, 3000, "058118").unwrap();
+        assert_eq!(h.codes, ["EN122", "EN527"], "{}", w.label);
         assert!(h.body.contains("il comune non ha sezioni elettorali"));
     }
 }
@@ -291,21 +304,21 @@ fn delete_rules() {
         assert!(h.body.contains("<c2:rispostaKO>"));
         w.services
             .store()
-            .write(|c| sections::place_elector(c, "4242", "058091", "2"))
+            .write(|c| sections::place_elector(c, "4242", "058091", "10"))
             .unwrap();
         let h = w.ko(
-            &build::richiesta2012(&t("X2", "2012"), &roma_ref(), "2"),
+            &build::richiesta2012(&t("X2", "2012"), &roma_ref(), "10"),
             2000,
         );
         assert_eq!(h.codes, ["EN562", "EN527"]);
-        assert!(h.body.contains("<tipoErroreAnomalia>E</tipoErroreAnomalia><testoErroreAnomalia>Dati elettorali non congruenti: la sezione 2 non puo' essere cancellata: 1 elettori"));
-        assert!(w.sections().iter().any(|r| r.numero == "2"), "not deleted");
+        assert!(h.body.contains("<tipoErroreAnomalia>E</tipoErroreAnomalia><testoErroreAnomalia>Dati elettorali non congruenti: la sezione 10 non puo' essere cancellata: 1 elettori"));
+        assert!(w.sections().iter().any(|r| r.numero == "10"), "not deleted");
         let h = w.ok(
-            &build::richiesta2012(&t("X3", "2012"), &roma_ref(), "3"),
+            &build::richiesta2012(&t("X3", "2012"), &roma_ref(), "12"),
             2000,
         );
         assert!(h.body.starts_with("<c2:Risposta2012 xmlns:c2=\"http://sogei.it/ANPR/2000cancellazione\"><risp:Risposta_Comune"));
-        assert!(w.sections().iter().all(|r| r.numero != "3"));
+        assert!(w.sections().iter().all(|r| r.numero != "12"));
         let milano = build::comune("MILANO", "015146", "MI");
         let h = w.ko(&build::richiesta2012(&t("X4", "2012"), &milano, "1"), 2000);
         assert_eq!(h.codes, ["EN204", "EN527"]);

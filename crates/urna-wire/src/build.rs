@@ -98,3 +98,14 @@ pub fn richiesta3008(t: &Testata, comune: &Element, numero: Option<&str>, tipo: 
             .close("parametriRicerca3008");
     })
 }
+
+/// A 5010 request (SOAP envelope): `body` holds the elements after the header
+/// (`idSoggetto`, `liste`, `certificabilita`, `cancellazione`,
+/// `tipoRevisione`, `datiControllo`), in schema order.
+pub fn richiesta5010(t: &Testata, body: &[Element]) -> String {
+    envelope_of("Richiesta5010", "m5", ns::M5, t, |o| {
+        for e in body {
+            e.write_into(&mut o.0);
+        }
+    })
+}

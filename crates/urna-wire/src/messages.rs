@@ -2,6 +2,9 @@
 //! already): the operation table, request extraction from the validated tree and
 //! the response writers (spec §4.3–4.6, §6–8).
 
+use urna_domain::elector::{
+    CancBlock, ComRegBlock, Flags, ListReq, ListeBlock, Mutation5010, UeBlock,
+};
 use urna_domain::header::RequestHeader;
 use urna_domain::section::{AddressCodes, ComuneRef, SectionInput};
 use urna_domain::Anomaly;
@@ -193,6 +196,87 @@ pub fn section_input(s: &Element) -> SectionInput {
             .text_of("collegiosenatorepubblica")
             .unwrap_or_default()
             .to_string(),
+    }
+}
+
+fn sn(e: &Element, name: &str) -> Option<bool> {
+    e.text_of(name).map(|v| v.eq_ignore_ascii_case("S"))
+}
+
+fn list_req(e: Option<&Element>) -> Option<ListReq> {
+    let e = e?;
+    Some(ListReq {
+        comune: e.child("comune").map(comune_ref).unwrap_or_default(),
+        sezione: e
+            .text_of("sezioneelettoralenum")
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// Reads a `tipoListaElettorale5010` (`liste` in 5010, `lista` in subentro files).
+pub fn liste_block(l: &Element) -> ListeBlock {
+    let flag = |n: &str| sn(l, n).unwrap_or(false);
+    ListeBlock {
+        elettore: flag("elettore"),
+        generale: list_req(l.child("listaGenerale")),
+        ue: l.child("listaAggiuntaUE").map(|u| UeBlock {
+            comunali: sn(u, "ueelettorecomunali"),
+            comunali_list: list_req(u.child("listaAggiuntaUEComunali")),
+            parlamento: sn(u, "ueelettoreparlamento"),
+            parlamento_list: list_req(u.child("listaAggiuntaUEParlamento")),
+        }),
+        comreg: l.child("listaAggiuntaComReg").map(|c| ComRegBlock {
+            bolzano: sn(c, "comregelettorebolzano"),
+            trento: sn(c, "comregelettoretrento"),
+            aosta: sn(c, "comregelettorevalledaosta"),
+            list: list_req(c.child("listaBolTreVal")),
+        }),
+        flags: Flags {
+            referendum: flag("referendumnazionali"),
+            membriue: flag("elezionimembriue"),
+            senato: flag("senatorepubblica"),
+            circ_senato: l.text_of("circoscrsenatorepubblica").map(str::to_string),
+            camera: flag("cameradeputati"),
+            circ_camera: l.text_of("circoscrcameradeputati").map(str::to_string),
+            regionali: flag("regionali"),
+            comunali: flag("comunali"),
+            circoscrizionali: flag("circoscrizionali"),
+        },
+    }
+}
+
+/// Reads a schema-valid `Richiesta5010` (spec §5.1).
+pub fn mutation_5010(root: &Element, decorrenza: &str) -> Mutation5010 {
+    Mutation5010 {
+        id_soggetto: root.text_of("idSoggetto").unwrap_or_default().to_string(),
+        tipi: root
+            .child("datiControllo")
+            .map(|d| {
+                d.children_named("tipoMutazione")
+                    .map(|t| t.text.trim().to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        liste: root.child("liste").map(liste_block),
+        certificabile: root.child("certificabilita").map(|c| {
+            c.text_of("soggettoCertificabile")
+                .map(|v| v.trim().to_string())
+        }),
+        cancellazione: root.child("cancellazione").map(|c| CancBlock {
+            motivo: c
+                .text_of("motivoCancellazione")
+                .and_then(|m| m.trim().parse().ok())
+                .unwrap_or(0),
+            tipo_consultazione: c
+                .text_of("tipoConsultazione")
+                .and_then(|m| m.trim().parse().ok()),
+            data_cancellazione_lista: c
+                .text_of("dataCancellazioneLista")
+                .map(|d| d.get(..10).unwrap_or(d).to_string()),
+        }),
+        primo_caricamento: root.text_of("tipoRevisione") == Some("PRIMOCARICAMENTO"),
+        decorrenza: decorrenza.get(..10).unwrap_or(decorrenza).to_string(),
     }
 }
 
