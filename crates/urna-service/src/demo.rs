@@ -175,7 +175,7 @@ pub fn subject_id(c: &DemoComune, i: u32) -> String {
 
 /// Registry row of demo person `i` of comune `c` (valid codice fiscale).
 pub fn subject_row(c: &DemoComune, i: u32) -> urna_store::subjects::SubjectRow {
-    let female = i % 2 == 0;
+    let female = i.is_multiple_of(2);
     let year = 1950 + (i as i32 * 7) % 55;
     let month = time::Month::try_from((i % 12) as u8 + 1).expect("month");
     let birth = time::Date::from_calendar_date(year, month, (i * 3 % 28) as u8 + 1).expect("date");

@@ -490,11 +490,11 @@ fn plan_5010(
     istats.extend(current.cancelled.as_ref().map(|c| c.comune.clone()));
     istats.extend(current.first_load.clone());
     let mut comuni_map = std::collections::HashMap::new();
+    istats.sort();
+    istats.dedup();
     for i in istats {
-        if !comuni_map.contains_key(&i) {
-            if let Some(c) = comuni::active(conn, &i, today)? {
-                comuni_map.insert(i, (c.nome, c.sigla));
-            }
+        if let Some(c) = comuni::active(conn, &i, today)? {
+            comuni_map.insert(i, (c.nome, c.sigla));
         }
     }
     let world = Prefetched {
