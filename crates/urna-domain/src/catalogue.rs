@@ -158,10 +158,6 @@ codes! {
         "Codice soggettoCertificabile non valido",
         "Electoral certifiability must be 0 (non certificabile), 1 (parziale) or 2 (completa).",
         "Send 0, 1 or 2 in certificabilita/soggettoCertificabile with tipoMutazione 04.";
-    E999 => "999", Error,
-        "Operazione non effettuabile",
-        "An internal failure in urna (database unavailable, for instance). Nothing was changed.",
-        "Retry later with the same idOperazioneComune; report the EN527 data if it persists.";
 }
 
 impl Code {
