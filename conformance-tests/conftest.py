@@ -24,6 +24,11 @@ def pytest_addoption(parser):
     parser.addoption("--senato", default=env("URNA_SENATO", "LAZIO - U01"))
     parser.addoption("--regionali", default=env("URNA_REGIONALI", "ROMA"))
     parser.addoption("--ue", default=env("URNA_UE", "ITALIA CENTRALE"))
+    # An elector of the comune in the general list, and the circumscriptions
+    # of its table (defaults: urna's demo world for Roma).
+    parser.addoption("--elector", default=env("URNA_ELECTOR", "9058091000"))
+    parser.addoption("--circ-camera", default=env("URNA_CIRC_CAMERA", "LAZIO 1"))
+    parser.addoption("--circ-senato", default=env("URNA_CIRC_SENATO", "LAZIO"))
 
 
 class Target:
@@ -31,7 +36,8 @@ class Target:
         o = config.getoption
         self.url = o("--url").rstrip("/")
         self.istat, self.comune, self.sigla = o("--istat"), o("--comune"), o("--sigla")
-        self.values = {k: o("--" + k) for k in ("camera", "senato", "regionali", "ue")}
+        self.values = {k: o("--" + k) for k in ("camera", "senato", "regionali", "ue", "circ-camera", "circ-senato")}
+        self.elector = o("--elector")
         self.session = requests.Session()
         # Environment CA bundles (REQUESTS_CA_BUNDLE) would override verify.
         self.session.trust_env = False

@@ -142,3 +142,68 @@ async fn concurrent_batches_on_postgres_never_fail_a_request() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_elector_moves_section_over_mtls() {
+    use urna_wire::Element;
+    let app = spawn_app().await;
+    let c = app.client_for("058091");
+    let liste = |sezione: &str| {
+        let mut l = Element::new("liste")
+            .with_child(Element::leaf("elettore", "S"))
+            .with_child(
+                Element::new("listaGenerale")
+                    .with_child(build::comune("ROMA", "058091", "RM"))
+                    .with_child(Element::leaf("sezioneelettoralenum", sezione)),
+            );
+        for (n, v) in [
+            ("referendumnazionali", "S"),
+            ("elezionimembriue", "S"),
+            ("senatorepubblica", "S"),
+            ("circoscrsenatorepubblica", "LAZIO"),
+            ("cameradeputati", "S"),
+            ("circoscrcameradeputati", "LAZIO 1"),
+            ("regionali", "S"),
+            ("comunali", "S"),
+            ("circoscrizionali", "N"),
+        ] {
+            l = l.with_child(Element::leaf(n, v));
+        }
+        l
+    };
+    let controllo = Element::new("datiControllo").with_child(Element::leaf("tipoMutazione", "01"));
+    let subject = urna_service::demo::subject_id(&urna_service::demo::DEMO_COMUNI[0], 0);
+    let body = build::richiesta5010(
+        &t("EL1", "5010"),
+        &[
+            Element::leaf("idSoggetto", &subject),
+            liste("7"),
+            controllo.clone(),
+        ],
+    );
+    let r = app.post_with(&c, P5000, body).await;
+    assert!(
+        r.body.contains("<esitoOperazione>0000</esitoOperazione>"),
+        "{}",
+        r.body
+    );
+    // Section 7 is now referenced: 2012 refuses it.
+    let r = app
+        .post_with(
+            &c,
+            P2000,
+            build::richiesta2012(&t("EL2", "2012"), &roma(), "7"),
+        )
+        .await;
+    assert_eq!(r.codes(), ["EN562", "EN527"], "{}", r.body);
+    // Milano cannot enrol Roma's elector: the KO names Roma and the new section.
+    let milano = app.client_for("015146");
+    let tm = build::Testata::new("EL3", "015146", "5010", &crate::helpers::now());
+    let body = build::richiesta5010(
+        &tm,
+        &[Element::leaf("idSoggetto", &subject), liste("1"), controllo],
+    );
+    let r = app.post_with(&milano, P5000, body).await;
+    assert_eq!(r.codes(), ["EN560", "EN527"], "{}", r.body);
+    assert!(r.body.contains("ROMA (RM) 058091, sezione 7"), "{}", r.body);
+}
