@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: SubjectsCommand,
     },
+    /// Electoral takeover (subentro) files.
+    Subentro {
+        #[command(subcommand)]
+        command: SubentroCommand,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -108,6 +113,40 @@ enum SubjectsCommand {
 enum DemoCommand {
     /// Load the demo world (comuni, constituencies, sections, subjects, electors); idempotent.
     Load,
+    /// Write a synthetic population and its takeover files for one comune.
+    Generate {
+        /// ISTAT code of an active comune in the database.
+        #[arg(long)]
+        comune: String,
+        #[arg(long)]
+        electors: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Write plain XML instead of gzip.
+        #[arg(long)]
+        plain: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubentroCommand {
+    /// Load a takeover file (plain or gzip XML); an interrupted upload of the
+    /// same file resumes where it stopped.
+    Upload {
+        #[arg(long)]
+        comune: String,
+        #[arg(long, conflicts_with = "liste", required_unless_present = "liste")]
+        sezioni: Option<PathBuf>,
+        #[arg(long)]
+        liste: Option<PathBuf>,
+    },
+    /// Print the outcome of the comune's uploads (jobs, anomalies, notifications, R-T4).
+    Report {
+        #[arg(long)]
+        comune: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +216,44 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo {
+            command:
+                DemoCommand::Generate {
+                    comune,
+                    electors,
+                    out,
+                    plain,
+                    seed,
+                },
+        } => {
+            let store = open_store(&settings)?;
+            let row = store
+                .read(|c| urna_store::comuni::active(c, &comune, "9999-12-30"))?
+                .with_context(|| format!("{comune} is not an active comune: import the archive (urna tables import-comuni) or use a demo comune"))?;
+            let spec = urna_service::generate::Spec {
+                istat: row.istat,
+                nome: row.nome,
+                sigla: row.sigla,
+                catastale: row.cod_catastale,
+                electors,
+                seed,
+                gzip: !plain,
+            };
+            let started = std::time::Instant::now();
+            let f = urna_service::generate::generate(&spec, &out)?;
+            println!(
+                "{} electors, {} sections in {:.1}s:\n  {}\n  {}\n  {}\n  {}",
+                electors,
+                f.sections,
+                started.elapsed().as_secs_f64(),
+                f.subjects.display(),
+                f.constituencies.display(),
+                f.sezioni.display(),
+                f.liste.display()
+            );
+            Ok(())
+        }
+        Command::Subentro { command } => subentro(&settings, command),
+        Command::Demo {
             command: DemoCommand::Load,
         } => {
             let store = open_store(&settings)?;
@@ -233,6 +310,79 @@ fn pki(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
             let pki = dir_or(dir);
             pki.revoke_station(&cn)?;
             println!("revoked {cn}; CRL written to {}", pki.crl().display());
+        }
+    }
+    Ok(())
+}
+
+fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()> {
+    use urna_service::subentro::{self, FileKind};
+    let store = open_store(settings)?;
+    match command {
+        SubentroCommand::Upload {
+            comune,
+            sezioni,
+            liste,
+        } => {
+            let (kind, path) = match (sezioni, liste) {
+                (Some(p), None) => (FileKind::Sezioni, p),
+                (None, Some(p)) => (FileKind::Liste, p),
+                _ => anyhow::bail!("give exactly one of --sezioni FILE, --liste FILE"),
+            };
+            let started = std::time::Instant::now();
+            let mut last = std::time::Instant::now();
+            let r = subentro::upload(&store, &comune, kind, &path, &mut |done, anomalies| {
+                if last.elapsed().as_millis() >= 500 {
+                    last = std::time::Instant::now();
+                    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    eprint!("\r{done} records, {rate:.0} records/s, {anomalies} anomalies   ");
+                }
+            })?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!();
+            println!(
+                "job {}: {} records ({} resumed), {} loaded, {} anomalies in {:.1}s ({:.0} records/s)",
+                r.job_id,
+                r.records,
+                r.resumed_from,
+                r.loaded,
+                r.anomalies,
+                secs,
+                (r.records - r.resumed_from) as f64 / secs.max(1e-3)
+            );
+        }
+        SubentroCommand::Report { comune } => {
+            store.read(|c| {
+                for kind in ["sezioni", "liste"] {
+                    for j in urna_store::subentro::jobs(c, &comune, kind)? {
+                        println!(
+                            "job {} {kind}: {} ({} records, {} loaded, {} anomalies, declared {:?})",
+                            j.id, j.state, j.records_done, j.loaded, j.anomalies, j.declared
+                        );
+                        for a in urna_store::subentro::anomalies(c, j.id)?.iter().take(100) {
+                            println!(
+                                "  record {} subject {}: {} {} [{}={}]",
+                                a.record_no,
+                                a.id_soggetto.as_deref().unwrap_or("-"),
+                                a.code,
+                                a.text,
+                                a.field.as_deref().unwrap_or(""),
+                                a.value.as_deref().unwrap_or("")
+                            );
+                        }
+                        if kind == "liste" && j.state == "done" {
+                            let since = j.finished_at.unwrap_or(0);
+                            let s5011 = urna_store::subentro::accepted_since(c, &comune, "5011", since)?;
+                            let s5010 = urna_store::subentro::accepted_since(c, &comune, "5010", since)?;
+                            println!("  R-T4 after the takeover: 5011 {}, 5010 {}", if s5011 { "done" } else { "missing" }, if s5010 { "done" } else { "missing" });
+                        }
+                    }
+                }
+                for n in urna_store::subentro::notifications_for(c, &comune)? {
+                    println!("notification {} {}: subject {} also first-loaded by {}", n.id, n.code, n.id_soggetto, n.other_comune);
+                }
+                Ok(())
+            })?;
         }
     }
     Ok(())

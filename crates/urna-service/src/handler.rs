@@ -583,7 +583,7 @@ fn plan_3008(
 
 /// The section as stored and returned by 3008: with its owning comune filled
 /// in when the request left the optional `comune` out.
-fn with_owner(sezione: &Element, sender: &SenderComune) -> Element {
+pub(crate) fn with_owner(sezione: &Element, sender: &SenderComune) -> Element {
     let mut s = sezione.clone();
     s.ns = None;
     s.name = "sezione".into();

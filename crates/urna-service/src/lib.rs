@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+pub mod generate;
 mod handler;
+pub mod subentro;
 
 pub use handler::{Caller, Handled, Request, ServiceError, Services, Settled};

@@ -19,6 +19,7 @@ pub mod electors;
 pub mod operations;
 pub mod schema;
 pub mod sections;
+pub mod subentro;
 pub mod subjects;
 pub mod testing;
 

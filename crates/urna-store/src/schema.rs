@@ -97,11 +97,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subentro_jobs (id) {
+        id -> BigInt,
+        comune_istat -> Text,
+        kind -> Text,
+        state -> Text,
+        file_sha256 -> Text,
+        declared -> Nullable<Integer>,
+        records_done -> Integer,
+        loaded -> Integer,
+        anomalies -> Integer,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    subentro_anomalies (job_id, record_no, code) {
+        job_id -> BigInt,
+        record_no -> Integer,
+        id_soggetto -> Nullable<Text>,
+        code -> Text,
+        field -> Nullable<Text>,
+        value -> Nullable<Text>,
+        text -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        code -> Text,
+        comune_istat -> Text,
+        id_soggetto -> Text,
+        other_comune -> Text,
+        job_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,
     sections,
     electors,
     operations,
-    idempotency
+    idempotency,
+    subentro_jobs,
+    subentro_anomalies,
+    notifications
 );

@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod messages;
 pub mod ns;
 pub mod schemas;
+pub mod stream;
 pub mod tree;
 mod xml;
 

@@ -1,0 +1,450 @@
+//! The electoral takeover ("subentro", spec §14, R-T1…R-T5): the
+//! `subentroSezioni` and `subentroListe` files of a comune, plain or gzip.
+//!
+//! * Streaming: records are read one at a time ([`urna_wire::stream`]) and
+//!   written in chunks; memory does not depend on the file size.
+//! * Every record goes through the same rules as 5011 / 5010 with
+//!   `tipoRevisione` PRIMOCARICAMENTO; a refused record becomes an anomaly of
+//!   the outcome report and the file goes on. EN556 conflicts notify both
+//!   comuni (N017).
+//! * Each chunk, its anomalies and the job's checkpoint commit in one
+//!   transaction. After a crash, uploading the same file again **resumes**
+//!   after the last committed record (the file's SHA-256 must match);
+//!   nothing acknowledged is lost, nothing is applied twice.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use urna_domain::elector::{apply_5010, Mutation5010, World};
+use urna_domain::section::{self, ConstituencyTable, SenderComune};
+use urna_domain::{Anomaly, Code};
+use urna_store::subentro::{self as jobs, AnomalyRow};
+use urna_store::{
+    comuni, constituencies, electors, sections, subjects, AnyConnection, Store, StoreError,
+};
+use urna_wire::{messages, ns, stream, Element};
+
+/// Which file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Sezioni,
+    Liste,
+}
+
+impl FileKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            FileKind::Sezioni => "sezioni",
+            FileKind::Liste => "liste",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubentroError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("the file is not valid XML (EN009): {0}")]
+    NotXml(String),
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadReport {
+    pub job_id: i64,
+    pub records: u64,
+    pub loaded: u64,
+    pub anomalies: u64,
+    /// Records skipped because an interrupted run had already committed them.
+    pub resumed_from: u64,
+}
+
+/// Records per transaction.
+pub const CHUNK: usize = 1000;
+
+fn open(path: &Path) -> Result<Box<dyn BufRead>, SubentroError> {
+    let mut f = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let gz = f.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::read::MultiGzDecoder::new(f),
+        ))
+    } else {
+        Box::new(f)
+    })
+}
+
+fn sha256_of(path: &Path) -> Result<String, SubentroError> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn now_ms() -> i64 {
+    urna_store::now_millis()
+}
+
+/// Loads a takeover file for `istat`; `progress(done, anomalies)` is called
+/// after every committed chunk.
+pub fn upload(
+    store: &Store,
+    istat: &str,
+    kind: FileKind,
+    path: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<UploadReport, SubentroError> {
+    let today = OffsetDateTime::now_utc().date().to_string();
+    let sha = sha256_of(path)?;
+    let (sender, job_id, resume_from, loaded_before, anomalies_before) = store.write(|c| -> Result<_, SubentroError> {
+        let Some(row) = comuni::active(c, istat, &today)? else {
+            return Err(SubentroError::Refused(format!("{istat} is not an active comune")));
+        };
+        let sender = SenderComune { istat: row.istat, nome: row.nome, sigla: row.sigla };
+        let previous = jobs::jobs(c, istat, kind.key())?;
+        if previous.iter().any(|j| j.state == "done") {
+            return Err(SubentroError::Refused(format!(
+                "I file elettorali sono stati gia' caricati: the {} file of comune {istat} was already loaded (R-T1, R-T5)",
+                kind.key()
+            )));
+        }
+        if let Some(j) = previous.iter().find(|j| j.state == "running") {
+            if j.file_sha256 != sha {
+                return Err(SubentroError::Refused(format!(
+                    "job {} for this comune was interrupted while loading another file; upload that same file to resume it",
+                    j.id
+                )));
+            }
+            return Ok((sender, j.id, j.records_done as u64, j.loaded as u64, j.anomalies as u64));
+        }
+        match kind {
+            FileKind::Sezioni if jobs::accepted_since(c, istat, "5011", 0)? => {
+                return Err(SubentroError::Refused(
+                    "sections were already sent with 5011: the sections upload is disabled (R-T2)".into(),
+                ))
+            }
+            FileKind::Liste if sections::count(c, istat)? == 0 => {
+                return Err(SubentroError::Refused("load the sections first (R-T1): the comune has none".into()))
+            }
+            _ => {}
+        }
+        let id = jobs::start(c, istat, kind.key(), &sha, now_ms())?;
+        Ok((sender, id, 0, 0, 0))
+    })?;
+    let mut run = Run::new(store, &sender, kind, job_id, &today)?;
+    run.done = resume_from;
+    run.loaded = loaded_before;
+    run.anomalies = anomalies_before;
+    let (root_ns, root, record, depth) = match kind {
+        FileKind::Sezioni => (ns::SUBENTRO_SEZIONI, "subentroSezioni", "sezione", 3),
+        FileKind::Liste => (ns::SUBENTRO_LISTE, "subentroListe", "listaSoggetto", 3),
+    };
+    let declared = std::cell::Cell::new(None::<i32>);
+    let mut chunk: Vec<(u64, Element)> = Vec::with_capacity(CHUNK);
+    let mut failure: Option<SubentroError> = None;
+    let result = stream::for_each_record(
+        open(path)?,
+        root_ns,
+        root,
+        record,
+        depth,
+        |k, v| {
+            if k == "numeroTotaleSezioni" || k == "numeroTotaleListe" {
+                declared.set(v.parse().ok());
+            }
+        },
+        |i, e| {
+            if i < resume_from {
+                return true;
+            }
+            chunk.push((i, e));
+            if chunk.len() == CHUNK {
+                if let Err(e) = run.commit(&mut chunk, declared.get()) {
+                    failure = Some(e);
+                    return false;
+                }
+                progress(run.done, run.anomalies);
+            }
+            true
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let total =
+        result.map_err(|e| SubentroError::NotXml(format!("{} (byte {})", e.message, e.byte)))?;
+    run.commit(&mut chunk, declared.get())?;
+    progress(run.done, run.anomalies);
+    store.write(|c| jobs::finish(c, job_id, "done", now_ms()))?;
+    Ok(UploadReport {
+        job_id,
+        records: total,
+        loaded: run.loaded,
+        anomalies: run.anomalies,
+        resumed_from: resume_from,
+    })
+}
+
+/// State of one upload.
+struct Run<'a> {
+    store: &'a Store,
+    sender: &'a SenderComune,
+    kind: FileKind,
+    job: i64,
+    today: String,
+    table: constituencies::ComuneConstituencies,
+    sections: HashSet<String>,
+    labels: HashMap<String, (String, String)>,
+    done: u64,
+    loaded: u64,
+    anomalies: u64,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        store: &'a Store,
+        sender: &'a SenderComune,
+        kind: FileKind,
+        job: i64,
+        today: &str,
+    ) -> Result<Self, SubentroError> {
+        let (table, sections) = store.read(|c| {
+            let t = constituencies::for_comune(c, &sender.istat)?;
+            let s = sections::list(c, &sender.istat)?
+                .into_iter()
+                .map(|r| r.numero)
+                .collect();
+            Ok((t, s))
+        })?;
+        let mut labels = HashMap::new();
+        labels.insert(
+            sender.istat.clone(),
+            (sender.nome.clone(), sender.sigla.clone()),
+        );
+        Ok(Run {
+            store,
+            sender,
+            kind,
+            job,
+            today: today.into(),
+            table,
+            sections,
+            labels,
+            done: 0,
+            loaded: 0,
+            anomalies: 0,
+        })
+    }
+
+    /// Applies a chunk, its anomalies and the checkpoint in one transaction.
+    fn commit(
+        &mut self,
+        chunk: &mut Vec<(u64, Element)>,
+        declared: Option<i32>,
+    ) -> Result<(), SubentroError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(chunk);
+        let (loaded, anomalies) = self.store.write(|c| -> Result<(u64, u64), StoreError> {
+            let (mut loaded, mut anomalies) = (0u64, 0u64);
+            for (i, rec) in &records {
+                let errors = match self.kind {
+                    FileKind::Sezioni => self.section(c, rec)?,
+                    FileKind::Liste => self.elector(c, rec)?,
+                };
+                if errors.is_empty() {
+                    loaded += 1;
+                }
+                let subject = rec.text_of("idSchedaSoggettoANPR").map(str::to_string);
+                for a in &errors {
+                    anomalies += 1;
+                    jobs::add_anomaly(
+                        c,
+                        &AnomalyRow {
+                            job_id: self.job,
+                            record_no: *i as i32 + 1,
+                            id_soggetto: subject.clone(),
+                            code: a.code.wire().into(),
+                            field: a.field.clone(),
+                            value: a.value.clone(),
+                            text: a.text.clone(),
+                        },
+                    )?;
+                }
+            }
+            let done = self.done + records.len() as u64;
+            jobs::checkpoint(
+                c,
+                self.job,
+                done as i32,
+                (self.loaded + loaded) as i32,
+                (self.anomalies + anomalies) as i32,
+                declared,
+            )?;
+            Ok((loaded, anomalies))
+        })?;
+        self.done += records.len() as u64;
+        self.loaded += loaded;
+        self.anomalies += anomalies;
+        Ok(())
+    }
+
+    fn section(
+        &mut self,
+        c: &mut AnyConnection,
+        rec: &Element,
+    ) -> Result<Vec<Anomaly>, StoreError> {
+        let input = messages::section_input(rec);
+        let errors = section::check_upsert(self.sender, &input, &self.table);
+        if !errors.is_empty() {
+            return Ok(errors);
+        }
+        let numero = input.number.unwrap_or_default();
+        sections::upsert(
+            c,
+            &sections::SectionRow {
+                comune_istat: self.sender.istat.clone(),
+                numero: numero.clone(),
+                denominazione: input.name,
+                payload: crate::handler::with_owner(rec, self.sender).inner_xml(),
+                updated_at: now_ms(),
+                last_operation: 0,
+            },
+        )?;
+        self.sections.insert(numero);
+        Ok(vec![])
+    }
+
+    fn elector(
+        &mut self,
+        c: &mut AnyConnection,
+        rec: &Element,
+    ) -> Result<Vec<Anomaly>, StoreError> {
+        let id = rec
+            .text_of("idSchedaSoggettoANPR")
+            .unwrap_or_default()
+            .to_string();
+        let Some(lista) = rec.child("lista") else {
+            return Ok(vec![
+                Anomaly::new(Code::EN562, "listaSoggetto senza lista").field("lista")
+            ]);
+        };
+        let liste = messages::liste_block(lista);
+        let mut tipi = vec!["01".to_string()];
+        if liste.ue.is_some() {
+            tipi.push("02".into());
+        }
+        if liste.comreg.is_some() {
+            tipi.push("03".into());
+        }
+        let cert = rec.child("certificabilita").map(|b| {
+            b.text_of("soggettoCertificabile")
+                .map(|v| v.trim().to_string())
+        });
+        if matches!(cert, Some(Some(_))) {
+            tipi.push("04".into());
+        }
+        let m = Mutation5010 {
+            id_soggetto: id.clone(),
+            tipi,
+            liste: Some(liste),
+            certificabile: cert,
+            cancellazione: None,
+            primo_caricamento: true,
+            decorrenza: self.today.clone(),
+        };
+        let subject = subjects::get(c, &id)?.map(|s| s.facts());
+        let current = electors::get(c, &id)?;
+        for istat in [
+            current.first_load.clone(),
+            current.general.as_ref().map(|(l, _)| l.comune.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !self.labels.contains_key(&istat) {
+                if let Some(r) = comuni::active(c, &istat, &self.today)? {
+                    self.labels.insert(istat, (r.nome, r.sigla));
+                }
+            }
+        }
+        let world = RunWorld { run: self };
+        match apply_5010(self.sender, subject.as_ref(), &current, &m, &world) {
+            Ok(state) => {
+                electors::put(
+                    c,
+                    &electors::ElectorRow::from_state(&id, &state, 0, now_ms()),
+                )?;
+                Ok(vec![])
+            }
+            Err(errors) => {
+                // R-T3: a first-load conflict notifies both comuni (N017).
+                if errors.iter().any(|a| a.code == Code::EN556) {
+                    if let Some(other) = &current.first_load {
+                        let now = now_ms();
+                        jobs::notify(
+                            c,
+                            "N017",
+                            &self.sender.istat,
+                            &id,
+                            other,
+                            Some(self.job),
+                            now,
+                        )?;
+                        jobs::notify(
+                            c,
+                            "N017",
+                            other,
+                            &id,
+                            &self.sender.istat,
+                            Some(self.job),
+                            now,
+                        )?;
+                    }
+                }
+                Ok(errors)
+            }
+        }
+    }
+}
+
+struct RunWorld<'r, 'a> {
+    run: &'r Run<'a>,
+}
+
+impl World for RunWorld<'_, '_> {
+    fn section_exists(&self, istat: &str, numero: &str) -> bool {
+        istat == self.run.sender.istat && self.run.sections.contains(numero)
+    }
+
+    fn constituencies(&self) -> &dyn ConstituencyTable {
+        &self.run.table
+    }
+
+    fn comune_label(&self, istat: &str) -> String {
+        match self.run.labels.get(istat) {
+            Some((n, s)) => format!("{n} ({s}) {istat}"),
+            None => istat.to_string(),
+        }
+    }
+
+    fn comune_sigla(&self, istat: &str) -> Option<String> {
+        self.run.labels.get(istat).map(|(_, s)| s.clone())
+    }
+}

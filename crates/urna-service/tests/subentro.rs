@@ -1,0 +1,296 @@
+//! The electoral takeover on both backends: generated files, the one-upload
+//! rules, anomalies, EN556 with N017, and resuming an interrupted upload.
+
+use std::sync::Arc;
+
+use urna_service::generate::{self, Spec};
+use urna_service::subentro::{self, FileKind, SubentroError};
+use urna_store::testing::TestDb;
+use urna_store::{comuni, constituencies, electors, subjects, Store};
+use urna_wire::ns;
+
+fn ciampino() -> comuni::ComuneRow {
+    comuni::ComuneRow {
+        id: 11169,
+        istat: "058118".into(),
+        cod_catastale: "M272".into(),
+        nome: "CIAMPINO".into(),
+        altro_nome: None,
+        sigla: "RM".into(),
+        valid_from: "1974-10-01".into(),
+        valid_to: "9999-12-31".into(),
+        stato: "A".into(),
+    }
+}
+
+fn spec(electors: u64) -> Spec {
+    Spec {
+        istat: "058118".into(),
+        nome: "CIAMPINO".into(),
+        sigla: "RM".into(),
+        catastale: "M272".into(),
+        electors,
+        seed: 7,
+        gzip: true,
+    }
+}
+
+struct World {
+    store: Arc<Store>,
+    files: generate::Files,
+    label: &'static str,
+    _dir: tempfile::TempDir,
+    _db: TestDb,
+}
+
+fn worlds(electors: u64) -> Vec<World> {
+    TestDb::all()
+        .into_iter()
+        .map(|db| {
+            let store = Arc::new(Store::open(&db.url, 2).unwrap());
+            urna_service::demo::load(&store).unwrap();
+            store.write(|c| comuni::upsert(c, &[ciampino()])).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let files = generate::generate(&spec(electors), dir.path()).unwrap();
+            let r = subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap())
+                .unwrap();
+            assert!(
+                r.rejected.is_empty(),
+                "{:?}",
+                &r.rejected[..r.rejected.len().min(3)]
+            );
+            constituencies::import_file(
+                &store,
+                std::fs::File::open(&files.constituencies).unwrap(),
+            )
+            .unwrap();
+            World {
+                store,
+                files,
+                label: db.label,
+                _dir: dir,
+                _db: db,
+            }
+        })
+        .collect()
+}
+
+fn gunzip(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn generated_files_are_schema_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = generate::generate(&spec(1200), dir.path()).unwrap();
+    urna_security::gate::validate_document(&gunzip(&files.sezioni), "subentroSezioni.xsd").unwrap();
+    urna_security::gate::validate_document(&gunzip(&files.liste), "subentroListe.xsd").unwrap();
+    let text = String::from_utf8(gunzip(&files.liste)).unwrap();
+    let n = text.matches("<listaSoggetto>").count() as u64;
+    assert_eq!(n, generate::expected_records(&spec(1200)));
+    assert!(text.contains(&format!("<numeroTotaleListe>{n}</numeroTotaleListe>")));
+}
+
+#[test]
+fn sections_then_lists_once_each() {
+    for w in worlds(2500) {
+        let e = subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Liste,
+            &w.files.liste,
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, SubentroError::Refused(ref m) if m.contains("R-T1")),
+            "{}: {e}",
+            w.label
+        );
+        let r = subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Sezioni,
+            &w.files.sezioni,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(
+            (r.records, r.loaded, r.anomalies),
+            (w.files.sections, w.files.sections, 0),
+            "{}",
+            w.label
+        );
+        let e = subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Sezioni,
+            &w.files.sezioni,
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("gia' caricati"), "{e}");
+        let r = subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Liste,
+            &w.files.liste,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(r.records, generate::expected_records(&spec(2500)));
+        assert_eq!((r.loaded, r.anomalies), (r.records, 0), "{}", w.label);
+        let s = w
+            .store
+            .read(|c| electors::get(c, &spec(2500).subject_id(100)))
+            .unwrap();
+        assert_eq!(s.general.unwrap().0.comune, "058118");
+        assert_eq!(s.first_load.as_deref(), Some("058118"));
+        assert_eq!(s.certificabile, Some(2));
+        let eu = w
+            .store
+            .read(|c| electors::get(c, &spec(2500).subject_id(12)))
+            .unwrap();
+        assert!(eu.ue_comunali.is_some() && eu.ue_parlamento.is_some() && eu.general.is_none());
+        assert!(subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Liste,
+            &w.files.liste,
+            &mut |_, _| {}
+        )
+        .is_err());
+    }
+}
+
+#[test]
+fn a_first_load_conflict_is_an_anomaly_and_notifies_both_comuni() {
+    for w in worlds(50) {
+        subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Sezioni,
+            &w.files.sezioni,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Liste,
+            &w.files.liste,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        // Fiumicino's file: a Ciampino subject (conflict) and a bad section.
+        let comune = "<comune><nomeComune>FIUMICINO</nomeComune><codiceIstat>058120</codiceIstat><siglaProvinciaIstat>RM</siglaProvinciaIstat></comune>";
+        let rec = |id: &str, sez: &str| {
+            format!("<listaSoggetto><idSchedaSoggettoANPR>{id}</idSchedaSoggettoANPR><lista><elettore>S</elettore><listaGenerale>{comune}<sezioneelettoralenum>{sez}</sezioneelettoralenum></listaGenerale><referendumnazionali>S</referendumnazionali><elezionimembriue>S</elezionimembriue><senatorepubblica>S</senatorepubblica><circoscrsenatorepubblica>LAZIO</circoscrsenatorepubblica><cameradeputati>S</cameradeputati><circoscrcameradeputati>LAZIO 1</circoscrcameradeputati><regionali>S</regionali><comunali>S</comunali><circoscrizionali>N</circoscrizionali></lista></listaSoggetto>")
+        };
+        let file = format!(
+            "<l:subentroListe xmlns:l=\"{}\"><datiFornitura><versioneFornitura>1</versioneFornitura><numeroTotaleListe>2</numeroTotaleListe></datiFornitura><listeElettorali>{}{}</listeElettorali></l:subentroListe>",
+            ns::SUBENTRO_LISTE,
+            rec(&spec(50).subject_id(30), "1"),
+            rec("9058120011", "999")
+        );
+        let path = w._dir.path().join("fiumicino.xml");
+        std::fs::write(&path, file).unwrap();
+        let r =
+            subentro::upload(&w.store, "058120", FileKind::Liste, &path, &mut |_, _| {}).unwrap();
+        assert_eq!((r.records, r.loaded), (2, 0), "{}", w.label);
+        let report = w
+            .store
+            .read(|c| urna_store::subentro::anomalies(c, r.job_id))
+            .unwrap();
+        let codes: Vec<_> = report
+            .iter()
+            .map(|a| (a.record_no, a.code.as_str()))
+            .collect();
+        assert!(
+            codes.contains(&(1, "EN556")) && codes.contains(&(2, "EN557")),
+            "{codes:?}"
+        );
+        let en556 = report.iter().find(|a| a.code == "EN556").unwrap();
+        assert!(
+            en556.text.contains("CIAMPINO (RM) 058118"),
+            "{}",
+            en556.text
+        );
+        for (to, other) in [("058120", "058118"), ("058118", "058120")] {
+            let n = w
+                .store
+                .read(|c| urna_store::subentro::notifications_for(c, to))
+                .unwrap();
+            assert_eq!(n.len(), 1, "{}: {to}", w.label);
+            assert_eq!(
+                (n[0].code.as_str(), n[0].other_comune.as_str()),
+                ("N017", other)
+            );
+        }
+    }
+}
+
+#[test]
+fn an_interrupted_upload_resumes_without_duplicates() {
+    for w in worlds(2500) {
+        subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Sezioni,
+            &w.files.sezioni,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        // The process dies right after the first committed chunk.
+        let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            subentro::upload(
+                &w.store,
+                "058118",
+                FileKind::Liste,
+                &w.files.liste,
+                &mut |_, _| panic!("killed"),
+            )
+        }));
+        assert!(crashed.is_err());
+        let job = w
+            .store
+            .read(|c| urna_store::subentro::jobs(c, "058118", "liste"))
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            (job.state.as_str(), job.records_done as usize),
+            ("running", subentro::CHUNK),
+            "{}",
+            w.label
+        );
+        let r = subentro::upload(
+            &w.store,
+            "058118",
+            FileKind::Liste,
+            &w.files.liste,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(r.resumed_from, subentro::CHUNK as u64);
+        assert_eq!(r.job_id, job.id);
+        let expected = generate::expected_records(&spec(2500));
+        assert_eq!(r.records, expected);
+        // Every record loaded exactly once: no EN556 from re-applying the first chunk.
+        let job = w
+            .store
+            .read(|c| urna_store::subentro::jobs(c, "058118", "liste"))
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            (job.state.as_str(), job.loaded as u64, job.anomalies),
+            ("done", expected, 0),
+            "{}",
+            w.label
+        );
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE notifications;
+DROP TABLE subentro_anomalies;
+DROP TABLE subentro_jobs;

@@ -1,0 +1,178 @@
+//! Takeover jobs, their anomalies and the notifications they raise.
+
+use diesel::prelude::*;
+
+use crate::schema::{notifications, operations, subentro_anomalies, subentro_jobs};
+use crate::{AnyConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = subentro_jobs)]
+pub struct Job {
+    pub id: i64,
+    pub comune_istat: String,
+    pub kind: String,
+    pub state: String,
+    pub file_sha256: String,
+    pub declared: Option<i32>,
+    pub records_done: i32,
+    pub loaded: i32,
+    pub anomalies: i32,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// Jobs of a comune for a file kind, newest first.
+pub fn jobs(conn: &mut AnyConnection, istat: &str, kind: &str) -> Result<Vec<Job>, StoreError> {
+    Ok(subentro_jobs::table
+        .filter(subentro_jobs::comune_istat.eq(istat))
+        .filter(subentro_jobs::kind.eq(kind))
+        .order(subentro_jobs::id.desc())
+        .select(Job::as_select())
+        .load(conn)?)
+}
+
+pub fn start(
+    conn: &mut AnyConnection,
+    istat: &str,
+    kind: &str,
+    sha: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(subentro_jobs::table)
+        .values((
+            subentro_jobs::comune_istat.eq(istat),
+            subentro_jobs::kind.eq(kind),
+            subentro_jobs::state.eq("running"),
+            subentro_jobs::file_sha256.eq(sha),
+            subentro_jobs::records_done.eq(0),
+            subentro_jobs::loaded.eq(0),
+            subentro_jobs::anomalies.eq(0),
+            subentro_jobs::started_at.eq(now),
+        ))
+        .returning(subentro_jobs::id)
+        .get_result(conn)?)
+}
+
+/// Records the checkpoint after a chunk (same transaction as the chunk).
+pub fn checkpoint(
+    conn: &mut AnyConnection,
+    id: i64,
+    done: i32,
+    loaded: i32,
+    anomalies: i32,
+    declared: Option<i32>,
+) -> Result<(), StoreError> {
+    diesel::update(subentro_jobs::table.find(id))
+        .set((
+            subentro_jobs::records_done.eq(done),
+            subentro_jobs::loaded.eq(loaded),
+            subentro_jobs::anomalies.eq(anomalies),
+            subentro_jobs::declared.eq(declared),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn finish(conn: &mut AnyConnection, id: i64, state: &str, now: i64) -> Result<(), StoreError> {
+    diesel::update(subentro_jobs::table.find(id))
+        .set((
+            subentro_jobs::state.eq(state),
+            subentro_jobs::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One anomaly of the outcome report.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = subentro_anomalies)]
+pub struct AnomalyRow {
+    pub job_id: i64,
+    pub record_no: i32,
+    pub id_soggetto: Option<String>,
+    pub code: String,
+    pub field: Option<String>,
+    pub value: Option<String>,
+    pub text: String,
+}
+
+pub fn add_anomaly(conn: &mut AnyConnection, a: &AnomalyRow) -> Result<(), StoreError> {
+    crate::per_backend!(conn, |c| diesel::insert_into(subentro_anomalies::table)
+        .values(a)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn anomalies(conn: &mut AnyConnection, job: i64) -> Result<Vec<AnomalyRow>, StoreError> {
+    Ok(subentro_anomalies::table
+        .filter(subentro_anomalies::job_id.eq(job))
+        .order((subentro_anomalies::record_no, subentro_anomalies::code))
+        .select(AnomalyRow::as_select())
+        .load(conn)?)
+}
+
+/// A notification (e.g. N017) to a comune.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i64,
+    pub code: String,
+    pub comune_istat: String,
+    pub id_soggetto: String,
+    pub other_comune: String,
+    pub job_id: Option<i64>,
+    pub created_at: i64,
+}
+
+pub fn notify(
+    conn: &mut AnyConnection,
+    code: &str,
+    to: &str,
+    subject: &str,
+    other: &str,
+    job: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::code.eq(code),
+            notifications::comune_istat.eq(to),
+            notifications::id_soggetto.eq(subject),
+            notifications::other_comune.eq(other),
+            notifications::job_id.eq(job),
+            notifications::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn notifications_for(
+    conn: &mut AnyConnection,
+    istat: &str,
+) -> Result<Vec<Notification>, StoreError> {
+    Ok(notifications::table
+        .filter(notifications::comune_istat.eq(istat))
+        .order(notifications::id)
+        .select(Notification::as_select())
+        .load(conn)?)
+}
+
+/// Has the comune had an accepted operation of this code since `since` (ms)?
+/// (R-T2: a 5011 disables the sections upload; R-T4: one 5011 and one 5010
+/// after the takeover.)
+pub fn accepted_since(
+    conn: &mut AnyConnection,
+    istat: &str,
+    operation: &str,
+    since: i64,
+) -> Result<bool, StoreError> {
+    let n: i64 = operations::table
+        .filter(operations::comune_istat.eq(istat))
+        .filter(operations::operation.eq(operation))
+        .filter(operations::outcome.eq("OK"))
+        .filter(operations::received_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
