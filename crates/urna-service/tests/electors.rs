@@ -1,13 +1,13 @@
 //! 5010 over the gate and the service, on both backends, including sequences
 //! across two comuni.
 
-use std::sync::Arc;
+mod common;
 
 use time::macros::datetime;
 use urna_domain::header::HeaderPolicy;
 use urna_service::{demo, Caller, Handled, Services, Settled};
 use urna_store::testing::TestDb;
-use urna_store::{electors, subjects, Store};
+use urna_store::{electors, subjects};
 use urna_wire::build::{self, Testata};
 use urna_wire::Element;
 
@@ -23,8 +23,7 @@ fn worlds() -> Vec<World> {
     TestDb::all()
         .into_iter()
         .map(|db| {
-            let store = Arc::new(Store::open(&db.url, 2).unwrap());
-            demo::load(&store).unwrap();
+            let store = common::demo_store(&db);
             // A new Italian subject with no electoral data, resident in Roma.
             let mut s = demo::subject_row(&demo::DEMO_COMUNI[0], 0);
             s.id_soggetto = SUBJECT.into();

@@ -1,14 +1,14 @@
 //! The section services end to end below the transport: XML → gate → rules →
 //! one transaction → reply. Every case runs on SQLite and PostgreSQL.
 
-use std::sync::Arc;
+mod common;
 
 use time::macros::datetime;
 use urna_domain::header::HeaderPolicy;
 use urna_service::demo::{self, DEMO_COMUNI};
 use urna_service::{Caller, Handled, ServiceError, Services, Settled};
 use urna_store::testing::TestDb;
-use urna_store::{operations, sections, Store};
+use urna_store::{operations, sections};
 use urna_wire::build::{self, Testata};
 use urna_wire::Element;
 
@@ -24,8 +24,7 @@ fn worlds() -> Vec<World> {
     TestDb::all()
         .into_iter()
         .map(|db| {
-            let store = Arc::new(Store::open(&db.url, 2).unwrap());
-            demo::load(&store).unwrap();
+            let store = common::demo_store(&db);
             let services = Services::new(store, HeaderPolicy::default())
                 .with_clock(|| datetime!(2025-01-10 09:00 UTC));
             World {
@@ -199,22 +198,7 @@ fn consultation_of_all_sections_and_nothing_found() {
 #[test]
 fn a_comune_without_sections_gets_en122() {
     for w in worlds() {
-        // CIAMPINO: an active comune with no sections at all.
-        let ciampino = urna_store::comuni::ComuneRow {
-            id: 11169,
-            istat: "058118".into(),
-            cod_catastale: "M272".into(),
-            nome: "CIAMPINO".into(),
-            altro_nome: None,
-            sigla: "RM".into(),
-            valid_from: "1974-10-01".into(),
-            valid_to: "9999-12-31".into(),
-            stato: "A".into(),
-        };
-        w.services
-            .store()
-            .write(|c| urna_store::comuni::upsert(c, std::slice::from_ref(&ciampino)))
-            .unwrap();
+        // CIAMPINO: an active comune with no sections at all (loaded by demo_store).
         let q = build::richiesta3008(
             &Testata::new("Q", "058118", "3008", NOW),
             &build::comune("CIAMPINO", "058118", "RM"),

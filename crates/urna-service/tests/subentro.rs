@@ -1,27 +1,15 @@
 //! The electoral takeover on both backends: generated files, the one-upload
 //! rules, anomalies, EN556 with N017, and resuming an interrupted upload.
 
+mod common;
+
 use std::sync::Arc;
 
 use urna_service::generate::{self, Spec};
 use urna_service::subentro::{self, FileKind, SubentroError};
 use urna_store::testing::TestDb;
-use urna_store::{comuni, constituencies, electors, subjects, Store};
+use urna_store::{constituencies, electors, subjects, Store};
 use urna_wire::ns;
-
-fn ciampino() -> comuni::ComuneRow {
-    comuni::ComuneRow {
-        id: 11169,
-        istat: "058118".into(),
-        cod_catastale: "M272".into(),
-        nome: "CIAMPINO".into(),
-        altro_nome: None,
-        sigla: "RM".into(),
-        valid_from: "1974-10-01".into(),
-        valid_to: "9999-12-31".into(),
-        stato: "A".into(),
-    }
-}
 
 fn spec(electors: u64) -> Spec {
     Spec {
@@ -47,9 +35,7 @@ fn worlds(electors: u64) -> Vec<World> {
     TestDb::all()
         .into_iter()
         .map(|db| {
-            let store = Arc::new(Store::open(&db.url, 2).unwrap());
-            urna_service::demo::load(&store).unwrap();
-            store.write(|c| comuni::upsert(c, &[ciampino()])).unwrap();
+            let store = common::demo_store(&db);
             let dir = tempfile::tempdir().unwrap();
             let files = generate::generate(&spec(electors), dir.path()).unwrap();
             let r = subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap())

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Measures a takeover load: generates N electors (default 200000) for CIAMPINO
+# and loads subjects, sections and lists into a fresh database
+# (URNA_DATABASE_URL, default a temporary SQLite file), printing records/s,
+# wall time and the peak RSS of the upload process.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+n="${1:-200000}"
+cargo build -q --release -p urna-cli --bin urna
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export URNA_DATABASE_URL="${URNA_DATABASE_URL:-sqlite://$work/urna.db}"
+urna="$root/target/release/urna"
+"$urna" tables import-comuni "$root/../shared/data/ANPR_archivio_comuni.csv" >/dev/null
+"$urna" demo generate --comune 058118 --electors "$n" --out "$work/gen" | head -1
+"$urna" subjects import "$work/gen/subjects-058118.csv" | head -1
+"$urna" tables import-constituencies "$work/gen/constituencies-058118.csv" >/dev/null
+"$urna" subentro upload --comune 058118 --sezioni "$work/gen/subentroSezioni-058118.xml.gz" 2>/dev/null
+/usr/bin/time -f "peak RSS %M KiB, wall %e s" "$urna" subentro upload --comune 058118 --liste "$work/gen/subentroListe-058118.xml.gz" 2>&1 | grep -v '^\s*[0-9]* records,' | tr '\r' '\n' | grep -E "job|peak"
