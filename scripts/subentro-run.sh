@@ -12,8 +12,8 @@ trap 'rm -rf "$work"' EXIT
 export URNA_DATABASE_URL="${URNA_DATABASE_URL:-sqlite://$work/urna.db}"
 urna="$root/target/release/urna"
 "$urna" tables import-comuni "$root/../shared/data/ANPR_archivio_comuni.csv" >/dev/null
-"$urna" demo generate --comune 058118 --electors "$n" --out "$work/gen" | head -1
-"$urna" subjects import "$work/gen/subjects-058118.csv" | head -1
+"$urna" demo generate --comune 058118 --electors "$n" --out "$work/gen" | sed -n 1p
+"$urna" subjects import "$work/gen/subjects-058118.csv" | sed -n 1p
 "$urna" tables import-constituencies "$work/gen/constituencies-058118.csv" >/dev/null
 "$urna" subentro upload --comune 058118 --sezioni "$work/gen/subentroSezioni-058118.xml.gz" 2>/dev/null
 /usr/bin/time -f "peak RSS %M KiB, wall %e s" "$urna" subentro upload --comune 058118 --liste "$work/gen/subentroListe-058118.xml.gz" 2>&1 | grep -v '^\s*[0-9]* records,' | tr '\r' '\n' | grep -E "job|peak"
