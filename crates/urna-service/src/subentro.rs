@@ -263,10 +263,25 @@ impl<'a> Run<'a> {
         let records = std::mem::take(chunk);
         let (loaded, anomalies) = self.store.write(|c| -> Result<(u64, u64), StoreError> {
             let (mut loaded, mut anomalies) = (0u64, 0u64);
+            // Lists: what the chunk's subjects are and hold, in two queries.
+            let mut batch = match self.kind {
+                FileKind::Liste => {
+                    let ids: Vec<String> = records
+                        .iter()
+                        .filter_map(|(_, r)| r.text_of("idSchedaSoggettoANPR").map(str::to_string))
+                        .collect();
+                    Some(Batch {
+                        subjects: subjects::get_many(c, &ids)?,
+                        states: electors::get_many(c, &ids)?,
+                        changed: HashSet::new(),
+                    })
+                }
+                FileKind::Sezioni => None,
+            };
             for (i, rec) in &records {
-                let errors = match self.kind {
-                    FileKind::Sezioni => self.section(c, rec)?,
-                    FileKind::Liste => self.elector(c, rec)?,
+                let errors = match &mut batch {
+                    None => self.section(c, rec)?,
+                    Some(b) => self.elector(c, rec, b)?,
                 };
                 if errors.is_empty() {
                     loaded += 1;
@@ -287,6 +302,15 @@ impl<'a> Run<'a> {
                         },
                     )?;
                 }
+            }
+            if let Some(b) = batch {
+                let now = now_ms();
+                let rows: Vec<_> = b
+                    .changed
+                    .iter()
+                    .map(|id| electors::ElectorRow::from_state(id, &b.states[id], 0, now))
+                    .collect();
+                electors::put_many(c, &rows)?;
             }
             let done = self.done + records.len() as u64;
             jobs::checkpoint(
@@ -335,6 +359,7 @@ impl<'a> Run<'a> {
         &mut self,
         c: &mut AnyConnection,
         rec: &Element,
+        b: &mut Batch,
     ) -> Result<Vec<Anomaly>, StoreError> {
         let id = rec
             .text_of("idSchedaSoggettoANPR")
@@ -369,8 +394,8 @@ impl<'a> Run<'a> {
             primo_caricamento: true,
             decorrenza: self.today.clone(),
         };
-        let subject = subjects::get(c, &id)?.map(|s| s.facts());
-        let current = electors::get(c, &id)?;
+        let subject = b.subjects.get(&id).map(|s| s.facts());
+        let current = b.states.get(&id).cloned().unwrap_or_default();
         for istat in [
             current.first_load.clone(),
             current.general.as_ref().map(|(l, _)| l.comune.clone()),
@@ -387,16 +412,20 @@ impl<'a> Run<'a> {
         let world = RunWorld { run: self };
         match apply_5010(self.sender, subject.as_ref(), &current, &m, &world) {
             Ok(state) => {
-                electors::put(
-                    c,
-                    &electors::ElectorRow::from_state(&id, &state, 0, now_ms()),
-                )?;
+                // Later records of the chunk see this one (a subject twice
+                // in the file gets EN556 the second time).
+                b.states.insert(id.clone(), state);
+                b.changed.insert(id);
                 Ok(vec![])
             }
             Err(errors) => {
                 // R-T3: a first-load conflict notifies both comuni (N017).
                 if errors.iter().any(|a| a.code == Code::EN556) {
-                    if let Some(other) = &current.first_load {
+                    if let Some(other) = current
+                        .first_load
+                        .as_ref()
+                        .filter(|o| **o != self.sender.istat)
+                    {
                         let now = now_ms();
                         jobs::notify(
                             c,
@@ -422,6 +451,13 @@ impl<'a> Run<'a> {
             }
         }
     }
+}
+
+/// A chunk's prefetched subjects and states, and which states changed.
+struct Batch {
+    subjects: HashMap<String, subjects::SubjectRow>,
+    states: HashMap<String, urna_domain::elector::ElectorState>,
+    changed: HashSet<String>,
 }
 
 struct RunWorld<'r, 'a> {

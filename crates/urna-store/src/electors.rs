@@ -136,6 +136,64 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<ElectorState, StoreErro
         .map(Option::unwrap_or_default)
 }
 
+/// Current states of many subjects at once (absent ids are not in the map).
+pub fn get_many(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, ElectorState>, StoreError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(5000) {
+        let rows: Vec<ElectorRow> = electors::table
+            .filter(electors::id_soggetto.eq_any(chunk))
+            .select(ElectorRow::as_select())
+            .load(conn)?;
+        for r in rows {
+            out.insert(r.id_soggetto.clone(), r.to_state()?);
+        }
+    }
+    Ok(out)
+}
+
+/// Stores many states: multi-row statements on PostgreSQL (one round trip
+/// per 1000 rows), one statement per row on SQLite.
+pub fn put_many(conn: &mut AnyConnection, rows: &[ElectorRow]) -> Result<(), StoreError> {
+    use diesel::upsert::excluded;
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(electors::table)
+                    .values(chunk)
+                    .on_conflict(electors::id_soggetto)
+                    .do_update()
+                    .set((
+                        electors::elettore.eq(excluded(electors::elettore)),
+                        electors::gen_comune.eq(excluded(electors::gen_comune)),
+                        electors::gen_sezione.eq(excluded(electors::gen_sezione)),
+                        electors::ue_com_comune.eq(excluded(electors::ue_com_comune)),
+                        electors::ue_com_sezione.eq(excluded(electors::ue_com_sezione)),
+                        electors::ue_parl_comune.eq(excluded(electors::ue_parl_comune)),
+                        electors::ue_parl_sezione.eq(excluded(electors::ue_parl_sezione)),
+                        electors::comreg_comune.eq(excluded(electors::comreg_comune)),
+                        electors::comreg_sezione.eq(excluded(electors::comreg_sezione)),
+                        electors::certificabile.eq(excluded(electors::certificabile)),
+                        electors::first_load_comune.eq(excluded(electors::first_load_comune)),
+                        electors::last_decorrenza.eq(excluded(electors::last_decorrenza)),
+                        electors::detail.eq(excluded(electors::detail)),
+                        electors::last_operation.eq(excluded(electors::last_operation)),
+                        electors::updated_at.eq(excluded(electors::updated_at)),
+                    ))
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Sqlite(_) => {
+            for r in rows {
+                put(conn, r)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Stores the subject's new state.
 pub fn put(conn: &mut AnyConnection, row: &ElectorRow) -> Result<(), StoreError> {
     per_backend!(conn, |c| diesel::insert_into(electors::table)

@@ -57,6 +57,22 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<SubjectRow>, Sto
         .optional()?)
 }
 
+/// Many subjects at once (absent ids are not in the map).
+pub fn get_many(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, SubjectRow>, StoreError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(5000) {
+        let rows: Vec<SubjectRow> = subjects::table
+            .filter(subjects::id_soggetto.eq_any(chunk))
+            .select(SubjectRow::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.id_soggetto.clone(), r)));
+    }
+    Ok(out)
+}
+
 /// Inserts or replaces subjects.
 pub fn upsert(conn: &mut AnyConnection, rows: &[SubjectRow]) -> Result<(), StoreError> {
     match conn {
