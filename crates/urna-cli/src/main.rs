@@ -147,6 +147,12 @@ enum SubentroCommand {
         #[arg(long)]
         comune: String,
     },
+    /// Test profile only (subentro.allow_reset): forget the comune's lists
+    /// upload so it can be loaded again; sections are kept.
+    Reset {
+        #[arg(long)]
+        comune: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -350,6 +356,14 @@ fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()>
                 secs,
                 (r.records - r.resumed_from) as f64 / secs.max(1e-3)
             );
+        }
+        SubentroCommand::Reset { comune } => {
+            anyhow::ensure!(
+                settings.subentro.allow_reset,
+                "subentro reset is disabled in this profile (subentro.allow_reset = false), as in ANPR's production"
+            );
+            let n = store.write(|c| urna_store::subentro::reset_lists(c, &comune))?;
+            println!("lists upload of {comune} forgotten: {n} electors removed; sections kept");
         }
         SubentroCommand::Report { comune } => {
             store.read(|c| {

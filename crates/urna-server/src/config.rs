@@ -15,7 +15,14 @@ pub struct Settings {
     pub tls: TlsSettings,
     pub header: HeaderSettings,
     pub demo: DemoSettings,
+    pub subentro: SubentroSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SubentroSettings {
+    /// Allow `urna subentro reset` (ANPR offers it in Test only).
+    pub allow_reset: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -117,6 +124,7 @@ impl Default for Settings {
                 max_clock_skew_secs: 24 * 3600,
             },
             demo: DemoSettings { load: false },
+            subentro: SubentroSettings { allow_reset: false },
             log: LogSettings {
                 format: "json".into(),
                 level: "info".into(),

@@ -176,3 +176,26 @@ pub fn accepted_since(
         .get_result(conn)?;
     Ok(n > 0)
 }
+
+/// Test environments only: forgets a comune's lists upload: the electors it
+/// first-loaded, its `liste` jobs, their anomalies and notifications. Sections
+/// are never deleted (R-T1). Returns the electors removed.
+pub fn reset_lists(conn: &mut AnyConnection, istat: &str) -> Result<usize, StoreError> {
+    use crate::schema::electors;
+    let removed = diesel::delete(electors::table.filter(electors::first_load_comune.eq(istat)))
+        .execute(conn)?;
+    let job_ids: Vec<i64> = subentro_jobs::table
+        .filter(subentro_jobs::comune_istat.eq(istat))
+        .filter(subentro_jobs::kind.eq("liste"))
+        .select(subentro_jobs::id)
+        .load(conn)?;
+    diesel::delete(subentro_anomalies::table.filter(subentro_anomalies::job_id.eq_any(&job_ids)))
+        .execute(conn)?;
+    diesel::delete(notifications::table.filter(
+        notifications::job_id.eq_any(job_ids.iter().map(|i| Some(*i)).collect::<Vec<_>>()),
+    ))
+    .execute(conn)?;
+    diesel::delete(subentro_jobs::table.filter(subentro_jobs::id.eq_any(&job_ids)))
+        .execute(conn)?;
+    Ok(removed)
+}
