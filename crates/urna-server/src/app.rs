@@ -22,6 +22,8 @@ pub struct AppState {
     pub public_url: String,
     pub metrics: PrometheusHandle,
     pub requests: crate::pipeline::RequestThreads,
+    pub upload_dir: std::path::PathBuf,
+    pub max_upload_bytes: u64,
 }
 
 /// A bound, not yet running server.
@@ -96,6 +98,8 @@ impl Application {
                 services.clone(),
                 soap::service_fault,
             )?,
+            upload_dir: settings.subentro.upload_dir.clone(),
+            max_upload_bytes: settings.subentro.max_upload_bytes,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
@@ -117,7 +121,12 @@ impl Application {
                     web::get().to(move |req, state| wsdl(req, state, port)),
                 );
             }
-            app.route("/{dir}/{file}", web::get().to(xsd))
+            app.route(
+                "/subentro/{istat}/{kind}",
+                web::post().to(crate::upload::post),
+            )
+            .route("/subentro/{istat}", web::get().to(crate::upload::status))
+            .route("/{dir}/{file}", web::get().to(xsd))
         })
         .on_connect(crate::tls::on_connect(tls.verifier.clone()))
         .listen_rustls_0_23(listener, (*tls.config).clone())?;

@@ -23,6 +23,10 @@ pub struct Settings {
 pub struct SubentroSettings {
     /// Allow `urna subentro reset` (ANPR offers it in Test only).
     pub allow_reset: bool,
+    /// Where uploaded takeover files are spooled while they load.
+    pub upload_dir: PathBuf,
+    /// Largest accepted takeover file, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -124,7 +128,11 @@ impl Default for Settings {
                 max_clock_skew_secs: 24 * 3600,
             },
             demo: DemoSettings { load: false },
-            subentro: SubentroSettings { allow_reset: false },
+            subentro: SubentroSettings {
+                allow_reset: false,
+                upload_dir: "var/uploads".into(),
+                max_upload_bytes: 8 << 30,
+            },
             log: LogSettings {
                 format: "json".into(),
                 level: "info".into(),

@@ -13,6 +13,7 @@ pub mod pipeline;
 mod soap;
 pub mod telemetry;
 pub mod tls;
+mod upload;
 
 pub use app::Application;
 pub use config::Settings;

@@ -127,6 +127,11 @@ impl Services {
         &self.store
     }
 
+    /// The shared store (for background jobs).
+    pub fn store_arc(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
     /// Handles one dispatched, XSD-valid request.
     pub fn handle(
         &self,

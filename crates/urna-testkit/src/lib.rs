@@ -73,6 +73,7 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
     settings.tls.pki_dir = pki.root.clone();
     settings.tls.auto_init_pki = true;
     settings.demo.load = true;
+    settings.subentro.upload_dir = dir.path().join("uploads");
     tweak(&mut settings);
     let pki = PkiDir::new(&settings.tls.pki_dir);
     let app = Application::build(settings).await.expect("server builds");

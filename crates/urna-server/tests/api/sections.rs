@@ -207,3 +207,79 @@ async fn an_elector_moves_section_over_mtls() {
     assert_eq!(r.codes(), ["EN560", "EN527"], "{}", r.body);
     assert!(r.body.contains("ROMA (RM) 058091, sezione 7"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn takeover_files_over_https() {
+    let app = spawn_app().await;
+    let spec = urna_service::generate::Spec {
+        istat: "058120".into(),
+        nome: "FIUMICINO".into(),
+        sigla: "RM".into(),
+        catastale: "M297".into(),
+        electors: 300,
+        seed: 3,
+        gzip: true,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let files = urna_service::generate::generate(&spec, dir.path()).unwrap();
+    let store = urna_store::Store::open(&app.db.url, 1).unwrap();
+    urna_store::subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap())
+        .unwrap();
+    urna_store::constituencies::import_file(
+        &store,
+        std::fs::File::open(&files.constituencies).unwrap(),
+    )
+    .unwrap();
+    let c = app.client_for("058120");
+    let status = || async {
+        let v: String = c
+            .get(app.url("/subentro/058120"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        v
+    };
+    for (kind, path) in [("sezioni", &files.sezioni), ("liste", &files.liste)] {
+        let r = c
+            .post(app.url(&format!("/subentro/058120/{kind}")))
+            .body(std::fs::read(path).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{kind}: {}", r.text().await.unwrap());
+        let mut done = false;
+        for _ in 0..100 {
+            let s = status().await;
+            if s.matches("\"state\":\"done\"").count() == if kind == "sezioni" { 1 } else { 2 } {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(done, "{kind}: {}", status().await);
+    }
+    let s = status().await;
+    let expected = urna_service::generate::expected_records(&spec);
+    assert!(s.contains(&format!("\"loaded\":{expected}")), "{s}");
+    // Another comune's station may not upload or read Fiumicino's files.
+    let roma = app.client_for("058091");
+    let r = roma
+        .post(app.url("/subentro/058120/liste"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("identity-mismatch"));
+    assert_eq!(
+        roma.get(app.url("/subentro/058120"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
