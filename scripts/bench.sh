@@ -16,6 +16,8 @@ echo "== in-process floor (no HTTP/TLS, one thread)"
 "$root/target/release/urna-loadgen" --in-process --requests 20000 --op 3008
 echo "== 5011 section updates (database: ${URNA_DATABASE_URL%%:*})"
 "$root/target/release/urna-loadgen" "${common[@]}" --op 5011 | tee "$work/5011.txt"
+echo "== 5010 elector moves (9 electors, 12 sections)"
+"$root/target/release/urna-loadgen" "${common[@]}" --op 5010 | tee "$work/5010.txt"
 echo "== 3008 single-section reads"
 "$root/target/release/urna-loadgen" "${common[@]}" --op 3008 | tee "$work/3008.txt"
 rps=$(sed -n 's/^RESULT .*rps=\([0-9]*\).*/\1/p' "$work/5011.txt")

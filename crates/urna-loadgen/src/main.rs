@@ -64,6 +64,42 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
             let id = format!("{}{}{phase}{i}", args.run_id, args.op);
             let section = (i as u32 % roma.sections) + 1;
             match args.op.as_str() {
+                "5010" => {
+                    // Move the demo electors of Roma between sections.
+                    use urna_wire::Element;
+                    let person = (i as u32) % 9;
+                    let sezione = ((i as u32 / 9) % roma.sections) + 1;
+                    let mut liste = Element::new("liste")
+                        .with_child(Element::leaf("elettore", "S"))
+                        .with_child(
+                            Element::new("listaGenerale")
+                                .with_child(comune.clone())
+                                .with_child(Element::leaf(
+                                    "sezioneelettoralenum",
+                                    sezione.to_string(),
+                                )),
+                        );
+                    for (n, v) in [
+                        ("referendumnazionali", "S"),
+                        ("elezionimembriue", "S"),
+                        ("senatorepubblica", "S"),
+                        ("circoscrsenatorepubblica", roma.circ_senato),
+                        ("cameradeputati", "S"),
+                        ("circoscrcameradeputati", roma.circ_camera),
+                        ("regionali", "S"),
+                        ("comunali", "S"),
+                        ("circoscrizionali", "N"),
+                    ] {
+                        liste = liste.with_child(Element::leaf(n, v));
+                    }
+                    let body = [
+                        Element::leaf("idSoggetto", urna_service::demo::subject_id(roma, person)),
+                        liste,
+                        Element::new("datiControllo")
+                            .with_child(Element::leaf("tipoMutazione", "01")),
+                    ];
+                    build::richiesta5010(&Testata::new(&id, roma.istat, "5010", &ts), &body)
+                }
                 "3008" => build::richiesta3008(
                     &Testata::new(&id, roma.istat, "3008", &ts),
                     &comune,
