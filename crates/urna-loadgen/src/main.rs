@@ -69,29 +69,12 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
                     use urna_wire::Element;
                     let person = (i as u32) % 9;
                     let sezione = ((i as u32 / 9) % roma.sections) + 1;
-                    let mut liste = Element::new("liste")
-                        .with_child(Element::leaf("elettore", "S"))
-                        .with_child(
-                            Element::new("listaGenerale")
-                                .with_child(comune.clone())
-                                .with_child(Element::leaf(
-                                    "sezioneelettoralenum",
-                                    sezione.to_string(),
-                                )),
-                        );
-                    for (n, v) in [
-                        ("referendumnazionali", "S"),
-                        ("elezionimembriue", "S"),
-                        ("senatorepubblica", "S"),
-                        ("circoscrsenatorepubblica", roma.circ_senato),
-                        ("cameradeputati", "S"),
-                        ("circoscrcameradeputati", roma.circ_camera),
-                        ("regionali", "S"),
-                        ("comunali", "S"),
-                        ("circoscrizionali", "N"),
-                    ] {
-                        liste = liste.with_child(Element::leaf(n, v));
-                    }
+                    let liste = build::liste_generale(
+                        &comune,
+                        &sezione.to_string(),
+                        roma.circ_senato,
+                        roma.circ_camera,
+                    );
                     let body = [
                         Element::leaf("idSoggetto", urna_service::demo::subject_id(roma, person)),
                         liste,

@@ -109,3 +109,35 @@ pub fn richiesta5010(t: &Testata, body: &[Element]) -> String {
         }
     })
 }
+
+/// A 5010 `liste` block for an elector (`elettore` S) in the general list of
+/// `comune`, section `sezione`, with every consultation flag S (except
+/// `circoscrizionali`) and the given circumscriptions.
+pub fn liste_generale(
+    comune: &Element,
+    sezione: &str,
+    circ_senato: &str,
+    circ_camera: &str,
+) -> Element {
+    let mut l = Element::new("liste")
+        .with_child(Element::leaf("elettore", "S"))
+        .with_child(
+            Element::new("listaGenerale")
+                .with_child(comune.clone())
+                .with_child(Element::leaf("sezioneelettoralenum", sezione)),
+        );
+    for (n, v) in [
+        ("referendumnazionali", "S"),
+        ("elezionimembriue", "S"),
+        ("senatorepubblica", "S"),
+        ("circoscrsenatorepubblica", circ_senato),
+        ("cameradeputati", "S"),
+        ("circoscrcameradeputati", circ_camera),
+        ("regionali", "S"),
+        ("comunali", "S"),
+        ("circoscrizionali", "N"),
+    ] {
+        l = l.with_child(Element::leaf(n, v));
+    }
+    l
+}

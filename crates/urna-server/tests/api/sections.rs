@@ -149,27 +149,12 @@ async fn an_elector_moves_section_over_mtls() {
     let app = spawn_app().await;
     let c = app.client_for("058091");
     let liste = |sezione: &str| {
-        let mut l = Element::new("liste")
-            .with_child(Element::leaf("elettore", "S"))
-            .with_child(
-                Element::new("listaGenerale")
-                    .with_child(build::comune("ROMA", "058091", "RM"))
-                    .with_child(Element::leaf("sezioneelettoralenum", sezione)),
-            );
-        for (n, v) in [
-            ("referendumnazionali", "S"),
-            ("elezionimembriue", "S"),
-            ("senatorepubblica", "S"),
-            ("circoscrsenatorepubblica", "LAZIO"),
-            ("cameradeputati", "S"),
-            ("circoscrcameradeputati", "LAZIO 1"),
-            ("regionali", "S"),
-            ("comunali", "S"),
-            ("circoscrizionali", "N"),
-        ] {
-            l = l.with_child(Element::leaf(n, v));
-        }
-        l
+        build::liste_generale(
+            &build::comune("ROMA", "058091", "RM"),
+            sezione,
+            "LAZIO",
+            "LAZIO 1",
+        )
     };
     let controllo = Element::new("datiControllo").with_child(Element::leaf("tipoMutazione", "01"));
     let subject = urna_service::demo::subject_id(&urna_service::demo::DEMO_COMUNI[0], 0);
