@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench docs lint fmt build
+.PHONY: run test test-rust conformance bench bench-subentro docs lint fmt build
 
 ## Build (release) and start the server with the demo world on https://127.0.0.1:8443 (mTLS).
 run:
@@ -29,6 +29,10 @@ conformance:
 ## Load benchmark: release build, 32 mTLS keep-alive connections, 5011 updates.
 bench:
 	bash scripts/bench.sh
+
+## Takeover benchmark: N electors (default 2,000,000) and N/10 into SQLite and PostgreSQL, with COPY for comparison.
+bench-subentro:
+	bash scripts/bench-subentro.sh $(N)
 
 ## Regenerate generated documentation (docs/errors.md).
 docs:
