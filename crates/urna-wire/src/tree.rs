@@ -7,16 +7,13 @@ use sha2::{Digest, Sha256};
 
 use crate::xml::escape_into;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
     /// Namespace URI; `None` for unqualified (local) elements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ns: Option<String>,
     pub name: String,
     /// Concatenated character data of a leaf (empty for containers).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Element>,
 }
 
