@@ -3,8 +3,6 @@
 
 mod common;
 
-use time::macros::datetime;
-use urna_domain::header::HeaderPolicy;
 use urna_service::{demo, Caller, Handled, Services, Settled};
 use urna_store::testing::TestDb;
 use urna_store::{electors, subjects};
@@ -28,8 +26,7 @@ fn worlds() -> Vec<World> {
             let mut s = demo::subject_row(&demo::DEMO_COMUNI[0], 0);
             s.id_soggetto = SUBJECT.into();
             store.write(|c| subjects::upsert(c, &[s])).unwrap();
-            let services = Services::new(store, HeaderPolicy::default())
-                .with_clock(|| datetime!(2025-01-10 09:00 UTC));
+            let services = common::services(store);
             World {
                 services,
                 label: db.label,

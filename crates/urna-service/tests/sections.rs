@@ -3,8 +3,6 @@
 
 mod common;
 
-use time::macros::datetime;
-use urna_domain::header::HeaderPolicy;
 use urna_service::demo::{self, DEMO_COMUNI};
 use urna_service::{Caller, Handled, ServiceError, Services, Settled};
 use urna_store::testing::TestDb;
@@ -25,8 +23,7 @@ fn worlds() -> Vec<World> {
         .into_iter()
         .map(|db| {
             let store = common::demo_store(&db);
-            let services = Services::new(store, HeaderPolicy::default())
-                .with_clock(|| datetime!(2025-01-10 09:00 UTC));
+            let services = common::services(store);
             World {
                 services,
                 label: db.label,

@@ -61,6 +61,18 @@ fn worlds(electors: u64) -> Vec<World> {
         .collect()
 }
 
+impl World {
+    /// Uploads without progress reporting.
+    fn upload(
+        &self,
+        istat: &str,
+        kind: FileKind,
+        path: &std::path::Path,
+    ) -> Result<subentro::UploadReport, SubentroError> {
+        subentro::upload(&self.store, istat, kind, path, &mut |_, _| {})
+    }
+}
+
 fn gunzip(path: &std::path::Path) -> Vec<u8> {
     use std::io::Read;
     let mut out = Vec::new();
@@ -85,50 +97,28 @@ fn generated_files_are_schema_valid() {
 #[test]
 fn sections_then_lists_once_each() {
     for w in worlds(2500) {
-        let e = subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Liste,
-            &w.files.liste,
-            &mut |_, _| {},
-        )
-        .unwrap_err();
+        let e = w
+            .upload("058118", FileKind::Liste, &w.files.liste)
+            .unwrap_err();
         assert!(
             matches!(e, SubentroError::Refused(ref m) if m.contains("R-T1")),
             "{}: {e}",
             w.label
         );
-        let r = subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Sezioni,
-            &w.files.sezioni,
-            &mut |_, _| {},
-        )
-        .unwrap();
+        let r = w
+            .upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap();
         assert_eq!(
             (r.records, r.loaded, r.anomalies),
             (w.files.sections, w.files.sections, 0),
             "{}",
             w.label
         );
-        let e = subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Sezioni,
-            &w.files.sezioni,
-            &mut |_, _| {},
-        )
-        .unwrap_err();
+        let e = w
+            .upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap_err();
         assert!(e.to_string().contains("gia' caricati"), "{e}");
-        let r = subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Liste,
-            &w.files.liste,
-            &mut |_, _| {},
-        )
-        .unwrap();
+        let r = w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
         assert_eq!(r.records, generate::expected_records(&spec(2500)));
         assert_eq!((r.loaded, r.anomalies), (r.records, 0), "{}", w.label);
         let s = w
@@ -143,36 +133,16 @@ fn sections_then_lists_once_each() {
             .read(|c| electors::get(c, &spec(2500).subject_id(12)))
             .unwrap();
         assert!(eu.ue_comunali.is_some() && eu.ue_parlamento.is_some() && eu.general.is_none());
-        assert!(subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Liste,
-            &w.files.liste,
-            &mut |_, _| {}
-        )
-        .is_err());
+        assert!(w.upload("058118", FileKind::Liste, &w.files.liste).is_err());
     }
 }
 
 #[test]
 fn a_first_load_conflict_is_an_anomaly_and_notifies_both_comuni() {
     for w in worlds(50) {
-        subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Sezioni,
-            &w.files.sezioni,
-            &mut |_, _| {},
-        )
-        .unwrap();
-        subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Liste,
-            &w.files.liste,
-            &mut |_, _| {},
-        )
-        .unwrap();
+        w.upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap();
+        w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
         // Fiumicino's file: a Ciampino subject (conflict) and a bad section.
         let comune = "<comune><nomeComune>FIUMICINO</nomeComune><codiceIstat>058120</codiceIstat><siglaProvinciaIstat>RM</siglaProvinciaIstat></comune>";
         let rec = |id: &str, sez: &str| {
@@ -186,8 +156,7 @@ fn a_first_load_conflict_is_an_anomaly_and_notifies_both_comuni() {
         );
         let path = w._dir.path().join("fiumicino.xml");
         std::fs::write(&path, file).unwrap();
-        let r =
-            subentro::upload(&w.store, "058120", FileKind::Liste, &path, &mut |_, _| {}).unwrap();
+        let r = w.upload("058120", FileKind::Liste, &path).unwrap();
         assert_eq!((r.records, r.loaded), (2, 0), "{}", w.label);
         let report = w
             .store
@@ -224,14 +193,8 @@ fn a_first_load_conflict_is_an_anomaly_and_notifies_both_comuni() {
 #[test]
 fn an_interrupted_upload_resumes_without_duplicates() {
     for w in worlds(2500) {
-        subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Sezioni,
-            &w.files.sezioni,
-            &mut |_, _| {},
-        )
-        .unwrap();
+        w.upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap();
         // The process dies right after the first committed chunk.
         let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             subentro::upload(
@@ -254,14 +217,7 @@ fn an_interrupted_upload_resumes_without_duplicates() {
             "{}",
             w.label
         );
-        let r = subentro::upload(
-            &w.store,
-            "058118",
-            FileKind::Liste,
-            &w.files.liste,
-            &mut |_, _| {},
-        )
-        .unwrap();
+        let r = w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
         assert_eq!(r.resumed_from, subentro::CHUNK as u64);
         assert_eq!(r.job_id, job.id);
         let expected = generate::expected_records(&spec(2500));

@@ -21,6 +21,12 @@ pub fn ciampino() -> comuni::ComuneRow {
     }
 }
 
+/// Services over [`demo_store`] with the clock fixed at 2025-01-10 09:00 UTC.
+pub fn services(store: Arc<Store>) -> urna_service::Services {
+    urna_service::Services::new(store, urna_domain::header::HeaderPolicy::default())
+        .with_clock(|| time::macros::datetime!(2025-01-10 09:00 UTC))
+}
+
 /// A migrated store on `db` with the demo world and CIAMPINO loaded.
 pub fn demo_store(db: &TestDb) -> Arc<Store> {
     let store = Arc::new(Store::open(&db.url, 2).unwrap());
