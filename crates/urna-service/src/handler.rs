@@ -158,86 +158,86 @@ impl Services {
     /// effects (e.g. the same idOperazioneComune twice is a replay).
     pub fn handle_batch(&self, requests: &[Request<'_>]) -> Vec<Result<Handled, ServiceError>> {
         let now = (self.clock)();
-        let mut results: Vec<Result<Handled, ServiceError>> = Vec::with_capacity(requests.len());
-        let mut prepared = Vec::with_capacity(requests.len());
-        for r in requests {
-            let header = messages::parse_header(r.payload);
-            if header.cod_mittente != r.caller.station.istat.as_str() {
-                prepared.push(None);
-                results.push(Err(ServiceError::IdentityMismatch {
-                    cod_mittente: header.cod_mittente.clone(),
-                    cert_istat: r.caller.station.istat.to_string(),
-                    cn: r.caller.station.cn(),
-                }));
-                continue;
-            }
-            let digest = hex(&messages::request_digest(r.payload));
-            prepared.push(Some((header, digest)));
-            results.push(Err(ServiceError::Corrupt("not processed".into())));
-        }
+        // Identity binding and digest first: a mismatch never reaches the database.
+        let prepared: Vec<Result<(RequestHeader, String), ServiceError>> = requests
+            .iter()
+            .map(|r| {
+                let header = messages::parse_header(r.payload);
+                if header.cod_mittente != r.caller.station.istat.as_str() {
+                    return Err(ServiceError::IdentityMismatch {
+                        cod_mittente: header.cod_mittente,
+                        cert_istat: r.caller.station.istat.to_string(),
+                        cn: r.caller.station.cn(),
+                    });
+                }
+                Ok((header, hex(&messages::request_digest(r.payload))))
+            })
+            .collect();
+        let runnable: Vec<(usize, &Request<'_>, &RequestHeader, &str)> = requests
+            .iter()
+            .zip(&prepared)
+            .enumerate()
+            .filter_map(|(i, (r, p))| p.as_ref().ok().map(|(h, d)| (i, r, h, d.as_str())))
+            .collect();
         // One request in its own savepoint; a concurrent request with the same
         // id may win the race to remember its answer (PostgreSQL), then the
         // retry replays it.
-        let run_one = |conn: &mut AnyConnection, i: usize| -> Result<Handled, ServiceError> {
-            let r = &requests[i];
-            let (header, digest) = prepared[i].as_ref().expect("only prepared requests run");
-            let mut run = || {
-                urna_store::transaction(conn, |c| {
-                    self.attempt(
-                        c,
-                        r.op,
-                        r.payload,
-                        header,
-                        digest,
-                        r.caller,
-                        r.correlation_id,
-                        now,
-                    )
-                })
+        let run_one =
+            |conn: &mut AnyConnection, r: &Request<'_>, header: &RequestHeader, digest: &str| {
+                let mut run =
+                    || urna_store::transaction(conn, |c| self.attempt(c, r, header, digest, now));
+                match run() {
+                    Err(ServiceError::Store(e)) if e.is_unique_violation() => run(),
+                    other => other,
+                }
             };
-            match run() {
-                Err(ServiceError::Store(e)) if e.is_unique_violation() => run(),
-                other => other,
-            }
-        };
-        let runnable: Vec<usize> = (0..requests.len())
-            .filter(|i| prepared[*i].is_some())
-            .collect();
+        let mut results: Vec<Option<Result<Handled, ServiceError>>> =
+            (0..requests.len()).map(|_| None).collect();
+        let mut batched = false;
         if runnable.len() > 1 {
             let committed = self.store.write(|conn| {
-                for &i in &runnable {
-                    match run_one(conn, i) {
+                for &(i, r, header, digest) in &runnable {
+                    match run_one(conn, r, header, digest) {
                         // A storage failure (e.g. a deadlock between concurrent
                         // batches on PostgreSQL) aborts the whole batch at once,
                         // releasing its locks; each request is then retried alone.
                         Err(ServiceError::Store(e)) => return Err(e),
-                        r => results[i] = r,
+                        other => results[i] = Some(other),
                     }
                 }
                 Ok::<(), StoreError>(())
             });
-            if committed.is_ok() {
-                return results;
+            batched = committed.is_ok();
+        }
+        if !batched {
+            for &(i, r, header, digest) in &runnable {
+                results[i] = Some(self.store.write(|conn| run_one(conn, r, header, digest)));
             }
         }
-        for i in runnable {
-            results[i] = self.store.write(|conn| run_one(conn, i));
-        }
-        results
+        prepared
+            .into_iter()
+            .zip(results)
+            .map(|(p, r)| match p {
+                Err(e) => Err(e),
+                Ok(_) => r.expect("every prepared request ran"),
+            })
+            .collect()
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn attempt(
         &self,
         conn: &mut AnyConnection,
-        op: Operation,
-        payload: &Element,
+        request: &Request<'_>,
         header: &RequestHeader,
         digest: &str,
-        caller: &Caller,
-        correlation_id: &str,
         now: OffsetDateTime,
     ) -> Result<Handled, ServiceError> {
+        let Request {
+            op,
+            payload,
+            caller,
+            correlation_id,
+        } = *request;
         let istat = header.cod_mittente.as_str();
         let id_op = header.id_operazione_comune.as_str();
         let received_at = (now.unix_timestamp_nanos() / 1_000_000) as i64;
