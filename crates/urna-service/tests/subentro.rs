@@ -236,3 +236,49 @@ fn an_interrupted_upload_resumes_without_duplicates() {
         );
     }
 }
+
+#[test]
+fn sections_upload_is_disabled_after_a_5011_and_broken_files_are_en009() {
+    for w in worlds(50) {
+        // R-T2: an accepted 5011 of the comune disables the sections upload.
+        w.store
+            .write(|c| {
+                urna_store::operations::insert(
+                    c,
+                    &urna_store::operations::NewOperation {
+                        comune_istat: "058118",
+                        id_operazione_comune: "S1",
+                        operation: "5011",
+                        station_cn: "058118-PC-0001",
+                        correlation_id: "t",
+                        received_at: 1,
+                        outcome: "OK",
+                        codes: "",
+                        request_digest: "d",
+                    },
+                )
+            })
+            .unwrap();
+        let e = w
+            .upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap_err();
+        assert!(e.to_string().contains("R-T2"), "{}: {e}", w.label);
+        // EN009: the decompressed file is not valid XML.
+        let bad = w._dir.path().join("broken.xml");
+        std::fs::write(&bad, "<l:subentroListe xmlns:l=\"http://sogei.it/ANPR/subentroListe\"><listeElettorali><listaSoggetto>").unwrap();
+        let section = urna_store::sections::SectionRow {
+            comune_istat: "058118".into(),
+            numero: "1".into(),
+            denominazione: "S".into(),
+            payload: String::new(),
+            updated_at: 0,
+            last_operation: 0,
+        };
+        w.store
+            .write(|c| urna_store::sections::upsert(c, &section))
+            .unwrap();
+        let e = w.upload("058118", FileKind::Liste, &bad).unwrap_err();
+        assert!(matches!(e, SubentroError::NotXml(_)), "{}: {e}", w.label);
+        assert!(e.to_string().contains("EN009"));
+    }
+}

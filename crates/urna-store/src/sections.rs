@@ -53,8 +53,7 @@ pub fn list(conn: &mut AnyConnection, istat: &str) -> Result<Vec<SectionRow>, St
         .select(SectionRow::as_select())
         .load(conn)?;
     rows.sort_by(|a, b| {
-        let key = |n: &str| (n.parse::<u64>().ok(), n.to_string());
-        key(&a.numero).cmp(&key(&b.numero))
+        (a.numero.parse::<u64>().ok(), &a.numero).cmp(&(b.numero.parse::<u64>().ok(), &b.numero))
     });
     Ok(rows)
 }
