@@ -141,6 +141,11 @@ enum SubentroCommand {
         sezioni: Option<PathBuf>,
         #[arg(long)]
         liste: Option<PathBuf>,
+        /// Chunks of 1,000 records per transaction (default: 64 on SQLite,
+        /// 1 on PostgreSQL). Progress is acknowledged, and a resumed upload
+        /// restarts, at these boundaries.
+        #[arg(long)]
+        chunks_per_commit: Option<usize>,
     },
     /// Print the outcome of the comune's uploads (jobs, anomalies, notifications, R-T4).
     Report {
@@ -321,6 +326,27 @@ fn pki(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One line of the upload progress display: records, rate, anomalies and,
+/// when the file declares its record count, percentage and ETA.
+fn progress_line(p: &urna_service::subentro::Progress, elapsed: std::time::Duration) -> String {
+    let this_run = p.done.saturating_sub(p.resumed_from);
+    let rate = this_run as f64 / elapsed.as_secs_f64().max(1e-3);
+    let mut line = format!(
+        "{} records, {rate:.0} records/s, {} anomalies",
+        p.done, p.anomalies
+    );
+    if let Some(total) = p.declared.filter(|t| *t > 0) {
+        let left = total.saturating_sub(p.done);
+        let pct = (p.done.min(total) as f64) * 100.0 / total as f64;
+        line.push_str(&format!(", {pct:.0}% of {total}"));
+        if rate > 0.0 {
+            let eta = (left as f64 / rate).round() as u64;
+            line.push_str(&format!(", ETA {}:{:02}", eta / 60, eta % 60));
+        }
+    }
+    line
+}
+
 fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()> {
     use urna_service::subentro::{self, FileKind};
     let store = open_store(settings)?;
@@ -329,6 +355,7 @@ fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()>
             comune,
             sezioni,
             liste,
+            chunks_per_commit,
         } => {
             let (kind, path) = match (sezioni, liste) {
                 (Some(p), None) => (FileKind::Sezioni, p),
@@ -337,11 +364,15 @@ fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()>
             };
             let started = std::time::Instant::now();
             let mut last = std::time::Instant::now();
-            let r = subentro::upload(&store, &comune, kind, &path, &mut |done, anomalies| {
+            let mut tuning = subentro::Tuning::for_backend(store.backend());
+            if let Some(n) = chunks_per_commit {
+                anyhow::ensure!(n > 0, "--chunks-per-commit must be at least 1");
+                tuning.chunks_per_commit = n;
+            }
+            let r = subentro::upload_tuned(&store, &comune, kind, &path, tuning, &mut |p| {
                 if last.elapsed().as_millis() >= 500 {
                     last = std::time::Instant::now();
-                    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                    eprint!("\r{done} records, {rate:.0} records/s, {anomalies} anomalies   ");
+                    eprint!("\r{}   ", progress_line(&p, started.elapsed()));
                 }
             })?;
             let secs = started.elapsed().as_secs_f64();
@@ -373,6 +404,9 @@ fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()>
                             "job {} {kind}: {} ({} records, {} loaded, {} anomalies, declared {:?})",
                             j.id, j.state, j.records_done, j.loaded, j.anomalies, j.declared
                         );
+                        if let Some(e) = &j.error {
+                            println!("  failed, rolled back: {e}");
+                        }
                         for a in urna_store::subentro::anomalies(c, j.id)?.iter().take(100) {
                             println!(
                                 "  record {} subject {}: {} {} [{}={}]",

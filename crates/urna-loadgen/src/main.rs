@@ -11,6 +11,7 @@ use clap::Parser;
 mod inproc;
 use urna_pki::Issued;
 use urna_service::demo::DEMO_COMUNI;
+use urna_service::generate;
 use urna_wire::build::{self, Testata};
 
 #[derive(Parser)]
@@ -23,7 +24,9 @@ struct Args {
     cert: String,
     #[arg(long, default_value = "")]
     key: String,
-    /// 5011 (section updates) or 3008 (single-section reads).
+    /// 5011 (section updates), 5010 (moves of the demo electors), 5010mix
+    /// (enrolments, changes and cancellations of generated subjects; see
+    /// `--print-mix-subjects`) or 3008 (single-section reads).
     #[arg(long, default_value = "5011")]
     op: String,
     #[arg(long, default_value_t = 32)]
@@ -43,6 +46,10 @@ struct Args {
     /// Prefix making idOperazioneComune unique across runs.
     #[arg(long, default_value = "B")]
     run_id: String,
+    /// Print how many generated Roma electors `5010mix` needs for these
+    /// `--warmup` and `--requests`, and exit.
+    #[arg(long)]
+    print_mix_subjects: bool,
 }
 
 fn cpu_seconds(pid: u32) -> Option<f64> {
@@ -64,25 +71,48 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
             let id = format!("{}{}{phase}{i}", args.run_id, args.op);
             let section = (i as u32 % roma.sections) + 1;
             match args.op.as_str() {
-                "5010" => {
-                    // Move the demo electors of Roma between sections.
-                    use urna_wire::Element;
-                    let person = (i as u32) % 9;
-                    let sezione = ((i as u32 / 9) % roma.sections) + 1;
-                    let liste = build::liste_generale(
-                        &comune,
-                        &sezione.to_string(),
-                        roma.circ_senato,
-                        roma.circ_camera,
-                    );
-                    let body = [
-                        Element::leaf("idSoggetto", urna_service::demo::subject_id(roma, person)),
-                        liste,
-                        Element::new("datiControllo")
-                            .with_child(Element::leaf("tipoMutazione", "01")),
-                    ];
-                    build::richiesta5010(&Testata::new(&id, roma.istat, "5010", &ts), &body)
+                "5010mix" => {
+                    let pick = mix_step(phase, args.warmup, i);
+                    let Some((step, subject)) = pick else {
+                        return move_demo_elector(roma, &comune, &id, &ts, i);
+                    };
+                    let sections = roma.sections as u64;
+                    let id_soggetto = generate::Spec {
+                        istat: roma.istat.into(),
+                        nome: roma.nome.into(),
+                        sigla: roma.sigla.into(),
+                        catastale: String::new(),
+                        electors: 0,
+                        seed: 0,
+                        gzip: false,
+                    }
+                    .subject_id(generate::plain_elector_index(subject));
+                    let controllo = |t: &str| {
+                        urna_wire::Element::new("datiControllo")
+                            .with_child(urna_wire::Element::leaf("tipoMutazione", t))
+                    };
+                    let generale = |s: u64| {
+                        build::liste_generale(
+                            &comune,
+                            &(s % sections + 1).to_string(),
+                            roma.circ_senato,
+                            roma.circ_camera,
+                        )
+                    };
+                    let body = match step {
+                        MixStep::Enrol => vec![generale(subject), controllo("01")],
+                        MixStep::Change => vec![generale(subject + 1), controllo("01")],
+                        MixStep::Cancel => vec![
+                            urna_wire::Element::new("cancellazione")
+                                .with_child(urna_wire::Element::leaf("motivoCancellazione", "1")),
+                            controllo("05"),
+                        ],
+                    };
+                    let mut all = vec![urna_wire::Element::leaf("idSoggetto", id_soggetto)];
+                    all.extend(body);
+                    build::richiesta5010(&Testata::new(&id, roma.istat, "5010", &ts), &all)
                 }
+                "5010" => move_demo_elector(roma, &comune, &id, &ts, i),
                 "3008" => build::richiesta3008(
                     &Testata::new(&id, roma.istat, "3008", &ts),
                     &comune,
@@ -103,6 +133,64 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The three kinds of 5010 in the `5010mix` workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MixStep {
+    Enrol,
+    Change,
+    Cancel,
+}
+
+/// Requests between two steps on the same subject (×3 positions), so that
+/// with 32 connections a subject's change never overtakes its enrolment.
+const MIX_LAG: usize = 500;
+
+/// `5010mix`: position `i` of a phase is an enrolment, a change of section or
+/// a cancellation (in turn), each on a generated plain elector of Roma that
+/// the previous step reached `MIX_LAG` rounds earlier. The warm-up uses its
+/// own subjects. `None` while a step has no subject yet (early positions):
+/// the caller sends a move of a demo elector instead.
+fn mix_step(phase: &str, warmup: usize, i: usize) -> Option<(MixStep, u64)> {
+    let base = if phase == "W" { 0 } else { warmup / 3 + 1 };
+    let round = i / 3;
+    let (step, back) = match i % 3 {
+        0 => (MixStep::Enrol, 0),
+        1 => (MixStep::Change, MIX_LAG),
+        _ => (MixStep::Cancel, 2 * MIX_LAG),
+    };
+    round.checked_sub(back).map(|r| (step, (base + r) as u64))
+}
+
+/// Subjects the `5010mix` workload needs in the registry for `warmup` +
+/// `requests` positions.
+fn mix_subjects(warmup: usize, requests: usize) -> usize {
+    warmup / 3 + 1 + requests / 3 + 1
+}
+
+fn move_demo_elector(
+    roma: &urna_service::demo::DemoComune,
+    comune: &urna_wire::Element,
+    id: &str,
+    ts: &str,
+    i: usize,
+) -> String {
+    use urna_wire::Element;
+    let person = (i as u32) % 9;
+    let sezione = ((i as u32 / 9) % roma.sections) + 1;
+    let liste = build::liste_generale(
+        comune,
+        &sezione.to_string(),
+        roma.circ_senato,
+        roma.circ_camera,
+    );
+    let body = [
+        Element::leaf("idSoggetto", urna_service::demo::subject_id(roma, person)),
+        liste,
+        Element::new("datiControllo").with_child(Element::leaf("tipoMutazione", "01")),
+    ];
+    build::richiesta5010(&Testata::new(id, roma.istat, "5010", ts), &body)
 }
 
 async fn drive(
@@ -176,6 +264,11 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.print_mix_subjects {
+        let n = mix_subjects(args.warmup, args.requests);
+        println!("{}", generate::plain_elector_index(n as u64) + 1);
+        return Ok(());
+    }
     if args.in_process {
         let family = if args.op == "3008" { 3000 } else { 5000 };
         return inproc::run(&bodies(&args, "I", args.requests), family);
@@ -237,4 +330,48 @@ fn main() -> anyhow::Result<()> {
         anyhow::ensure!(errors == 0, "{errors} requests failed");
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_steps_on_a_subject_come_in_order_and_far_apart() {
+        let (warmup, requests) = (2_000, 40_000);
+        let mut seen: std::collections::HashMap<u64, Vec<(MixStep, usize)>> = Default::default();
+        for (phase, n, offset) in [("W", warmup, 0), ("T", requests, warmup)] {
+            for i in 0..n {
+                if let Some((step, subject)) = mix_step(phase, warmup, i) {
+                    seen.entry(subject).or_default().push((step, offset + i));
+                }
+            }
+        }
+        let mut counts = [0usize; 3];
+        for (subject, steps) in &seen {
+            assert!(*subject < mix_subjects(warmup, requests) as u64);
+            assert_eq!(steps[0].0, MixStep::Enrol, "subject {subject}: {steps:?}");
+            for w in steps.windows(2) {
+                assert!(
+                    w[1].1 >= w[0].1 + 3 * MIX_LAG,
+                    "subject {subject}: {steps:?}"
+                );
+            }
+            let order: Vec<MixStep> = steps.iter().map(|s| s.0).collect();
+            assert!(
+                [
+                    &[MixStep::Enrol][..],
+                    &[MixStep::Enrol, MixStep::Change],
+                    &[MixStep::Enrol, MixStep::Change, MixStep::Cancel]
+                ]
+                .contains(&order.as_slice()),
+                "subject {subject}: {order:?}"
+            );
+            for s in steps {
+                counts[s.0 as usize] += 1;
+            }
+        }
+        // The timed window is a real mix: each kind is close to a third.
+        assert!(counts.iter().all(|c| *c > requests / 4), "{counts:?}");
+    }
 }

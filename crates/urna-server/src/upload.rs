@@ -78,6 +78,40 @@ pub async fn post(
             )
         }
     };
+    // Refusals that need no file (R-T1, R-T2, R-T5) are answered before the
+    // body is read, so the sender learns them at once.
+    let store = state.services.store_arc();
+    let (i, today) = (
+        istat.clone(),
+        time::OffsetDateTime::now_utc().date().to_string(),
+    );
+    let admissible = web::block(move || {
+        store.read(|c| match subentro::admissible(c, &i, kind, &today) {
+            Ok(_) => Ok(None),
+            Err(subentro::SubentroError::Refused(why)) => Ok(Some(why)),
+            Err(subentro::SubentroError::Store(e)) => Err(e),
+            Err(other) => Ok(Some(other.to_string())),
+        })
+    })
+    .await;
+    match admissible {
+        Ok(Ok(None)) => {}
+        Ok(Ok(Some(why))) => return refuse(StatusCode::CONFLICT, "subentro-refused", why),
+        Ok(Err(e)) => {
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage-unavailable",
+                e.to_string(),
+            )
+        }
+        Err(e) => {
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "worker-failure",
+                e.to_string(),
+            )
+        }
+    }
     let dir = state.upload_dir.clone();
     if let Err(e) = std::fs::create_dir_all(&dir) {
         return refuse(
@@ -136,7 +170,7 @@ pub async fn post(
     let store = state.services.store_arc();
     let (istat2, file2) = (istat.clone(), file.clone());
     tokio::task::spawn_blocking(move || {
-        let r = subentro::upload(&store, &istat2, kind, &file2, &mut |_, _| {});
+        let r = subentro::upload(&store, &istat2, kind, &file2, &mut |_| {});
         match &r {
             Ok(r) => {
                 tracing::info!(comune = %istat2, job = r.job_id, records = r.records, anomalies = r.anomalies, "subentro upload done")
@@ -178,6 +212,7 @@ pub async fn status(
                 "jobs": jobs.iter().map(|j| serde_json::json!({
                     "id": j.id, "kind": j.kind, "state": j.state, "records": j.records_done,
                     "loaded": j.loaded, "anomalies": j.anomalies, "declared": j.declared,
+                    "error": j.error,
                 })).collect::<Vec<_>>(),
             }),
         ),

@@ -329,6 +329,15 @@ fn kind_of(_spec: &Spec, i: u64) -> Kind {
     }
 }
 
+/// The population index of the `n`-th (0-based) plain elector: an adult
+/// Italian citizen, resident, not in AIRE. Benchmarks use these subjects for
+/// ordinary 5010 enrolments ([`Spec::subject_id`] gives the id).
+pub fn plain_elector_index(n: u64) -> u64 {
+    const PLAIN_FROM: u64 = 27;
+    const PER_THOUSAND: u64 = 1000 - PLAIN_FROM;
+    (n / PER_THOUSAND) * 1000 + PLAIN_FROM + n % PER_THOUSAND
+}
+
 /// Records in the lists file (every subject but the non-EU ones).
 pub fn expected_records(spec: &Spec) -> u64 {
     let people = spec.electors + spec.electors / 100;
@@ -339,4 +348,34 @@ pub fn expected_records(spec: &Spec) -> u64 {
         + (people / 1000 * 1000..people)
             .filter(|i| !matches!(kind_of(spec, *i), Kind::Extra))
             .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_elector_indexes_are_plain_electors_in_order() {
+        let spec = Spec {
+            istat: "058091".into(),
+            nome: "ROMA".into(),
+            sigla: "RM".into(),
+            catastale: "H501".into(),
+            electors: 10,
+            seed: 1,
+            gzip: false,
+        };
+        let mut last = None;
+        for n in 0..5000 {
+            let i = plain_elector_index(n);
+            assert!(
+                matches!(kind_of(&spec, i), Kind::Elector),
+                "{n} -> {i} is not a plain elector"
+            );
+            assert!(last.is_none_or(|l| l < i), "{n}: not increasing");
+            last = Some(i);
+        }
+        assert_eq!(plain_elector_index(0), 27);
+        assert_eq!(plain_elector_index(973), 1027);
+    }
 }

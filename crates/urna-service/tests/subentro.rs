@@ -69,7 +69,7 @@ impl World {
         kind: FileKind,
         path: &std::path::Path,
     ) -> Result<subentro::UploadReport, SubentroError> {
-        subentro::upload(&self.store, istat, kind, path, &mut |_, _| {})
+        subentro::upload(&self.store, istat, kind, path, &mut |_| {})
     }
 }
 
@@ -197,12 +197,16 @@ fn an_interrupted_upload_resumes_without_duplicates() {
             .unwrap();
         // The process dies right after the first committed chunk.
         let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            subentro::upload(
+            subentro::upload_tuned(
                 &w.store,
                 "058118",
                 FileKind::Liste,
                 &w.files.liste,
-                &mut |_, _| panic!("killed"),
+                subentro::Tuning {
+                    chunk: subentro::CHUNK,
+                    chunks_per_commit: 1,
+                },
+                &mut |_| panic!("killed"),
             )
         }));
         assert!(crashed.is_err());
@@ -280,5 +284,82 @@ fn sections_upload_is_disabled_after_a_5011_and_broken_files_are_en009() {
         let e = w.upload("058118", FileKind::Liste, &bad).unwrap_err();
         assert!(matches!(e, SubentroError::NotXml(_)), "{}: {e}", w.label);
         assert!(e.to_string().contains("EN009"));
+    }
+}
+
+#[test]
+fn a_file_broken_mid_way_is_rolled_back_and_a_corrected_file_loads() {
+    for w in worlds(2500) {
+        w.upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap();
+        // A subject of the file that already has a stored state: the job
+        // overwrites it, the rollback must give it back.
+        let known = spec(2500).subject_id(generate::plain_elector_index(5));
+        let before = electors::ElectorRow::from_state(
+            &known,
+            &urna_domain::elector::ElectorState::default(),
+            42,
+            7,
+        );
+        w.store.write(|c| electors::put(c, &before)).unwrap();
+        let demo_electors = w.store.read(electors::count).unwrap();
+        // The lists file cut after its second chunk of records, inside a
+        // record: the first chunks commit, then the reader finds the break.
+        let xml = String::from_utf8(gunzip(&w.files.liste)).unwrap();
+        let cut = xml
+            .match_indices("<listaSoggetto>")
+            .nth(2 * subentro::CHUNK + 10)
+            .unwrap()
+            .0;
+        let broken = w._dir.path().join("truncated.xml");
+        std::fs::write(&broken, &xml[..cut + 40]).unwrap();
+        let e = subentro::upload_tuned(
+            &w.store,
+            "058118",
+            FileKind::Liste,
+            &broken,
+            subentro::Tuning {
+                chunk: subentro::CHUNK,
+                chunks_per_commit: 1,
+            },
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(matches!(e, SubentroError::NotXml(_)), "{}: {e}", w.label);
+        let job = w
+            .store
+            .read(|c| urna_store::subentro::jobs(c, "058118", "liste"))
+            .unwrap()
+            .remove(0);
+        assert_eq!(job.state, "failed", "{}", w.label);
+        assert!(
+            job.error.as_deref().is_some_and(|e| e.starts_with("EN009")),
+            "{}: {:?}",
+            w.label,
+            job.error
+        );
+        // Rolled back: the chunks committed before the break are gone.
+        assert_eq!(
+            w.store.read(electors::count).unwrap(),
+            demo_electors,
+            "{}",
+            w.label
+        );
+        let restored = w
+            .store
+            .read(|c| electors::get_rows(c, std::slice::from_ref(&known)))
+            .unwrap();
+        assert_eq!(restored.get(&known), Some(&before), "{}", w.label);
+        // The corrected file is a new upload that loads everything.
+        let r = w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
+        assert_ne!(r.job_id, job.id);
+        assert_eq!(r.resumed_from, 0);
+        assert_eq!(r.records, generate::expected_records(&spec(2500)));
+        assert_eq!(
+            w.store.read(electors::count).unwrap(),
+            demo_electors - 1 + r.loaded as i64,
+            "{}",
+            w.label
+        );
     }
 }

@@ -191,6 +191,19 @@ impl Store {
     }
 }
 
+/// Prepares `conn` for a bulk load (electoral takeover). On SQLite it gets a
+/// 64 MiB page cache: takeover records come in arbitrary section order, so
+/// a transaction dirties a leaf of the list indexes for every section, and
+/// those pages must stay cached until the commit writes each of them once.
+/// The setting stays with the pooled connection (memory bounded by it).
+/// Nothing to do on PostgreSQL.
+pub fn prepare_bulk_load(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA cache_size = -65536")?;
+    }
+    Ok(())
+}
+
 /// Runs `f` in a transaction on `conn`, or in a savepoint when a transaction is
 /// already open (diesel nests them): an error rolls back exactly what `f` did.
 pub fn transaction<R, E: From<StoreError>>(

@@ -9,8 +9,19 @@ use urna_domain::elector::{Cancellation, ComReg, Doppia, ElectorState, Flags, Li
 use crate::schema::electors;
 use crate::{per_backend, AnyConnection, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = electors, treat_none_as_null = true)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(table_name = electors, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ElectorRow {
     pub id_soggetto: String,
     pub elettore: Option<String>,
@@ -141,17 +152,50 @@ pub fn get_many(
     conn: &mut AnyConnection,
     ids: &[String],
 ) -> Result<std::collections::HashMap<String, ElectorState>, StoreError> {
+    get_rows(conn, ids)?
+        .into_values()
+        .map(|r| Ok((r.id_soggetto.clone(), r.to_state()?)))
+        .collect()
+}
+
+/// The stored rows of many subjects at once (absent ids are not in the map).
+pub fn get_rows(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, ElectorRow>, StoreError> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(5000) {
         let rows: Vec<ElectorRow> = electors::table
             .filter(electors::id_soggetto.eq_any(chunk))
             .select(ElectorRow::as_select())
             .load(conn)?;
-        for r in rows {
-            out.insert(r.id_soggetto.clone(), r.to_state()?);
-        }
+        out.extend(rows.into_iter().map(|r| (r.id_soggetto.clone(), r)));
     }
     Ok(out)
+}
+
+/// Stores the states of subjects that had none (the caller read them inside
+/// the same transaction and found no row): a binary `COPY` on PostgreSQL,
+/// prepared single-row inserts on SQLite. A row that another transaction
+/// inserted meanwhile makes the whole call fail (unique violation), so the
+/// caller's transaction rolls back instead of overwriting it.
+pub fn insert_new(conn: &mut AnyConnection, rows: &[ElectorRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::copy_from(electors::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            for r in rows {
+                diesel::insert_into(electors::table).values(r).execute(c)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stores many states: multi-row statements on PostgreSQL (one round trip
@@ -192,6 +236,19 @@ pub fn put_many(conn: &mut AnyConnection, rows: &[ElectorRow]) -> Result<(), Sto
         }
     }
     Ok(())
+}
+
+/// How many subjects have a stored electoral state.
+pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(electors::table.count().get_result(conn)?)
+}
+
+/// Removes the rows whose last operation is `operation`.
+pub fn delete_by_operation(conn: &mut AnyConnection, operation: i64) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(electors::table.filter(electors::last_operation.eq(operation)))
+            .execute(conn)?,
+    )
 }
 
 /// Stores the subject's new state.

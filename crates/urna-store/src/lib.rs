@@ -23,7 +23,7 @@ pub mod subentro;
 pub mod subjects;
 pub mod testing;
 
-pub use conn::{transaction, AnyConnection, Backend, Store, StoreError};
+pub use conn::{prepare_bulk_load, transaction, AnyConnection, Backend, Store, StoreError};
 
 /// Runs the same diesel DSL body against the concrete connection of each
 /// backend (for statements `MultiBackend` does not support).

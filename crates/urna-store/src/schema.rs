@@ -110,6 +110,7 @@ diesel::table! {
         anomalies -> Integer,
         started_at -> BigInt,
         finished_at -> Nullable<BigInt>,
+        error -> Nullable<Text>,
     }
 }
 
@@ -137,6 +138,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subentro_undo (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        id_soggetto -> Text,
+        before_image -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,
@@ -146,5 +156,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency,
     subentro_jobs,
     subentro_anomalies,
+    subentro_undo,
     notifications
 );

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::schema::{notifications, operations, subentro_anomalies, subentro_jobs};
+use crate::schema::{notifications, operations, subentro_anomalies, subentro_jobs, subentro_undo};
 use crate::{AnyConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -19,6 +19,8 @@ pub struct Job {
     pub anomalies: i32,
     pub started_at: i64,
     pub finished_at: Option<i64>,
+    /// Why the job failed (state `failed`).
+    pub error: Option<String>,
 }
 
 /// Jobs of a comune for a file kind, newest first.
@@ -73,11 +75,101 @@ pub fn checkpoint(
     Ok(())
 }
 
+/// Ends a job (its before-images are no longer needed).
 pub fn finish(conn: &mut AnyConnection, id: i64, state: &str, now: i64) -> Result<(), StoreError> {
+    forget_undo(conn, id)?;
     diesel::update(subentro_jobs::table.find(id))
         .set((
             subentro_jobs::state.eq(state),
             subentro_jobs::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Keeps the before-images of electors a lists job is about to overwrite
+/// (same transaction as the overwrite).
+pub fn save_before_images(
+    conn: &mut AnyConnection,
+    job: i64,
+    rows: &[&crate::electors::ElectorRow],
+) -> Result<(), StoreError> {
+    for r in rows {
+        let image = serde_json::to_string(r).map_err(|e| StoreError::Data(e.to_string()))?;
+        diesel::insert_into(subentro_undo::table)
+            .values((
+                subentro_undo::job_id.eq(job),
+                subentro_undo::id_soggetto.eq(&r.id_soggetto),
+                subentro_undo::before_image.eq(image),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Drops a job's before-images (the job is done, or was rolled back).
+pub fn forget_undo(conn: &mut AnyConnection, job: i64) -> Result<(), StoreError> {
+    diesel::delete(subentro_undo::table.filter(subentro_undo::job_id.eq(job))).execute(conn)?;
+    Ok(())
+}
+
+/// Ends a job whose file turned out structurally broken: what it applied is
+/// rolled back (the comune is left as before the upload, so a corrected file
+/// can be sent as a new upload), and the job keeps the reason.
+///
+/// * `liste`: the electors first-loaded by the comune (none existed before
+///   the job: a completed lists upload would have refused it), the job's
+///   anomalies and notifications.
+/// * `sezioni`: the comune's sections that no list references (before the
+///   job the comune had none: R-T2 and R-T5 refused it otherwise).
+pub fn fail_and_roll_back(
+    conn: &mut AnyConnection,
+    job: &Job,
+    error: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    use crate::schema::sections;
+    match job.kind.as_str() {
+        "liste" => {
+            // Rows the job wrote carry last_operation = -job id; those that
+            // existed before get their before-image back.
+            crate::electors::delete_by_operation(conn, -job.id)?;
+            let images: Vec<String> = subentro_undo::table
+                .filter(subentro_undo::job_id.eq(job.id))
+                .order(subentro_undo::id)
+                .select(subentro_undo::before_image)
+                .load(conn)?;
+            for image in images {
+                let row: crate::electors::ElectorRow = serde_json::from_str(&image)
+                    .map_err(|e| StoreError::Data(format!("undo image of job {}: {e}", job.id)))?;
+                crate::electors::put(conn, &row)?;
+            }
+        }
+        _ => {
+            let numbers: Vec<String> = sections::table
+                .filter(sections::comune_istat.eq(&job.comune_istat))
+                .select(sections::numero)
+                .load(conn)?;
+            for n in numbers {
+                if crate::electors::referencing(conn, &job.comune_istat, &n)? == 0 {
+                    crate::sections::delete(conn, &job.comune_istat, &n)?;
+                }
+            }
+        }
+    }
+    diesel::delete(subentro_anomalies::table.filter(subentro_anomalies::job_id.eq(job.id)))
+        .execute(conn)?;
+    diesel::delete(notifications::table.filter(notifications::job_id.eq(Some(job.id))))
+        .execute(conn)?;
+    forget_undo(conn, job.id)?;
+    diesel::update(subentro_jobs::table.find(job.id))
+        .set((
+            subentro_jobs::state.eq("failed"),
+            subentro_jobs::records_done.eq(0),
+            subentro_jobs::loaded.eq(0),
+            subentro_jobs::anomalies.eq(0),
+            subentro_jobs::finished_at.eq(Some(now)),
+            subentro_jobs::error.eq(Some(error)),
         ))
         .execute(conn)?;
     Ok(())
@@ -195,6 +287,8 @@ pub fn reset_lists(conn: &mut AnyConnection, istat: &str) -> Result<usize, Store
         notifications::job_id.eq_any(job_ids.iter().map(|i| Some(*i)).collect::<Vec<_>>()),
     ))
     .execute(conn)?;
+    diesel::delete(subentro_undo::table.filter(subentro_undo::job_id.eq_any(&job_ids)))
+        .execute(conn)?;
     diesel::delete(subentro_jobs::table.filter(subentro_jobs::id.eq_any(&job_ids)))
         .execute(conn)?;
     Ok(removed)

@@ -249,6 +249,19 @@ async fn takeover_files_over_https() {
     let s = status().await;
     let expected = urna_service::generate::expected_records(&spec);
     assert!(s.contains(&format!("\"loaded\":{expected}")), "{s}");
+    // A second lists upload is refused at once (R-T5), before the body.
+    let r = c
+        .post(app.url("/subentro/058120/liste"))
+        .body(std::fs::read(&files.liste).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("subentro-refused") && text.contains("R-T5"),
+        "{text}"
+    );
     // Another comune's station may not upload or read Fiumicino's files.
     let roma = app.client_for("058091");
     let r = roma
