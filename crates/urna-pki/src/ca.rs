@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
     DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
-    RevokedCertParams, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    RevokedCertParams, RsaKeySize, SerialNumber, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
 };
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -207,7 +207,25 @@ impl Ca {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        self.issue(params)
+        self.issue_with(params, rsa_key(&cn)?)
+    }
+
+    /// urna's service signing certificate (RSA 2048, keyUsage
+    /// `digitalSignature`): the key that signs every response (spec §17.4).
+    /// Subject `CN=urna service signing, OU=ANPR, O=Ministero dell'Interno, C=IT`,
+    /// valid from one hour ago to 5 years from now.
+    pub fn issue_service_signer(&self) -> Result<Issued, PkiError> {
+        let now = OffsetDateTime::now_utc();
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(&[
+            (DnType::OrganizationalUnitName, OU_ANPR),
+            (DnType::CommonName, SERVICE_SIGNER_CN),
+        ]);
+        params.not_before = now - BACKDATE;
+        params.not_after = add_years(now, SERVER_VALIDITY_YEARS);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        self.issue_with(params, rsa_key(SERVICE_SIGNER_CN)?)
     }
 
     /// [`Ca::issue_station`] with ANPR's validity: from one hour ago to 6 years from now.
@@ -253,8 +271,11 @@ impl Ca {
         Ok(params.signed_by(&self.issuer)?.pem()?)
     }
 
-    fn issue(&self, mut params: CertificateParams) -> Result<Issued, PkiError> {
-        let key = new_key()?;
+    fn issue(&self, params: CertificateParams) -> Result<Issued, PkiError> {
+        self.issue_with(params, new_key()?)
+    }
+
+    fn issue_with(&self, mut params: CertificateParams, key: KeyPair) -> Result<Issued, PkiError> {
         let serial = new_serial(&key);
         let serial_hex = hex::encode(serial.to_bytes());
         params.serial_number = Some(serial);
@@ -290,6 +311,34 @@ fn is_dns_name_or_ip(name: &str) -> bool {
 /// A fresh key pair (ECDSA P-256).
 fn new_key() -> Result<KeyPair, PkiError> {
     Ok(KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?)
+}
+
+/// Subject CN of the service signing certificate.
+pub const SERVICE_SIGNER_CN: &str = "urna service signing";
+
+/// An RSA 2048 key for `owner` (a station CN, or the service signer). RSA
+/// generation takes tens of milliseconds, so within one process the key of
+/// an owner is generated once and reused by later certificates of that
+/// owner (test suites build many development PKIs); certificates, serial
+/// numbers and CAs are always new.
+fn rsa_key(owner: &str) -> Result<KeyPair, PkiError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KEYS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| Mutex::new(HashMap::new()));
+    let cached = keys
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(owner)
+        .cloned();
+    if let Some(pem) = cached {
+        return Ok(KeyPair::from_pem_and_sign_algo(&pem, &PKCS_RSA_SHA256)?);
+    }
+    let key = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048)?;
+    keys.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(owner.to_string(), key.serialize_pem());
+    Ok(key)
 }
 
 /// A 16-byte positive serial number without a leading zero byte, derived from the

@@ -17,7 +17,8 @@ use crate::{station_cert_pem, Ca, PkiError, DEV_CA_COMMON_NAME};
 /// | `server.crt`, `server.key` | the TLS server certificate and key |
 /// | `crl.pem` | the CA's CRL (initially revoking nothing) |
 /// | `revoked.txt` | revoked serial numbers, one lowercase hex per line |
-/// | `stations/<CN>.crt`, `stations/<CN>.key` | station certificates and keys |
+/// | `stations/<CN>.crt`, `stations/<CN>.key` | station certificates and keys (RSA 2048) |
+/// | `service-signing.crt`, `service-signing.key` | the key urna signs its responses with (RSA 2048) |
 ///
 /// Keys are PKCS#8 PEM written with mode 0600 on unix; every file is written to a
 /// temporary file and renamed into place, so readers never see a partial file.
@@ -99,6 +100,16 @@ impl PkiDir {
         self.stations_dir().join(format!("{cn}.key"))
     }
 
+    /// `service-signing.crt`: the certificate of the key urna signs responses with.
+    pub fn service_signer_cert(&self) -> PathBuf {
+        self.root.join("service-signing.crt")
+    }
+
+    /// `service-signing.key`.
+    pub fn service_signer_key(&self) -> PathBuf {
+        self.root.join("service-signing.key")
+    }
+
     /// Whether the PKI has been initialised (`ca.crt` present).
     pub fn exists(&self) -> bool {
         self.ca_cert().is_file()
@@ -131,6 +142,14 @@ impl PkiDir {
             write_file(&self.server_key(), &server.key_pem, true)?;
             write_file(&self.server_cert(), &server.cert_pem, false)?;
         }
+        if created_ca
+            || !self.service_signer_cert().is_file()
+            || !self.service_signer_key().is_file()
+        {
+            let signer = ca.issue_service_signer()?;
+            write_file(&self.service_signer_key(), &signer.key_pem, true)?;
+            write_file(&self.service_signer_cert(), &signer.cert_pem, false)?;
+        }
         if created_ca || !self.revoked().is_file() {
             write_file(&self.revoked(), "", false)?;
         }
@@ -145,7 +164,9 @@ impl PkiDir {
         for station in stations {
             let cn = station.cn();
             let (crt, key) = (self.station_cert(&cn), self.station_key(&cn));
-            if !crt.is_file() || !key.is_file() {
+            // Stations of a PKI made before keys were RSA are re-issued: the
+            // XML signatures of the security frame need RSA keys.
+            if !crt.is_file() || !key.is_file() || !is_rsa(&crt) {
                 self.write_station(&ca, station)?;
                 report.issued_stations.push(cn.clone());
             }
@@ -234,6 +255,22 @@ impl PkiDir {
         let pem = ca.crl_pem(&self.revoked_serials()?)?;
         write_file(&self.crl(), &pem, false)
     }
+}
+
+/// Whether the certificate at `path` has an RSA public key.
+fn is_rsa(path: &Path) -> bool {
+    let Ok(pem) = fs::read_to_string(path) else {
+        return false;
+    };
+    crate::pem_certs_to_der(&pem)
+        .ok()
+        .and_then(|ders| ders.into_iter().next())
+        .is_some_and(|der| {
+            x509_parser::parse_x509_certificate(&der).is_ok_and(|(_, c)| {
+                c.public_key().algorithm.algorithm
+                    == x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION
+            })
+        })
 }
 
 fn format_revoked(serials: &[String]) -> String {

@@ -15,10 +15,10 @@
 //!
 //! # Key algorithm
 //!
-//! All keys are **ECDSA P-256** (certificates signed with ECDSA-SHA256), because they are
-//! fast to generate. ANPR itself uses **RSA 2048** keys and SHA256withRSA certificate
-//! signatures (spec §17.5); RSA keys, needed for the RSA-SHA1/RSA-SHA256 XML message
-//! signatures, are left to a later change.
+//! Station keys and urna's service signing key are **RSA 2048**, as ANPR's
+//! (spec §17.5), because the XML signatures of the security frame are
+//! RSA-SHA1/RSA-SHA256. The CA and the TLS server key are ECDSA P-256 (fast
+//! to generate; certificate signatures are not part of the XML profile).
 #![forbid(unsafe_code)]
 
 mod ca;
@@ -27,7 +27,7 @@ mod parse;
 
 use std::path::PathBuf;
 
-pub use ca::{Ca, Issued};
+pub use ca::{Ca, Issued, SERVICE_SIGNER_CN};
 pub use dir::{InitReport, PkiDir};
 pub use parse::{pem_certs_to_der, pem_crls_to_der, station_cert, station_cert_pem, StationCert};
 

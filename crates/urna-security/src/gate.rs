@@ -12,6 +12,8 @@ use libxml::tree::{Document, Node, NodeType};
 use urna_wire::envelope::Fault;
 use urna_wire::{ns, schemas, Element, Operation};
 
+use crate::wss;
+
 /// Where the embedded XSD files were written for libxml2 to compile (imports
 /// between them are relative file names).
 static XSD_DIR: OnceLock<Result<tempfile::TempDir, String>> = OnceLock::new();
@@ -77,6 +79,37 @@ fn with_validator<R>(
 pub struct Checked {
     pub operation: Operation,
     pub payload: Element,
+    /// Who signed it, when the security frame was enforced.
+    pub signed: Option<Signed>,
+}
+
+/// What the verified security frame says about a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub identity: wss::Identity,
+    /// SHA-256 of the message SignatureValue (accepted once).
+    pub replay_key: String,
+    /// Until when the replay key must be remembered (Unix ms).
+    pub expires_ms: i64,
+}
+
+/// The security frame the gate enforces (spec §17).
+pub struct Frame<'a> {
+    pub policy: &'a wss::Policy,
+    pub trust: &'a wss::Trust,
+    /// DER of the TLS client certificate of the connection.
+    pub tls_certificate: Option<&'a [u8]>,
+    pub now: time::OffsetDateTime,
+}
+
+/// A security refusal as a SOAP fault: ANPR's wording class (spec §17.7),
+/// the stable reason code and the precise text.
+pub fn security_fault(e: wss::SecurityError) -> Fault {
+    if e.reason.is_policy() {
+        Fault::policy(e.reason.code(), e.message)
+    } else {
+        Fault::client(e.reason.code(), e.message)
+    }
 }
 
 fn options() -> ParserOptions<'static> {
@@ -92,12 +125,38 @@ fn options() -> ParserOptions<'static> {
 }
 
 /// Parses, dispatches and validates a pre-scanned request posted to the port of
-/// `family` (5000, 3000, 2000).
+/// `family` (5000, 3000, 2000), without a security frame (tools and tests of
+/// the layers above; the server always passes a [`Frame`]).
 pub fn check(bytes: &[u8], family: u16) -> Result<Checked, Fault> {
-    let doc = parse(bytes)?;
-    // ── Security frame seam (issue 4): verify wsse:Security on `doc` here and
-    //    pass on the verified Body node; everything below consumes that node. ──
-    let body = body_of(&doc)?;
+    check_with(bytes, family, None)
+}
+
+/// [`check`] with the security frame: `wsse:Security` is verified on the one
+/// parsed tree, and dispatch, XSD validation and the payload all consume the
+/// Body node the verifier digested.
+pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Result<Checked, Fault> {
+    let mut doc = parse(bytes)?;
+    let (body, signed) = match frame {
+        Some(f) => {
+            let v = wss::verify(
+                &mut doc,
+                f.policy,
+                f.trust,
+                wss::verify::Inbound {
+                    tls_certificate: f.tls_certificate,
+                    now: f.now,
+                },
+            )
+            .map_err(security_fault)?;
+            let signed = Signed {
+                identity: v.identity.clone(),
+                replay_key: v.replay_key.clone(),
+                expires_ms: v.expires_ms,
+            };
+            (v.body().clone(), Some(signed))
+        }
+        None => (body_of(&doc)?, None),
+    };
     let request = body
         .get_first_element_child()
         .ok_or_else(|| Fault::client("empty-body", "soap:Body is empty"))?;
@@ -153,6 +212,7 @@ pub fn check(bytes: &[u8], family: u16) -> Result<Checked, Fault> {
     Ok(Checked {
         operation,
         payload: to_element(&request),
+        signed,
     })
 }
 

@@ -8,9 +8,11 @@
 //! then copied into a plain [`urna_wire::Element`] tree, the only form later
 //! stages see.
 //!
-//! The WS-Security verifier (issue 4) slots in between parse and dispatch in
-//! [`gate::check`]: it will receive the same DOM and must mark the same Body node.
+//! The WS-Security frame ([`wss`]) runs between parse and dispatch in
+//! [`gate::check_with`]: it verifies the same DOM and hands on the Body node it
+//! digested, which is the node dispatched, validated and copied.
 #![forbid(unsafe_code)]
 
 pub mod gate;
 pub mod prescan;
+pub mod wss;

@@ -15,7 +15,7 @@ pub mod ns;
 pub mod schemas;
 pub mod stream;
 pub mod tree;
-mod xml;
+pub mod xml;
 
 pub use messages::Operation;
 pub use tree::Element;

@@ -52,6 +52,13 @@ impl Out {
     }
 }
 
+/// `s` escaped for XML text and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s);
+    out
+}
+
 pub(crate) fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {

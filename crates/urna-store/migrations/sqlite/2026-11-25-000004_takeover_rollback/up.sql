@@ -12,3 +12,13 @@ CREATE TABLE subentro_undo (
     before_image TEXT NOT NULL
 );
 CREATE INDEX subentro_undo_job ON subentro_undo (job_id);
+
+-- The additional lists hold a few percent of the electors: index only the
+-- rows that are on them, so bulk loads do not maintain three indexes of
+-- NULLs (lookups `comune = ?` imply NOT NULL and use these indexes).
+DROP INDEX electors_ue_com;
+DROP INDEX electors_ue_parl;
+DROP INDEX electors_comreg;
+CREATE INDEX electors_ue_com ON electors (ue_com_comune, ue_com_sezione) WHERE ue_com_comune IS NOT NULL;
+CREATE INDEX electors_ue_parl ON electors (ue_parl_comune, ue_parl_sezione) WHERE ue_parl_comune IS NOT NULL;
+CREATE INDEX electors_comreg ON electors (comreg_comune, comreg_sezione) WHERE comreg_comune IS NOT NULL;

@@ -1,0 +1,567 @@
+//! Producing the security frame: urna's signed responses ([`ResponseSigner`])
+//! and ANPR-profile requests ([`ClientSigner`]: Timestamp, SAML assertion
+//! with its enveloped signature and IdPostazioneFirmato, message signature
+//! over Timestamp and Body), for the test kit, the load generator and the
+//! conformance helper.
+//!
+//! Digests are computed with libxml2's exclusive C14N on the parsed message,
+//! the way the verifier recomputes them; the `ds:Signature` is then written
+//! into the text, beside (never inside) what it signs.
+
+use libxml::parser::Parser;
+use libxml::tree::{Document, Node};
+use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use quick_xml::events::Event;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::algorithms::{DigestAlg, SignatureAlg, ENVELOPED, EXC_C14N};
+use super::c14n::{self, is};
+use super::{b64, ns};
+
+/// Why signing failed (a programming or configuration error, not a
+/// property of the caller's input).
+#[derive(Debug, thiserror::Error)]
+#[error("signing: {0}")]
+pub struct SignError(pub String);
+
+fn fail(e: impl std::fmt::Display) -> SignError {
+    SignError(e.to_string())
+}
+
+/// A private key and its certificate.
+#[derive(Clone)]
+pub struct SigningKey {
+    pub key: PKey<Private>,
+    pub cert: X509,
+    cert_b64: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<SigningKey, SignError> {
+        let cert = X509::from_pem(cert_pem).map_err(fail)?;
+        let key = PKey::private_key_from_pem(key_pem).map_err(fail)?;
+        if key.rsa().is_err() {
+            return Err(SignError(
+                "the signing key is not RSA (RSA-SHA1/RSA-SHA256 only)".into(),
+            ));
+        }
+        let cert_b64 = b64(&cert.to_der().map_err(fail)?);
+        Ok(SigningKey {
+            key,
+            cert,
+            cert_b64,
+        })
+    }
+
+    fn sign(&self, alg: SignatureAlg, data: &[u8]) -> Result<String, SignError> {
+        let mut s = openssl::sign::Signer::new(alg.md(), &self.key).map_err(fail)?;
+        s.update(data).map_err(fail)?;
+        Ok(b64(&s.sign_to_vec().map_err(fail)?))
+    }
+
+    fn issuer_serial(&self) -> Result<(String, String), SignError> {
+        let issuer = super::trust::dn_string(self.cert.issuer_name());
+        // RFC 2253 order: most specific first.
+        let mut parts: Vec<&str> = issuer.split(", ").collect();
+        parts.reverse();
+        let serial = self
+            .cert
+            .serial_number()
+            .to_bn()
+            .and_then(|b| b.to_dec_str().map(|s| s.to_string()))
+            .map_err(fail)?;
+        Ok((parts.join(","), serial))
+    }
+}
+
+/// How a signature names its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyInfoForm {
+    /// `ds:X509Data/ds:X509Certificate` inline (ANPR's examples).
+    X509Data,
+    /// `wsse:SecurityTokenReference` to a `wsse:BinarySecurityToken`.
+    BinarySecurityToken,
+    /// `wsse:SecurityTokenReference/ds:X509Data/ds:X509IssuerSerial`.
+    IssuerSerial,
+}
+
+fn key_info(key: &SigningKey, form: KeyInfoForm, bst_id: &str) -> Result<String, SignError> {
+    Ok(match form {
+        KeyInfoForm::X509Data => format!(
+            "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>",
+            key.cert_b64
+        ),
+        KeyInfoForm::BinarySecurityToken => format!(
+            "<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI=\"#{bst_id}\" ValueType=\"{}\"/></wsse:SecurityTokenReference></ds:KeyInfo>",
+            ns::X509V3
+        ),
+        KeyInfoForm::IssuerSerial => {
+            let (issuer, serial) = key.issuer_serial()?;
+            format!(
+                "<ds:KeyInfo><wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>{}</ds:X509IssuerName><ds:X509SerialNumber>{serial}</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference></ds:KeyInfo>",
+                urna_wire::xml::escape(&issuer)
+            )
+        }
+    })
+}
+
+fn bst(key: &SigningKey, id: &str) -> String {
+    format!(
+        "<wsse:BinarySecurityToken wsu:Id=\"{id}\" ValueType=\"{}\" EncodingType=\"{}\">{}</wsse:BinarySecurityToken>",
+        ns::X509V3,
+        ns::BASE64_BINARY,
+        key.cert_b64
+    )
+}
+
+/// One reference to sign.
+struct RefSpec<'a> {
+    id: &'a str,
+    enveloped: bool,
+    prefixes: &'a [&'a str],
+    digest: Vec<u8>,
+}
+
+fn signed_info(alg: SignatureAlg, digest: DigestAlg, refs: &[RefSpec<'_>]) -> String {
+    let mut s = format!(
+        "<ds:SignedInfo xmlns:ds=\"{}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"{}\"></ds:SignatureMethod>",
+        ns::DS,
+        alg.uri()
+    );
+    for r in refs {
+        s.push_str(&format!("<ds:Reference URI=\"#{}\"><ds:Transforms>", r.id));
+        if r.enveloped {
+            s.push_str(&format!(
+                "<ds:Transform Algorithm=\"{ENVELOPED}\"></ds:Transform>"
+            ));
+        }
+        if r.prefixes.is_empty() {
+            s.push_str(&format!(
+                "<ds:Transform Algorithm=\"{EXC_C14N}\"></ds:Transform>"
+            ));
+        } else {
+            s.push_str(&format!(
+                "<ds:Transform Algorithm=\"{EXC_C14N}\"><ec:InclusiveNamespaces xmlns:ec=\"{}\" PrefixList=\"{}\"></ec:InclusiveNamespaces></ds:Transform>",
+                ns::EC,
+                r.prefixes.join(" ")
+            ));
+        }
+        s.push_str(&format!(
+            "</ds:Transforms><ds:DigestMethod Algorithm=\"{}\"></ds:DigestMethod><ds:DigestValue>{}</ds:DigestValue></ds:Reference>",
+            digest.uri(),
+            b64(&r.digest)
+        ));
+    }
+    s.push_str("</ds:SignedInfo>");
+    s
+}
+
+fn parse(xml: &str) -> Result<Document, SignError> {
+    Parser::default()
+        .parse_string(xml.as_bytes())
+        .map_err(|e| SignError(format!("cannot parse the message to sign: {e:?}")))
+}
+
+fn canonical(node: &mut Node, prefixes: &[&str]) -> Result<String, SignError> {
+    let p: Vec<String> = prefixes.iter().map(|s| s.to_string()).collect();
+    c14n::exclusive(node, &p).map_err(|e| SignError(e.message))
+}
+
+/// A complete `ds:Signature` over `refs`.
+fn signature(
+    key: &SigningKey,
+    alg: SignatureAlg,
+    digest: DigestAlg,
+    refs: &[RefSpec<'_>],
+    key_info: &str,
+) -> Result<String, SignError> {
+    let si = signed_info(alg, digest, refs);
+    // SignedInfo declares the only prefix it uses, so its canonical form on
+    // its own equals its canonical form in place.
+    let doc = parse(&si)?;
+    let mut root = doc
+        .get_root_element()
+        .ok_or_else(|| fail("no SignedInfo"))?;
+    let si_c14n = canonical(&mut root, &[])?;
+    let value = key.sign(alg, si_c14n.as_bytes())?;
+    drop(doc);
+    let inner = si
+        .strip_prefix(&format!("<ds:SignedInfo xmlns:ds=\"{}\">", ns::DS))
+        .expect("built above");
+    Ok(format!(
+        "<ds:Signature xmlns:ds=\"{}\"><ds:SignedInfo>{inner}<ds:SignatureValue>{value}</ds:SignatureValue>{key_info}</ds:Signature>",
+        ns::DS
+    ))
+}
+
+fn instant(t: OffsetDateTime) -> String {
+    let t = t
+        .replace_nanosecond((t.nanosecond() / 1_000_000) * 1_000_000)
+        .unwrap_or(t);
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Where the Header and Body of an envelope are, in bytes.
+struct Layout {
+    /// The envelope's prefix for the SOAP namespace (from the Body tag).
+    soap_prefix: String,
+    /// Header: (start of `<P:Header`, end of its start tag, start of its end
+    /// tag, end of element), or the span of an empty `<P:Header/>`.
+    header: Option<HeaderSpan>,
+    /// Position just before the `>` (or `/>`) closing the Body start tag.
+    body_tag_end: usize,
+    /// Start of the Body start tag.
+    body_start: usize,
+}
+
+enum HeaderSpan {
+    Open { after_start_tag: usize },
+    Empty { start: usize, end: usize },
+}
+
+fn layout(xml: &str) -> Result<Layout, SignError> {
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut depth = 0usize;
+    let mut header = None;
+    loop {
+        let before = r.buffer_position() as usize;
+        let ev = r.read_event().map_err(fail)?;
+        let after = r.buffer_position() as usize;
+        match ev {
+            Event::Start(e) => {
+                depth += 1;
+                if depth == 2 {
+                    let qname = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let (prefix, local) = qname.split_once(':').unwrap_or(("", &qname));
+                    if local == "Header" {
+                        header = Some(HeaderSpan::Open {
+                            after_start_tag: after,
+                        });
+                    } else if local == "Body" {
+                        return Ok(Layout {
+                            soap_prefix: prefix.to_string(),
+                            header,
+                            body_tag_end: after - 1,
+                            body_start: before,
+                        });
+                    }
+                }
+            }
+            Event::Empty(e) if depth == 1 => {
+                let qname = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let local = qname.rsplit(':').next().unwrap_or_default().to_string();
+                if local == "Header" {
+                    header = Some(HeaderSpan::Empty {
+                        start: before,
+                        end: after,
+                    });
+                } else if local == "Body" {
+                    return Err(SignError("the Body is empty".into()));
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Eof => return Err(SignError("no soap:Body in the envelope".into())),
+            _ => {}
+        }
+    }
+}
+
+/// Inserts `security` (the complete `wsse:Security` element) into the
+/// envelope's Header and gives the Body `wsu:Id="body_id"`.
+fn with_security(xml: &str, security: &str, body_id: &str) -> Result<String, SignError> {
+    let l = layout(xml)?;
+    let p = if l.soap_prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}:", l.soap_prefix)
+    };
+    let body_attr = format!(" xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\"", ns::WSU);
+    // A `/>`-closed Body was refused above; `body_tag_end` is the final `>`.
+    let mut out = String::with_capacity(xml.len() + security.len() + 200);
+    match l.header {
+        Some(HeaderSpan::Open { after_start_tag }) => {
+            out.push_str(&xml[..after_start_tag]);
+            out.push_str(security);
+            out.push_str(&xml[after_start_tag..l.body_tag_end]);
+        }
+        Some(HeaderSpan::Empty { start, end }) => {
+            out.push_str(&xml[..start]);
+            out.push_str(&format!("<{p}Header>{security}</{p}Header>"));
+            out.push_str(&xml[end..l.body_tag_end]);
+        }
+        None => {
+            out.push_str(&xml[..l.body_start]);
+            out.push_str(&format!("<{p}Header>{security}</{p}Header>"));
+            out.push_str(&xml[l.body_start..l.body_tag_end]);
+        }
+    }
+    out.push_str(&body_attr);
+    out.push_str(&xml[l.body_tag_end..]);
+    Ok(out)
+}
+
+const SIGNATURE_MARK: &str = "<!--urna:signature-->";
+
+fn security_open(soap_prefix_decl: &str) -> String {
+    format!(
+        "<wsse:Security xmlns:wsse=\"{}\" xmlns:wsu=\"{}\" {soap_prefix_decl}mustUnderstand=\"1\">",
+        ns::WSSE,
+        ns::WSU
+    )
+}
+
+fn timestamp(id: &str, now: OffsetDateTime, ttl_secs: i64) -> String {
+    format!(
+        "<wsu:Timestamp wsu:Id=\"{id}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
+        instant(now),
+        instant(now + time::Duration::seconds(ttl_secs))
+    )
+}
+
+/// Digests the Timestamp and Body of `xml` (in place, with the prefix lists
+/// given) and writes the message signature at [`SIGNATURE_MARK`].
+#[allow(clippy::too_many_arguments)]
+fn sign_message(
+    xml: &str,
+    key: &SigningKey,
+    alg: SignatureAlg,
+    digest: DigestAlg,
+    ts_id: &str,
+    body_id: &str,
+    ts_prefixes: &[&str],
+    key_info: &str,
+) -> Result<String, SignError> {
+    let doc = parse(xml)?;
+    let root = doc.get_root_element().ok_or_else(|| fail("no root"))?;
+    let mut ts = None;
+    let mut body = None;
+    c14n::for_each_element(&root, &mut |n| {
+        if is(n, ns::WSU, "Timestamp") && ts.is_none() {
+            ts = Some(n.clone());
+        } else if is(n, urna_wire::ns::SOAP_ENV, "Body") && body.is_none() {
+            body = Some(n.clone());
+        }
+    });
+    let mut ts = ts.ok_or_else(|| fail("no Timestamp"))?;
+    let mut body = body.ok_or_else(|| fail("no Body"))?;
+    let ts_digest = digest.digest(canonical(&mut ts, ts_prefixes)?.as_bytes());
+    let body_digest = digest.digest(canonical(&mut body, &[])?.as_bytes());
+    drop(doc);
+    let sig = signature(
+        key,
+        alg,
+        digest,
+        &[
+            RefSpec {
+                id: ts_id,
+                enveloped: false,
+                prefixes: ts_prefixes,
+                digest: ts_digest,
+            },
+            RefSpec {
+                id: body_id,
+                enveloped: false,
+                prefixes: &[],
+                digest: body_digest,
+            },
+        ],
+        key_info,
+    )?;
+    Ok(xml.replacen(SIGNATURE_MARK, &sig, 1))
+}
+
+/// Signs urna's responses: Timestamp and Body, service key.
+#[derive(Debug, Clone)]
+pub struct ResponseSigner {
+    pub key: SigningKey,
+    pub algorithm: SignatureAlg,
+    pub key_info: KeyInfoForm,
+    /// Lifetime of the response Timestamp, seconds.
+    pub ttl_secs: i64,
+}
+
+impl ResponseSigner {
+    /// Signs a complete (unsigned) response envelope.
+    pub fn sign(&self, envelope: &str, now: OffsetDateTime) -> Result<String, SignError> {
+        let ts_id = new_id("TS");
+        let body_id = new_id("id");
+        let bst_id = new_id("X509");
+        let l = layout(envelope)?;
+        let mu = if l.soap_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}:", l.soap_prefix)
+        };
+        let mut security = security_open(&mu);
+        security.push_str(&timestamp(&ts_id, now, self.ttl_secs));
+        if self.key_info == KeyInfoForm::BinarySecurityToken {
+            security.push_str(&bst(&self.key, &bst_id));
+        }
+        security.push_str(SIGNATURE_MARK);
+        security.push_str("</wsse:Security>");
+        let xml = with_security(envelope, &security, &body_id)?;
+        let ki = key_info(&self.key, self.key_info, &bst_id)?;
+        sign_message(
+            &xml,
+            &self.key,
+            self.algorithm,
+            self.algorithm.digest(),
+            &ts_id,
+            &body_id,
+            &[],
+            &ki,
+        )
+    }
+}
+
+/// The operator a request is sent for (SAML Subject) and the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Codice fiscale (NameID).
+    pub codice_fiscale: String,
+    pub application: String,
+}
+
+/// Signs requests the way gestionali do for ANPR (spec §17.2–17.5).
+#[derive(Debug, Clone)]
+pub struct ClientSigner {
+    pub key: SigningKey,
+    /// Station CN `<ISTAT>-<TT>-<NNNN>` (IdPostazione); IdSede is its ISTAT.
+    pub station: String,
+    pub operator: Operator,
+    pub algorithm: SignatureAlg,
+    pub digest: DigestAlg,
+    pub key_info: KeyInfoForm,
+    pub ttl_secs: i64,
+}
+
+impl ClientSigner {
+    /// The ANPR profile: RSA-SHA1, SHA-1, inline X509Data, PrefixList
+    /// `wsse soap` on the Timestamp reference, 5-minute lifetime.
+    pub fn anpr(key: SigningKey, station: &str, operator: Operator) -> ClientSigner {
+        ClientSigner {
+            key,
+            station: station.to_string(),
+            operator,
+            algorithm: SignatureAlg::RsaSha1,
+            digest: DigestAlg::Sha1,
+            key_info: KeyInfoForm::X509Data,
+            ttl_secs: 300,
+        }
+    }
+
+    /// `IdPostazioneFirmato`: base64 CMS SignedData over the station CN.
+    pub fn id_postazione_firmato(&self) -> Result<String, SignError> {
+        let cms = CmsContentInfo::sign(
+            Some(&self.key.cert),
+            Some(&self.key.key),
+            None,
+            Some(self.station.as_bytes()),
+            CMSOptions::BINARY,
+        )
+        .map_err(fail)?;
+        Ok(b64(&cms.to_der().map_err(fail)?))
+    }
+
+    /// The signed SAML assertion for `now`.
+    pub fn assertion(&self, now: OffsetDateTime) -> Result<String, SignError> {
+        let id = format!("_{}", uuid::Uuid::new_v4().simple());
+        let istat = self.station.get(..6).unwrap_or_default();
+        let (from, to) = (
+            instant(now),
+            instant(now + time::Duration::seconds(self.ttl_secs)),
+        );
+        let attr = |name: &str, value: &str| {
+            format!(
+                "<saml2:Attribute Name=\"{name}\" NameFormat=\"urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified\"><saml2:AttributeValue xsi:type=\"xs:string\">{}</saml2:AttributeValue></saml2:Attribute>",
+                urna_wire::xml::escape(value)
+            )
+        };
+        let head = format!(
+            "<saml2:Assertion xmlns:saml2=\"{}\" xmlns:xsi=\"{}\" xmlns:xs=\"{}\" ID=\"{id}\" IssueInstant=\"{from}\" Version=\"2.0\"><saml2:Issuer>XS</saml2:Issuer>",
+            ns::SAML2,
+            ns::XSI,
+            ns::XS
+        );
+        let tail = format!(
+            "<saml2:Subject><saml2:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\">{}</saml2:NameID><saml2:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\"><saml2:SubjectConfirmationData NotBefore=\"{from}\" NotOnOrAfter=\"{to}\"/></saml2:SubjectConfirmation></saml2:Subject><saml2:Conditions NotBefore=\"{from}\" NotOnOrAfter=\"{to}\"/><saml2:AuthnStatement AuthnInstant=\"{from}\" SessionNotOnOrAfter=\"{to}\"><saml2:SubjectLocality Address=\"127.0.0.1\"/><saml2:AuthnContext><saml2:AuthnContextClassRef></saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement><saml2:AttributeStatement>{}{}{}{}</saml2:AttributeStatement></saml2:Assertion>",
+            urna_wire::xml::escape(&self.operator.codice_fiscale),
+            attr("IdSede", istat),
+            attr("IdPostazione", &self.station),
+            attr("IdPostazioneFirmato", &self.id_postazione_firmato()?),
+            attr("IdApplicazione", &self.operator.application),
+        );
+        let unsigned = format!("{head}{tail}");
+        // The assertion declares every prefix it uses, so its canonical form
+        // here equals its canonical form inside the envelope.
+        let doc = parse(&unsigned)?;
+        let mut root = doc.get_root_element().ok_or_else(|| fail("no assertion"))?;
+        let digest = self.digest.digest(canonical(&mut root, &[])?.as_bytes());
+        drop(doc);
+        let sig = signature(
+            &self.key,
+            self.algorithm,
+            self.digest,
+            &[RefSpec {
+                id: &id,
+                enveloped: true,
+                prefixes: &[],
+                digest,
+            }],
+            &key_info(&self.key, KeyInfoForm::X509Data, "")?,
+        )?;
+        Ok(format!("{head}{sig}{tail}"))
+    }
+
+    /// Signs a complete (unsigned) request envelope.
+    pub fn sign(&self, envelope: &str, now: OffsetDateTime) -> Result<String, SignError> {
+        let ts_id = new_id("TS");
+        let body_id = new_id("id");
+        let bst_id = new_id("X509");
+        let l = layout(envelope)?;
+        let mu = if l.soap_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}:", l.soap_prefix)
+        };
+        let mut security = security_open(&mu);
+        security.push_str(&timestamp(&ts_id, now, self.ttl_secs));
+        security.push_str(&self.assertion(now)?);
+        if self.key_info == KeyInfoForm::BinarySecurityToken {
+            security.push_str(&bst(&self.key, &bst_id));
+        }
+        security.push_str(SIGNATURE_MARK);
+        security.push_str("</wsse:Security>");
+        let xml = with_security(envelope, &security, &body_id)?;
+        let ki = key_info(&self.key, self.key_info, &bst_id)?;
+        let prefixes: Vec<&str> = if l.soap_prefix.is_empty() {
+            vec!["wsse"]
+        } else {
+            vec!["wsse", l.soap_prefix.as_str()]
+        };
+        sign_message(
+            &xml,
+            &self.key,
+            self.algorithm,
+            self.digest,
+            &ts_id,
+            &body_id,
+            &prefixes,
+            &ki,
+        )
+    }
+}

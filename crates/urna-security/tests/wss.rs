@@ -1,0 +1,485 @@
+//! The security frame end to end inside the gate: requests signed by urna's
+//! client signer in every KeyInfo form and algorithm are accepted; forged,
+//! wrapped, stale or mis-bound ones are refused with their reason code, and
+//! none of them reaches dispatch.
+
+use std::sync::OnceLock;
+
+use time::OffsetDateTime;
+use urna_pki::PkiDir;
+use urna_security::gate::{self, Frame};
+use urna_security::wss::sign::KeyInfoForm;
+use urna_security::wss::{
+    ClientSigner, DigestAlg, Operator, Policy, SignatureAlg, SigningKey, Trust,
+};
+use urna_wire::build::{self, Testata};
+
+const STATION: &str = "058091-PC-0001";
+const OTHER: &str = "015146-PC-0001";
+const OPERATOR: &str = "RSSMRA80A01H501U";
+const WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+
+struct Pki {
+    dir: PkiDir,
+    _tmp: tempfile::TempDir,
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = PkiDir::new(tmp.path().join("pki"));
+        dir.init(
+            &["localhost"],
+            &[STATION.parse().unwrap(), OTHER.parse().unwrap()],
+        )
+        .unwrap();
+        Pki { dir, _tmp: tmp }
+    })
+}
+
+fn key_in(dir: &PkiDir, cn: &str) -> SigningKey {
+    SigningKey::from_pem(
+        &std::fs::read(dir.station_cert(cn)).unwrap(),
+        &std::fs::read(dir.station_key(cn)).unwrap(),
+    )
+    .unwrap()
+}
+
+fn trust_of(dir: &PkiDir, registered: &[&str]) -> Trust {
+    let registered = registered
+        .iter()
+        .map(|cn| {
+            openssl::x509::X509::from_pem(&std::fs::read(dir.station_cert(cn)).unwrap()).unwrap()
+        })
+        .collect();
+    Trust::new(
+        &std::fs::read(dir.ca_cert()).unwrap(),
+        Some(&dir.crl()),
+        registered,
+    )
+    .unwrap()
+}
+
+fn operator() -> Operator {
+    Operator {
+        codice_fiscale: OPERATOR.into(),
+        application: "urna-tests".into(),
+    }
+}
+
+fn signer(cn: &str) -> ClientSigner {
+    ClientSigner::anpr(key_in(&pki().dir, cn), cn, operator())
+}
+
+/// An unsigned 3008 from `istat`.
+fn request(istat: &str) -> String {
+    let t = Testata::new("SEC1", istat, "3008", "2026-11-25T10:00:00Z");
+    build::richiesta3008(&t, &build::comune("ROMA", istat, "RM"), Some("1"), "1")
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn tls_der(cn: &str) -> Vec<u8> {
+    let pem = std::fs::read(pki().dir.station_cert(cn)).unwrap();
+    openssl::x509::X509::from_pem(&pem)
+        .unwrap()
+        .to_der()
+        .unwrap()
+}
+
+type Gate = Result<gate::Checked, urna_wire::envelope::Fault>;
+
+fn check_on(xml: &str, policy: &Policy, trust: &Trust, tls: Option<&[u8]>) -> Gate {
+    gate::check_with(
+        xml.as_bytes(),
+        3000,
+        Some(&Frame {
+            policy,
+            trust,
+            tls_certificate: tls,
+            now: now(),
+        }),
+    )
+}
+
+fn check_with(xml: &str, policy: &Policy, tls: Option<&[u8]>) -> Gate {
+    check_on(xml, policy, &trust_of(&pki().dir, &[STATION, OTHER]), tls)
+}
+
+/// The gate with the default policy, on `STATION`'s TLS connection.
+fn check(xml: &str) -> Gate {
+    check_with(xml, &Policy::default(), Some(&tls_der(STATION)))
+}
+
+fn refused(xml: &str) -> &'static str {
+    match check(xml) {
+        Ok(c) => panic!("accepted: {:?}\n{xml}", c.signed),
+        Err(f) => f.reason,
+    }
+}
+
+fn signed() -> String {
+    signer(STATION).sign(&request("058091"), now()).unwrap()
+}
+
+#[test]
+fn the_anpr_profile_is_accepted_and_names_operator_and_station() {
+    let xml = signed();
+    assert!(
+        xml.contains("rsa-sha1")
+            && xml.contains("X509Certificate")
+            && xml.contains("PrefixList=\"wsse soap\""),
+        "{xml}"
+    );
+    let c = check(&xml).unwrap();
+    let s = c.signed.unwrap();
+    assert_eq!(s.identity.station, STATION);
+    assert_eq!(s.identity.istat, "058091");
+    assert_eq!(s.identity.operator, OPERATOR);
+    assert_eq!(s.identity.application.as_deref(), Some("urna-tests"));
+    assert_eq!(s.replay_key.len(), 64);
+    assert!(s.expires_ms > now().unix_timestamp() * 1000);
+    assert_eq!(c.operation.code(), "3008");
+}
+
+#[test]
+fn every_keyinfo_form_and_algorithm_is_accepted() {
+    for form in [
+        KeyInfoForm::X509Data,
+        KeyInfoForm::BinarySecurityToken,
+        KeyInfoForm::IssuerSerial,
+    ] {
+        for (alg, digest) in [
+            (SignatureAlg::RsaSha1, DigestAlg::Sha1),
+            (SignatureAlg::RsaSha256, DigestAlg::Sha256),
+        ] {
+            let mut s = signer(STATION);
+            s.key_info = form;
+            s.algorithm = alg;
+            s.digest = digest;
+            let xml = s.sign(&request("058091"), now()).unwrap();
+            check(&xml).unwrap_or_else(|f| panic!("{form:?} {alg:?}: {f:?}\n{xml}"));
+        }
+    }
+}
+
+fn cut(xml: &str, open: &str, close: &str, last: bool) -> String {
+    let s = if last {
+        xml.rfind(open)
+    } else {
+        xml.find(open)
+    }
+    .unwrap();
+    let e = if last {
+        xml.rfind(close)
+    } else {
+        xml.find(close)
+    }
+    .unwrap()
+        + close.len();
+    format!("{}{}", &xml[..s], &xml[e..])
+}
+
+#[test]
+fn unsigned_and_incomplete_frames_are_refused() {
+    assert_eq!(refused(&request("058091")), "security-header-missing");
+    let xml = signed();
+    // The message signature is the last ds:Signature.
+    assert_eq!(
+        refused(&cut(&xml, "<ds:Signature ", "</ds:Signature>", true)),
+        "signature-missing"
+    );
+    assert_eq!(
+        refused(&cut(&xml, "<wsu:Timestamp", "</wsu:Timestamp>", false)),
+        "timestamp-missing"
+    );
+    assert_eq!(
+        refused(&cut(&xml, "<saml2:Assertion", "</saml2:Assertion>", false)),
+        "assertion-missing"
+    );
+}
+
+#[test]
+fn tampering_is_a_digest_mismatch() {
+    let xml = signed();
+    // The Body.
+    assert_eq!(
+        refused(&xml.replace(
+            "<tipoRichiesta>1</tipoRichiesta>",
+            "<tipoRichiesta>2</tipoRichiesta>"
+        )),
+        "digest-mismatch"
+    );
+    // The Timestamp (Created a tenth of a millisecond later: still fresh).
+    let t = xml.replacen("Z</wsu:Created>", "1Z</wsu:Created>", 1);
+    assert_ne!(t, xml);
+    assert_eq!(refused(&t), "digest-mismatch");
+    // An assertion attribute (a forged IdSede).
+    let forged = xml.replacen(
+        ">058091</saml2:AttributeValue>",
+        ">015146</saml2:AttributeValue>",
+        1,
+    );
+    assert_ne!(forged, xml);
+    assert_eq!(refused(&forged), "digest-mismatch");
+    // Re-indentation inside the Body.
+    assert_eq!(
+        refused(&xml.replace("<tipoRichiesta>", "\n  <tipoRichiesta>")),
+        "digest-mismatch"
+    );
+}
+
+#[test]
+fn stale_and_future_messages_are_refused() {
+    let old = signer(STATION)
+        .sign(&request("058091"), now() - time::Duration::minutes(20))
+        .unwrap();
+    assert_eq!(refused(&old), "timestamp-expired");
+    let future = signer(STATION)
+        .sign(&request("058091"), now() + time::Duration::minutes(20))
+        .unwrap();
+    assert_eq!(refused(&future), "timestamp-in-future");
+}
+
+#[test]
+fn identity_binding() {
+    // The TLS certificate of another station.
+    let f = check_with(&signed(), &Policy::default(), Some(&tls_der(OTHER))).unwrap_err();
+    assert_eq!(f.reason, "identity-mismatch");
+    assert!(f.policy);
+    // codMittente of another comune, correctly signed by Roma's station.
+    let xml = signer(STATION).sign(&request("015146"), now()).unwrap();
+    let f = check(&xml).unwrap_err();
+    assert_eq!(f.reason, "identity-mismatch");
+    assert!(f.message.contains("codMittente 015146"), "{}", f.message);
+    // Signed by Milano's station, sent on Roma's TLS connection…
+    let xml = signer(OTHER).sign(&request("015146"), now()).unwrap();
+    assert_eq!(refused(&xml), "identity-mismatch");
+    // …and accepted on Milano's own connection.
+    check_with(&xml, &Policy::default(), Some(&tls_der(OTHER))).unwrap();
+}
+
+#[test]
+fn disallowed_algorithms_are_refused() {
+    let policy = Policy {
+        digests: vec![DigestAlg::Sha256],
+        ..Policy::default()
+    };
+    let f = check_with(&signed(), &policy, Some(&tls_der(STATION))).unwrap_err();
+    assert_eq!(f.reason, "algorithm-not-allowed");
+    assert!(f.message.contains("xmldsig#sha1"), "{}", f.message);
+    // An XPath transform on the Body reference.
+    let xml = signed();
+    let tampered = xml.replacen(
+        "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform></ds:Transforms>",
+        "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\"></ds:Transform></ds:Transforms>",
+        1,
+    );
+    assert_ne!(tampered, xml);
+    assert_eq!(refused(&tampered), "algorithm-not-allowed");
+}
+
+#[test]
+fn untrusted_and_revoked_signers_are_refused() {
+    // Another CA's certificate with the same CN.
+    let tmp = tempfile::tempdir().unwrap();
+    let other = PkiDir::new(tmp.path().join("pki"));
+    other
+        .init(&["localhost"], &[STATION.parse().unwrap()])
+        .unwrap();
+    let s = ClientSigner::anpr(key_in(&other, STATION), STATION, operator());
+    let xml = s.sign(&request("058091"), now()).unwrap();
+    let f = check_with(&xml, &Policy::default(), None).unwrap_err();
+    assert_eq!(f.reason, "untrusted-certificate", "{}", f.message);
+    assert!(f.message.contains("CN=058091-PC-0001"), "{}", f.message);
+    // Revoked in its own CA's CRL.
+    other.revoke_station(STATION).unwrap();
+    let f = check_on(&xml, &Policy::default(), &trust_of(&other, &[]), None).unwrap_err();
+    assert_eq!(f.reason, "certificate-revoked", "{}", f.message);
+}
+
+/// Moves the signed Body into a header wrapper and puts `attacker` in its
+/// place: every id still resolves and every digest still matches.
+fn wrap_body(xml: &str, attacker: &str) -> String {
+    let b = xml.find("<soap:Body").unwrap();
+    let body = &xml[b..xml.rfind("</soap:Envelope>").unwrap()];
+    let header_end = xml.find("</soap:Header>").unwrap();
+    format!(
+        "{}<Wrapper xmlns=\"urn:attacker\">{body}</Wrapper></soap:Header>{attacker}</soap:Envelope>",
+        &xml[..header_end]
+    )
+}
+
+fn attacker_body(xml: &str, id: &str) -> String {
+    let b = xml.find("<soap:Body").unwrap();
+    let body = &xml[b..xml.rfind("</soap:Envelope>").unwrap()];
+    let start_tag_end = body.find('>').unwrap();
+    let inner = &body[start_tag_end + 1..body.len() - "</soap:Body>".len()];
+    format!(
+        "<soap:Body xmlns:wsu=\"{WSU}\" wsu:Id=\"{id}\">{}</soap:Body>",
+        inner.replace(
+            "<tipoRichiesta>1</tipoRichiesta>",
+            "<tipoRichiesta>2</tipoRichiesta>"
+        )
+    )
+}
+
+fn attr_after(xml: &str, from: &str, attr: &str) -> String {
+    let b = xml.find(from).unwrap();
+    let i = xml[b..].find(attr).unwrap() + b + attr.len();
+    xml[i..i + xml[i..].find('"').unwrap()].to_string()
+}
+
+fn span<'a>(xml: &'a str, open: &str, close: &str, last: bool) -> &'a str {
+    let s = if last {
+        xml.rfind(open)
+    } else {
+        xml.find(open)
+    }
+    .unwrap();
+    let e = if last {
+        xml.rfind(close)
+    } else {
+        xml.find(close)
+    }
+    .unwrap()
+        + close.len();
+    &xml[s..e]
+}
+
+#[test]
+fn signature_wrapping_variants_are_refused() {
+    let xml = signed();
+    let id = attr_after(&xml, "<soap:Body", "wsu:Id=\"");
+    let assertion_id = attr_after(&xml, "<saml2:Assertion", "ID=\"");
+    let ts = span(&xml, "<wsu:Timestamp", "</wsu:Timestamp>", false);
+    let assertion = span(&xml, "<saml2:Assertion", "</saml2:Assertion>", false);
+    let message_sig = span(&xml, "<ds:Signature ", "</ds:Signature>", true);
+    let other = signed();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "XSW1: signed Body wrapped in the header, attacker Body with a new id",
+            wrap_body(&xml, &attacker_body(&xml, "evil")),
+            "reference-not-body",
+        ),
+        (
+            "XSW2: attacker Body reusing the signed id",
+            wrap_body(&xml, &attacker_body(&xml, &id)),
+            "duplicate-id",
+        ),
+        (
+            "a second Body after the genuine one",
+            xml.replace(
+                "</soap:Body>",
+                &format!("</soap:Body>{}", attacker_body(&xml, "evil2")),
+            ),
+            "security-header-malformed",
+        ),
+        (
+            "the signed Body wrapped inside an attacker Body",
+            {
+                let b = xml.find("<soap:Body").unwrap();
+                let inner = &xml[b..xml.rfind("</soap:Envelope>").unwrap()];
+                format!(
+                    "{}<soap:Body><Wrapper xmlns=\"urn:attacker\">{inner}</Wrapper></soap:Body></soap:Envelope>",
+                    &xml[..b]
+                )
+            },
+            "reference-not-body",
+        ),
+        (
+            "the signed Timestamp wrapped in the header, a fresh one in wsse:Security",
+            xml.replacen(ts, &ts.replacen("wsu:Id=\"", "wsu:Id=\"x", 1), 1)
+                .replacen(
+                    "</soap:Header>",
+                    &format!(
+                        "<Wrapper xmlns=\"urn:attacker\" xmlns:wsu=\"{WSU}\">{ts}</Wrapper></soap:Header>"
+                    ),
+                    1,
+                ),
+            "reference-not-timestamp",
+        ),
+        (
+            "an unsigned assertion beside the signed one",
+            {
+                let sig = span(assertion, "<ds:Signature ", "</ds:Signature>", false);
+                let unsigned = assertion.replacen(sig, "", 1).replacen("ID=\"_", "ID=\"_x", 1);
+                xml.replacen(assertion, &format!("{unsigned}{assertion}"), 1)
+            },
+            "security-header-malformed",
+        ),
+        (
+            "a copy of the message signature in a header wrapper",
+            xml.replacen(
+                "</soap:Header>",
+                &format!("<Wrapper xmlns=\"urn:attacker\">{message_sig}</Wrapper></soap:Header>"),
+                1,
+            ),
+            "signature-count",
+        ),
+        (
+            "the Body reference replaced by the whole document",
+            xml.replacen(&format!("URI=\"#{id}\""), "URI=\"\"", 1),
+            "reference-missing",
+        ),
+        (
+            // SignedInfo is signed: moving a reference breaks the signature.
+            "a reference moved to an id not in the message",
+            xml.replacen(&format!("URI=\"#{id}\""), "URI=\"#nowhere\"", 1),
+            "signature-invalid",
+        ),
+        (
+            "the soap prefix rebound on the Body",
+            xml.replacen("<soap:Body ", "<soap:Body xmlns:soap=\"urn:attacker\" ", 1),
+            "security-header-malformed",
+        ),
+        (
+            "SAML XSW: a forged assertion carrying the genuine signature, the genuine one wrapped",
+            {
+                let sig = span(assertion, "<ds:Signature ", "</ds:Signature>", false);
+                let genuine_unsigned = assertion.replacen(sig, "", 1);
+                let forged = assertion
+                    .replacen(&format!("ID=\"{assertion_id}\""), "ID=\"_forged\"", 1)
+                    .replacen(">058091</saml2:AttributeValue>", ">015146</saml2:AttributeValue>", 1);
+                xml.replacen(assertion, &forged, 1).replacen(
+                    "</soap:Header>",
+                    &format!("<Wrapper xmlns=\"urn:attacker\">{genuine_unsigned}</Wrapper></soap:Header>"),
+                    1,
+                )
+            },
+            "reference-unexpected",
+        ),
+        (
+            "the SignatureValue of another message",
+            xml.replacen(
+                span(&xml, "<ds:SignatureValue>", "</ds:SignatureValue>", true),
+                span(&other, "<ds:SignatureValue>", "</ds:SignatureValue>", true),
+                1,
+            ),
+            "signature-invalid",
+        ),
+    ];
+    assert!(cases.len() >= 12);
+    for (name, forged, expected) in cases {
+        assert_ne!(forged, xml, "{name}: the forgery changed nothing");
+        assert_eq!(refused(&forged), expected, "{name}");
+    }
+}
+
+#[test]
+fn a_comment_inside_a_signed_value_changes_nothing_consumed() {
+    // exc-c14n drops comments, so the digest still matches: what is consumed
+    // must then be the whole text, not the part before the comment.
+    let xml = signed().replacen(
+        "<tipoRichiesta>1</tipoRichiesta>",
+        "<tipoRichiesta>1<!-- x --></tipoRichiesta>",
+        1,
+    );
+    let c = check(&xml).unwrap();
+    let p = c.payload.child("parametriRicerca3008").unwrap();
+    assert_eq!(p.text_of("tipoRichiesta"), Some("1"));
+}

@@ -1,2 +1,0 @@
-DROP TABLE subentro_undo;
-ALTER TABLE subentro_jobs DROP COLUMN error;
