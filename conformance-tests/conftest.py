@@ -1,9 +1,12 @@
 import os
+import shutil
+import subprocess
 import uuid
 
 import pytest
 import requests
-from zeep import Client, Settings
+from lxml import etree
+from zeep import Client, Plugin, Settings
 from zeep.transports import Transport
 
 P5000 = "/ANPR5000ServiziMutazione/AnprService5000"
@@ -29,6 +32,33 @@ def pytest_addoption(parser):
     parser.addoption("--elector", default=env("URNA_ELECTOR", "9058091000"))
     parser.addoption("--circ-camera", default=env("URNA_CIRC_CAMERA", "LAZIO 1"))
     parser.addoption("--circ-senato", default=env("URNA_CIRC_SENATO", "LAZIO"))
+    # The security frame (spec §17) is added by `urna wss sign` with the
+    # station's certificate and key (the same as the TLS identity).
+    parser.addoption("--signer", default=env("URNA_SIGNER", shutil.which("urna") or "target/debug/urna"))
+
+
+class Signer:
+    """Signs envelopes with ANPR's security frame through `urna wss sign`."""
+
+    def __init__(self, urna, cert, key):
+        self.command = [urna, "wss", "sign", "--cert", cert, "--key", key]
+
+    def sign(self, data: bytes) -> bytes:
+        done = subprocess.run(self.command, input=data, capture_output=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.decode())
+        return done.stdout
+
+
+class SigningPlugin(Plugin):
+    """zeep has no SAML assertion: sign the outgoing envelope with urna's helper."""
+
+    def __init__(self, signer):
+        self.signer = signer
+
+    def egress(self, envelope, http_headers, operation, binding_options):
+        signed = self.signer.sign(etree.tostring(envelope))
+        return etree.fromstring(signed), http_headers
 
 
 class Target:
@@ -43,6 +73,7 @@ class Target:
         self.session.trust_env = False
         self.session.verify = o("--ca")
         self.session.cert = (o("--cert"), o("--key"))
+        self.signer = Signer(o("--signer"), o("--cert"), o("--key"))
         self._clients = {}
 
     def client(self, path):
@@ -51,16 +82,23 @@ class Target:
                 f"{self.url}{path}?wsdl",
                 transport=Transport(session=self.session),
                 settings=Settings(strict=True, xml_huge_tree=False),
+                plugins=[SigningPlugin(self.signer)],
             )
             self._clients[path] = c.create_service(
                 next(iter(c.wsdl.bindings.keys())), f"{self.url}{path}"
             )
         return self._clients[path]
 
-    def post(self, path, body):
+    def post(self, path, body, sign=True):
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        if sign:
+            try:
+                data = self.signer.sign(data)
+            except RuntimeError:
+                pass  # not an envelope (bad-input probes): sent as it is
         return self.session.post(
             f"{self.url}{path}",
-            data=body.encode("utf-8") if isinstance(body, str) else body,
+            data=data,
             headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
         )
 

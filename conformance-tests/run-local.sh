@@ -18,4 +18,4 @@ cd "$here"
 "$venv/bin/pytest" -q --rootdir "$here" -c "$here/pytest.ini" "$here" \
   --url="https://127.0.0.1:$port" --ca="$work/pki/ca.crt" \
   --cert="$work/pki/stations/058091-PC-0001.crt" --key="$work/pki/stations/058091-PC-0001.key" \
-  --istat=058091 --comune=ROMA --sigla=RM || { echo "--- server log"; tail -50 "$work/server.log"; exit 1; }
+  --istat=058091 --comune=ROMA --sigla=RM --signer="$root/target/debug/urna" || { echo "--- server log"; tail -50 "$work/server.log"; exit 1; }

@@ -63,6 +63,40 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// The security frame, client side.
+    Wss {
+        #[command(subcommand)]
+        command: WssCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WssCommand {
+    /// Read a SOAP envelope on standard input and print it signed the way
+    /// gestionali sign for ANPR (spec §17): Timestamp, SAML assertion with
+    /// IdSede/IdPostazione/IdPostazioneFirmato (signed), message signature
+    /// over Timestamp and Body. For SOAP clients without that profile (e.g.
+    /// the zeep conformance suite).
+    Sign {
+        /// Station certificate (PEM, RSA); its CN is IdPostazione.
+        #[arg(long)]
+        cert: PathBuf,
+        /// Its private key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The operator's codice fiscale (SAML NameID).
+        #[arg(long, default_value = "RSSMRA80A01H501U")]
+        operator: String,
+        /// IdApplicazione.
+        #[arg(long, default_value = "urna-wss-sign")]
+        application: String,
+        /// rsa-sha1 (ANPR's examples) or rsa-sha256.
+        #[arg(long, default_value = "rsa-sha1")]
+        algorithm: String,
+        /// x509-data (ANPR's examples), binary-security-token or issuer-serial.
+        #[arg(long, default_value = "x509-data")]
+        key_info: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +216,17 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(config.as_deref()).context("reading the configuration")?;
     match cli.command {
         Command::Serve => serve(settings),
+        Command::Wss {
+            command:
+                WssCommand::Sign {
+                    cert,
+                    key,
+                    operator,
+                    application,
+                    algorithm,
+                    key_info,
+                },
+        } => wss_sign(&cert, &key, operator, application, &algorithm, &key_info),
         Command::Pki { command } => pki(&settings, command),
         Command::Tables { command } => {
             let store = open_store(&settings)?;
@@ -323,6 +368,53 @@ fn pki(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
             println!("revoked {cn}; CRL written to {}", pki.crl().display());
         }
     }
+    Ok(())
+}
+
+fn wss_sign(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    operator: String,
+    application: String,
+    algorithm: &str,
+    key_info: &str,
+) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    use urna_security::wss::sign::KeyInfoForm;
+    use urna_security::wss::{ClientSigner, DigestAlg, Operator, SignatureAlg, SigningKey};
+    let cert_pem = std::fs::read(cert).with_context(|| cert.display().to_string())?;
+    let signing = SigningKey::from_pem(
+        &cert_pem,
+        &std::fs::read(key).with_context(|| key.display().to_string())?,
+    )?;
+    let cn = urna_pki::station_cert_pem(&String::from_utf8_lossy(&cert_pem))?
+        .station
+        .cn();
+    let mut signer = ClientSigner::anpr(
+        signing,
+        &cn,
+        Operator {
+            codice_fiscale: operator,
+            application,
+        },
+    );
+    (signer.algorithm, signer.digest) = match algorithm {
+        "rsa-sha1" => (SignatureAlg::RsaSha1, DigestAlg::Sha1),
+        "rsa-sha256" => (SignatureAlg::RsaSha256, DigestAlg::Sha256),
+        other => anyhow::bail!("--algorithm {other}: rsa-sha1 or rsa-sha256"),
+    };
+    signer.key_info = match key_info {
+        "x509-data" => KeyInfoForm::X509Data,
+        "binary-security-token" => KeyInfoForm::BinarySecurityToken,
+        "issuer-serial" => KeyInfoForm::IssuerSerial,
+        other => {
+            anyhow::bail!("--key-info {other}: x509-data, binary-security-token or issuer-serial")
+        }
+    };
+    let mut envelope = String::new();
+    std::io::stdin().read_to_string(&mut envelope)?;
+    let signed = signer.sign(&envelope, time::OffsetDateTime::now_utc())?;
+    std::io::stdout().write_all(signed.as_bytes())?;
     Ok(())
 }
 

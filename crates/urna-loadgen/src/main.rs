@@ -46,6 +46,10 @@ struct Args {
     /// Prefix making idOperazioneComune unique across runs.
     #[arg(long, default_value = "B")]
     run_id: String,
+    /// Send requests without the security frame (a server with
+    /// `security.require_signature = false`).
+    #[arg(long)]
+    unsigned: bool,
     /// Print how many generated Roma electors `5010mix` needs for these
     /// `--warmup` and `--requests`, and exit.
     #[arg(long)]
@@ -133,6 +137,49 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// Signs every body with the security frame before the timed window, on
+/// all cores (one assertion per run, one Timestamp and signature per body),
+/// so the load generator does not compete with the server for the CPU.
+fn sign_all(bodies: Vec<String>, cert: &str, key: &str) -> anyhow::Result<Vec<String>> {
+    let issued = Issued {
+        cert_pem: std::fs::read_to_string(cert)?,
+        key_pem: std::fs::read_to_string(key)?,
+        serial_hex: String::new(),
+    };
+    let signer = urna_testkit::signer_for(&issued)?;
+    let now = time::OffsetDateTime::now_utc();
+    let assertion = signer.assertion(now)?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = bodies.len().div_ceil(threads).max(1);
+    let started = Instant::now();
+    let signed: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .chunks(chunk)
+            .map(|part| {
+                let (signer, assertion) = (&signer, &assertion);
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|b| signer.sign_with_assertion(b, now, assertion))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("signing thread"))
+            .collect::<Result<Vec<Vec<String>>, _>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    eprintln!(
+        "signed {} requests in {:.1}s (before the timed window)",
+        signed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(signed)
 }
 
 /// The three kinds of 5010 in the `5010mix` workload.
@@ -290,10 +337,17 @@ fn main() -> anyhow::Result<()> {
             urna_testkit::P5000
         };
         let url = format!("{}{}", args.url.trim_end_matches('/'), path);
-        let warm = Arc::new(bodies(&args, "W", args.warmup));
+        let sign = |b: Vec<String>| -> anyhow::Result<Vec<String>> {
+            if args.unsigned {
+                Ok(b)
+            } else {
+                sign_all(b, &args.cert, &args.key)
+            }
+        };
+        let warm = Arc::new(sign(bodies(&args, "W", args.warmup))?);
         let (_, werr, _) = drive(&client, &url, warm, args.connections).await;
         anyhow::ensure!(werr == 0, "{werr} warm-up requests failed");
-        let timed = Arc::new(bodies(&args, "T", args.requests));
+        let timed = Arc::new(sign(bodies(&args, "T", args.requests))?);
         let cpu0 = args.server_pid.and_then(cpu_seconds);
         let (mut lat, errors, wall) = drive(&client, &url, timed, args.connections).await;
         let cpu1 = args.server_pid.and_then(cpu_seconds);

@@ -97,8 +97,8 @@ pub struct Signed {
 pub struct Frame<'a> {
     pub policy: &'a wss::Policy,
     pub trust: &'a wss::Trust,
-    /// DER of the TLS client certificate of the connection.
-    pub tls_certificate: Option<&'a [u8]>,
+    /// The TLS client certificate of the connection.
+    pub tls: Option<wss::verify::TlsPeer<'a>>,
     pub now: time::OffsetDateTime,
 }
 
@@ -143,7 +143,7 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
                 f.policy,
                 f.trust,
                 wss::verify::Inbound {
-                    tls_certificate: f.tls_certificate,
+                    tls: f.tls,
                     now: f.now,
                 },
             )

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use urna_pki::PkiDir;
 use urna_security::gate::{self, Frame};
 use urna_security::wss::sign::KeyInfoForm;
+use urna_security::wss::verify::TlsPeer;
 use urna_security::wss::{
     ClientSigner, DigestAlg, Operator, Policy, SignatureAlg, SigningKey, Trust,
 };
@@ -83,36 +84,48 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn tls_der(cn: &str) -> Vec<u8> {
-    let pem = std::fs::read(pki().dir.station_cert(cn)).unwrap();
-    openssl::x509::X509::from_pem(&pem)
-        .unwrap()
-        .to_der()
-        .unwrap()
+/// The TLS peer `cn` (its certificate in the test PKI).
+fn tls_der(cn: &'static str) -> TlsPeer<'static> {
+    static FPS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, &'static str>>> =
+        OnceLock::new();
+    let map = FPS.get_or_init(Default::default);
+    let mut map = map.lock().unwrap();
+    let fp = *map.entry(cn).or_insert_with(|| {
+        let pem = std::fs::read(pki().dir.station_cert(cn)).unwrap();
+        let der = openssl::x509::X509::from_pem(&pem)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        Box::leak(hex::encode(openssl::sha::sha256(&der)).into_boxed_str())
+    });
+    TlsPeer {
+        fingerprint_sha256: fp,
+        cn,
+    }
 }
 
 type Gate = Result<gate::Checked, urna_wire::envelope::Fault>;
 
-fn check_on(xml: &str, policy: &Policy, trust: &Trust, tls: Option<&[u8]>) -> Gate {
+fn check_on(xml: &str, policy: &Policy, trust: &Trust, tls: Option<TlsPeer<'_>>) -> Gate {
     gate::check_with(
         xml.as_bytes(),
         3000,
         Some(&Frame {
             policy,
             trust,
-            tls_certificate: tls,
+            tls,
             now: now(),
         }),
     )
 }
 
-fn check_with(xml: &str, policy: &Policy, tls: Option<&[u8]>) -> Gate {
+fn check_with(xml: &str, policy: &Policy, tls: Option<TlsPeer<'_>>) -> Gate {
     check_on(xml, policy, &trust_of(&pki().dir, &[STATION, OTHER]), tls)
 }
 
 /// The gate with the default policy, on `STATION`'s TLS connection.
 fn check(xml: &str) -> Gate {
-    check_with(xml, &Policy::default(), Some(&tls_der(STATION)))
+    check_with(xml, &Policy::default(), Some(tls_der(STATION)))
 }
 
 fn refused(xml: &str) -> &'static str {
@@ -248,7 +261,7 @@ fn stale_and_future_messages_are_refused() {
 #[test]
 fn identity_binding() {
     // The TLS certificate of another station.
-    let f = check_with(&signed(), &Policy::default(), Some(&tls_der(OTHER))).unwrap_err();
+    let f = check_with(&signed(), &Policy::default(), Some(tls_der(OTHER))).unwrap_err();
     assert_eq!(f.reason, "identity-mismatch");
     assert!(f.policy);
     // codMittente of another comune, correctly signed by Roma's station.
@@ -260,7 +273,7 @@ fn identity_binding() {
     let xml = signer(OTHER).sign(&request("015146"), now()).unwrap();
     assert_eq!(refused(&xml), "identity-mismatch");
     // …and accepted on Milano's own connection.
-    check_with(&xml, &Policy::default(), Some(&tls_der(OTHER))).unwrap();
+    check_with(&xml, &Policy::default(), Some(tls_der(OTHER))).unwrap();
 }
 
 #[test]
@@ -269,7 +282,7 @@ fn disallowed_algorithms_are_refused() {
         digests: vec![DigestAlg::Sha256],
         ..Policy::default()
     };
-    let f = check_with(&signed(), &policy, Some(&tls_der(STATION))).unwrap_err();
+    let f = check_with(&signed(), &policy, Some(tls_der(STATION))).unwrap_err();
     assert_eq!(f.reason, "algorithm-not-allowed");
     assert!(f.message.contains("xmldsig#sha1"), "{}", f.message);
     // An XPath transform on the Body reference.

@@ -24,6 +24,8 @@ pub struct AppState {
     pub requests: crate::pipeline::RequestThreads,
     pub upload_dir: std::path::PathBuf,
     pub max_upload_bytes: u64,
+    /// Precise causes in security faults (local-testing profile).
+    pub verbose_faults: bool,
 }
 
 /// A bound, not yet running server.
@@ -81,6 +83,10 @@ impl Application {
                 .or_else(|| Some(pki.crl()).filter(|p| p.exists()))
                 .as_deref(),
         )?;
+        let security = Arc::new(crate::security::SecurityRuntime::load(&settings, &pki)?);
+        if !security.require {
+            tracing::warn!("security.require_signature = false: SOAP requests are accepted without WS-Security (local experiments only)");
+        }
         let listener = TcpListener::bind(&settings.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
@@ -97,9 +103,11 @@ impl Application {
                 settings.effective_max_batch(),
                 services.clone(),
                 soap::service_fault,
+                Some(security.clone()),
             )?,
             upload_dir: settings.subentro.upload_dir.clone(),
             max_upload_bytes: settings.subentro.max_upload_bytes,
+            verbose_faults: settings.security.verbose_faults,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

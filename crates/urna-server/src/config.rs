@@ -16,7 +16,37 @@ pub struct Settings {
     pub header: HeaderSettings,
     pub demo: DemoSettings,
     pub subentro: SubentroSettings,
+    pub security: SecuritySettings,
     pub log: LogSettings,
+}
+
+/// The security frame (spec §17): WS-Security on every SOAP request, signed
+/// responses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SecuritySettings {
+    /// Refuse SOAP requests without a valid security frame. Only a local
+    /// experiment should turn this off (requests then carry just the TLS
+    /// identity, recorded with `auth_mode = tls`).
+    pub require_signature: bool,
+    /// Put the precise cause of a security refusal in the fault (the
+    /// local-testing profile); when false only the reason code and the
+    /// correlation id go out, and the cause stays in the log.
+    pub verbose_faults: bool,
+    /// Sign every response (Timestamp + Body) with the service key.
+    pub sign_responses: bool,
+    /// `rsa-sha1` (what gestionali verify today, spec §17.4) or `rsa-sha256`.
+    pub response_algorithm: urna_security::wss::SignatureAlg,
+    /// How responses name urna's key: `binary-security-token` (verifiable by
+    /// WSS4J, zeep, xmlsec1), `x509-data` or `issuer-serial`.
+    pub response_key_info: urna_security::wss::sign::KeyInfoForm,
+    /// Lifetime of the response Timestamp, seconds.
+    pub response_ttl_secs: i64,
+    /// Service signing certificate and key; default
+    /// `<pki_dir>/service-signing.{crt,key}`.
+    pub signing_cert: Option<PathBuf>,
+    pub signing_key: Option<PathBuf>,
+    /// What inbound verification accepts.
+    pub policy: urna_security::wss::Policy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -133,6 +163,17 @@ impl Default for Settings {
                 upload_dir: "var/uploads".into(),
                 max_upload_bytes: 8 << 30,
             },
+            security: SecuritySettings {
+                require_signature: true,
+                verbose_faults: false,
+                sign_responses: true,
+                response_algorithm: urna_security::wss::SignatureAlg::RsaSha1,
+                response_key_info: urna_security::wss::sign::KeyInfoForm::BinarySecurityToken,
+                response_ttl_secs: 300,
+                signing_cert: None,
+                signing_key: None,
+                policy: urna_security::wss::Policy::default(),
+            },
             log: LogSettings {
                 format: "json".into(),
                 level: "info".into(),
@@ -219,6 +260,16 @@ mod tests {
             assert_eq!(s.server.max_body_bytes, 512 * 1024);
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_shipped_local_testing_profile_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/urna.toml");
+        let s = Settings::load(Some(&path)).unwrap();
+        assert!(s.security.require_signature && s.security.verbose_faults);
+        assert_eq!(s.security.policy, urna_security::wss::Policy::default());
+        // The production default keeps causes out of faults.
+        assert!(!Settings::default().security.verbose_faults);
     }
 
     #[test]

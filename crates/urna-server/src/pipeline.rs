@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use urna_security::gate;
-use urna_service::{Caller, Handled, Request, Services};
-use urna_wire::envelope::Fault;
+use urna_service::{Authentication, Caller, Handled, Request, Services};
+use urna_wire::envelope::{envelope, Fault};
 use urna_wire::Operation;
 
 /// A pre-scanned request waiting for a request thread.
@@ -27,11 +27,18 @@ pub struct Job {
     pub family: u16,
     pub caller: Caller,
     pub correlation: String,
+    /// The TLS client certificate: SHA-256 (hex) and CN.
+    pub tls: Option<(String, String)>,
 }
 
-/// What a request thread answers: the operation and the handled request, or
-/// a fault (with the operation when dispatch got that far).
-pub type JobResult = Result<(Operation, Handled), (Option<Operation>, Fault)>;
+/// What a request thread answers: the operation, the handled request and the
+/// envelope to send (signed when responses are signed), or a fault (with the
+/// operation when dispatch got that far; the fault as logged, with its full
+/// cause) and its envelope.
+pub type JobResult = Result<(Operation, Handled, String), (Option<Operation>, Fault, String)>;
+
+/// What the request threads need of the security frame.
+pub type Security = Option<Arc<crate::security::SecurityRuntime>>;
 
 type Queued = (Job, oneshot::Sender<JobResult>);
 
@@ -53,12 +60,14 @@ impl RequestThreads {
         max_batch: usize,
         services: Services,
         fault_of: fn(urna_service::ServiceError) -> Fault,
+        security: Security,
     ) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded::<Queued>();
         let threads = (0..n.max(1))
             .map(|i| {
                 let rx = rx.clone();
                 let services = services.clone();
+                let security = security.clone();
                 std::thread::Builder::new()
                     .name(format!("urna-request-{i}"))
                     .spawn(move || {
@@ -73,7 +82,7 @@ impl RequestThreads {
                             // A panic must not take the thread with it; the
                             // batch's callers then get a fault (dropped senders).
                             let _ = catch_unwind(AssertUnwindSafe(|| {
-                                run_batch(&services, batch, fault_of)
+                                run_batch(&services, batch, fault_of, security.as_deref())
                             }));
                         }
                     })
@@ -93,17 +102,52 @@ impl RequestThreads {
     }
 }
 
+fn fault_reply(
+    security: Option<&crate::security::SecurityRuntime>,
+    op: Option<Operation>,
+    f: Fault,
+    correlation: &str,
+) -> JobResult {
+    let f = f.correlation(correlation);
+    let envelope = match security {
+        Some(s) => s.seal(s.redact(f.clone()).to_envelope()),
+        None => f.to_envelope(),
+    };
+    Err((op, f, envelope))
+}
+
 fn run_batch(
     services: &Services,
     batch: Vec<Queued>,
     fault_of: fn(urna_service::ServiceError) -> Fault,
+    security: Option<&crate::security::SecurityRuntime>,
 ) {
     let mut ready = Vec::with_capacity(batch.len());
+    let now = time::OffsetDateTime::now_utc();
     for (job, reply) in batch {
-        match gate::check(&job.body, job.family) {
-            Ok(checked) => ready.push((job, checked, reply)),
+        let frame = security.filter(|s| s.require).map(|s| gate::Frame {
+            policy: &s.policy,
+            trust: &s.trust,
+            tls: job
+                .tls
+                .as_ref()
+                .map(|(fp, cn)| urna_security::wss::verify::TlsPeer {
+                    fingerprint_sha256: fp,
+                    cn,
+                }),
+            now,
+        });
+        match gate::check_with(&job.body, job.family, frame.as_ref()) {
+            Ok(checked) => {
+                let auth = checked.signed.as_ref().map(|s| Authentication {
+                    operator: s.identity.operator.clone(),
+                    replay_key: s.replay_key.clone(),
+                    expires_ms: s.expires_ms,
+                });
+                ready.push((job, checked, auth, reply))
+            }
             Err(f) => {
-                let _ = reply.send(Err((None, f)));
+                let _ = reply.send(fault_reply(security, None, f, &job.correlation));
             }
         }
     }
@@ -112,17 +156,29 @@ fn run_batch(
     }
     let requests: Vec<Request<'_>> = ready
         .iter()
-        .map(|(job, c, _)| Request {
+        .map(|(job, c, auth, _)| Request {
             op: c.operation,
             payload: &c.payload,
             caller: &job.caller,
             correlation_id: &job.correlation,
+            auth: auth.as_ref(),
         })
         .collect();
     let results = services.handle_batch(&requests);
     drop(requests);
-    for ((_, c, reply), r) in ready.into_iter().zip(results) {
+    for ((job, c, _, reply), r) in ready.into_iter().zip(results) {
         let op = c.operation;
-        let _ = reply.send(r.map(|h| (op, h)).map_err(|e| (Some(op), fault_of(e))));
+        let answer = match r {
+            Ok(h) => {
+                let env = envelope(&h.body);
+                let env = match security {
+                    Some(s) => s.seal(env),
+                    None => env,
+                };
+                Ok((op, h, env))
+            }
+            Err(e) => fault_reply(security, Some(op), fault_of(e), &job.correlation),
+        };
+        let _ = reply.send(answer);
     }
 }

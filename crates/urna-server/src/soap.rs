@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use tracing::Instrument;
 use urna_security::prescan;
 use urna_service::{Caller, ServiceError};
-use urna_wire::envelope::{envelope, Fault};
+use urna_wire::envelope::Fault;
 use urna_wire::schemas::Port;
 
 use crate::app::AppState;
@@ -20,13 +20,13 @@ fn reply(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type(XML).body(body)
 }
 
-fn fault_response(f: Fault) -> HttpResponse {
+fn fault_response(f: &Fault, envelope: String) -> HttpResponse {
     let mut r = HttpResponse::build(StatusCode::INTERNAL_SERVER_ERROR);
     r.content_type(XML);
     if let Some(s) = f.retry_after {
         r.insert_header(("Retry-After", s.to_string()));
     }
-    r.body(f.to_envelope())
+    r.body(envelope)
 }
 
 /// POST on a port's endpoint path.
@@ -48,11 +48,16 @@ pub async fn endpoint(
     let started = Instant::now();
     async move {
         let (op, outcome, response) = match pipeline(&req, payload, &state, port, &correlation).await {
-            Ok((op, outcome, body)) => (op, outcome, reply(StatusCode::OK, envelope(&body))),
-            Err((op, f)) => {
+            Ok((op, outcome, envelope)) => (op, outcome, reply(StatusCode::OK, envelope)),
+            Err((op, f, envelope)) => {
                 let f = f.correlation(&correlation);
                 tracing::warn!(reason = f.reason, message = %f.message, line = f.line, column = f.column, "fault");
-                (op, f.reason, fault_response(f))
+                // Faults raised before the request threads (TLS identity,
+                // size, pre-scan) go out unsigned; the others come signed.
+                let envelope = envelope.unwrap_or_else(|| {
+                    crate::security::redact(f.clone(), state.verbose_faults).to_envelope()
+                });
+                (op, f.reason, fault_response(&f, envelope))
             }
         };
         let elapsed = started.elapsed();
@@ -65,7 +70,11 @@ pub async fn endpoint(
     .await
 }
 
-type PipelineResult = Result<(&'static str, &'static str, String), (&'static str, Fault)>;
+/// The operation, the outcome and the envelope to send; or the fault as
+/// logged, with its envelope when a request thread already built (and
+/// signed) it.
+type PipelineResult =
+    Result<(&'static str, &'static str, String), (&'static str, Fault, Option<String>)>;
 
 async fn pipeline(
     req: &HttpRequest,
@@ -79,7 +88,7 @@ async fn pipeline(
     let station = match req.conn_data::<PeerIdentity>() {
         Some(PeerIdentity::Station(s)) => s.clone(),
         Some(PeerIdentity::Refused { reason, message }) => {
-            return Err((unknown, Fault::policy(reason, message.clone())))
+            return Err((unknown, Fault::policy(reason, message.clone()), None))
         }
         None => {
             return Err((
@@ -88,6 +97,7 @@ async fn pipeline(
                     "no-client-certificate",
                     "the connection is not TLS with a client certificate",
                 ),
+                None,
             ))
         }
     };
@@ -102,7 +112,7 @@ async fn pipeline(
         .and_then(|v| v.parse::<usize>().ok())
     {
         if len > max {
-            return Err((unknown, too_large(max)));
+            return Err((unknown, too_large(max), None));
         }
     }
     let mut body = web::BytesMut::new();
@@ -114,15 +124,16 @@ async fn pipeline(
                     "bad-http-body",
                     format!("cannot read the request body: {e}"),
                 ),
+                None,
             )
         })?;
         if body.len() + chunk.len() > max {
-            return Err((unknown, too_large(max)));
+            return Err((unknown, too_large(max), None));
         }
         body.extend_from_slice(&chunk);
     }
     // 1b. Streaming pre-scan.
-    prescan::prescan(&body, state.limits).map_err(|f| (unknown, f))?;
+    prescan::prescan(&body, state.limits).map_err(|f| (unknown, f, None))?;
     // 2–7. Strict parse, dispatch, XSD gate and the service, on the blocking pool.
     let job = crate::pipeline::Job {
         body: body.to_vec(),
@@ -131,14 +142,17 @@ async fn pipeline(
             station: station.station.clone(),
         },
         correlation: correlation.to_string(),
+        tls: Some((station.fingerprint_sha256.clone(), station.station.cn())),
     };
-    let result = state
-        .requests
-        .submit(job)
-        .await
-        .map_err(|e| (unknown, Fault::server("worker-failure", e.to_string())))?;
+    let result = state.requests.submit(job).await.map_err(|e| {
+        (
+            unknown,
+            Fault::server("worker-failure", e.to_string()),
+            None,
+        )
+    })?;
     match result {
-        Ok((op, handled)) => {
+        Ok((op, handled, envelope)) => {
             span.record("operation", op.code());
             span.record("comune", station.station.istat.as_str());
             tracing::info!(
@@ -147,9 +161,9 @@ async fn pipeline(
                 codes = %handled.codes.join(","),
                 "answered"
             );
-            Ok((op.code(), handled.settled.as_str(), handled.body))
+            Ok((op.code(), handled.settled.as_str(), envelope))
         }
-        Err((op, f)) => Err((op.map(|o| o.code()).unwrap_or(unknown), f)),
+        Err((op, f, envelope)) => Err((op.map(|o| o.code()).unwrap_or(unknown), f, Some(envelope))),
     }
 }
 
@@ -165,6 +179,7 @@ pub(crate) fn service_fault(e: ServiceError) -> Fault {
         ServiceError::IdentityMismatch { .. } => {
             Fault::policy("identity-mismatch", e.to_string()).path("/testataRichiesta/codMittente")
         }
+        ServiceError::Replay => Fault::policy("replay", e.to_string()),
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "storage failure");
             Fault::server("storage-unavailable", format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))

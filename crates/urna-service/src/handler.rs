@@ -19,6 +19,17 @@ pub struct Caller {
     pub station: StationId,
 }
 
+/// What the verified security frame established about a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authentication {
+    /// The operator's codice fiscale (SAML NameID).
+    pub operator: String,
+    /// SHA-256 of the message signature: accepted once.
+    pub replay_key: String,
+    /// Until when the message could be accepted (Unix ms).
+    pub expires_ms: i64,
+}
+
 /// One request of a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -26,6 +37,9 @@ pub struct Request<'a> {
     pub payload: &'a Element,
     pub caller: &'a Caller,
     pub correlation_id: &'a str,
+    /// `None` when the security frame is not required (tools, tests of the
+    /// layers below it).
+    pub auth: Option<&'a Authentication>,
 }
 
 /// How a request was settled.
@@ -65,6 +79,9 @@ pub enum ServiceError {
         cert_istat: String,
         cn: String,
     },
+    /// The same signed message was already accepted (replay protection).
+    #[error("this message (its signature) was already accepted; sign every request anew")]
+    Replay,
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
     #[error("stored data is corrupt: {0}")]
@@ -77,6 +94,7 @@ pub struct Services {
     store: Arc<Store>,
     policy: HeaderPolicy,
     clock: Arc<dyn Fn() -> OffsetDateTime + Send + Sync>,
+    batches: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Services {
@@ -111,6 +129,7 @@ impl Services {
             store,
             policy,
             clock: Arc::new(OffsetDateTime::now_utc),
+            batches: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 
@@ -145,6 +164,7 @@ impl Services {
             payload,
             caller,
             correlation_id,
+            auth: None,
         };
         self.handle_batch(std::slice::from_ref(&request))
             .pop()
@@ -158,6 +178,7 @@ impl Services {
     /// effects (e.g. the same idOperazioneComune twice is a replay).
     pub fn handle_batch(&self, requests: &[Request<'_>]) -> Vec<Result<Handled, ServiceError>> {
         let now = (self.clock)();
+        self.prune_replay_keys(now);
         // Identity binding and digest first: a mismatch never reaches the database.
         let prepared: Vec<Result<(RequestHeader, String), ServiceError>> = requests
             .iter()
@@ -224,6 +245,24 @@ impl Services {
             .collect()
     }
 
+    /// Every so many batches, forgets replay keys of messages that can no
+    /// longer be accepted anyway (their Timestamp expired).
+    fn prune_replay_keys(&self, now: OffsetDateTime) {
+        const EVERY: u64 = 4096;
+        if self
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % EVERY
+            != EVERY - 1
+        {
+            return;
+        }
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        if let Err(e) = self.store.write(|c| urna_store::replay::prune(c, now_ms)) {
+            tracing::warn!(error = %e, "pruning expired replay keys failed; retried later");
+        }
+    }
+
     fn attempt(
         &self,
         conn: &mut AnyConnection,
@@ -237,7 +276,15 @@ impl Services {
             payload,
             caller,
             correlation_id,
+            auth,
         } = *request;
+        // Replay protection first, in the request's own savepoint: a message
+        // is accepted once, whatever node of the cluster receives it again.
+        if let Some(a) = auth {
+            if !urna_store::replay::remember(conn, &a.replay_key, a.expires_ms)? {
+                return Err(ServiceError::Replay);
+            }
+        }
         let istat = header.cod_mittente.as_str();
         let id_op = header.id_operazione_comune.as_str();
         let received_at = (now.unix_timestamp_nanos() / 1_000_000) as i64;
@@ -256,6 +303,8 @@ impl Services {
                         outcome: outcome.as_str(),
                         codes: &codes.join(","),
                         request_digest: digest,
+                        operator: auth.map(|a| a.operator.as_str()),
+                        auth_mode: if auth.is_some() { "wss-saml" } else { "tls" },
                     },
                 )
             };

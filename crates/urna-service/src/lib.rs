@@ -12,4 +12,4 @@ pub mod generate;
 mod handler;
 pub mod subentro;
 
-pub use handler::{Caller, Handled, Request, ServiceError, Services, Settled};
+pub use handler::{Authentication, Caller, Handled, Request, ServiceError, Services, Settled};

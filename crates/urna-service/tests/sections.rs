@@ -565,6 +565,7 @@ fn a_batch_shares_one_transaction_but_each_request_stands_alone() {
                 payload: &c.payload,
                 caller: who,
                 correlation_id: "batch",
+                auth: None,
             }
         }
         let results = w.services.handle_batch(&[

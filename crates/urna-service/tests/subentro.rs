@@ -259,6 +259,8 @@ fn sections_upload_is_disabled_after_a_5011_and_broken_files_are_en009() {
                         outcome: "OK",
                         codes: "",
                         request_digest: "d",
+                        operator: None,
+                        auth_mode: "tls",
                     },
                 )
             })

@@ -17,6 +17,7 @@ mod conn;
 pub mod constituencies;
 pub mod electors;
 pub mod operations;
+pub mod replay;
 pub mod schema;
 pub mod sections;
 pub mod subentro;

@@ -18,6 +18,10 @@ pub struct NewOperation<'a> {
     pub outcome: &'a str,
     pub codes: &'a str,
     pub request_digest: &'a str,
+    /// The operator's codice fiscale (SAML NameID), when the frame was verified.
+    pub operator: Option<&'a str>,
+    /// `wss-saml` or `tls`.
+    pub auth_mode: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -33,6 +37,8 @@ pub struct OperationRow {
     pub outcome: String,
     pub codes: String,
     pub request_digest: String,
+    pub operator: Option<String>,
+    pub auth_mode: String,
 }
 
 /// Appends an operation and returns its id (the idOperazioneANPR).

@@ -83,6 +83,8 @@ diesel::table! {
         outcome -> Text,
         codes -> Text,
         request_digest -> Text,
+        operator -> Nullable<Text>,
+        auth_mode -> Text,
     }
 }
 
@@ -147,6 +149,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    replay_cache (replay_key) {
+        replay_key -> Text,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,
@@ -157,5 +166,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     subentro_jobs,
     subentro_anomalies,
     subentro_undo,
+    replay_cache,
     notifications
 );

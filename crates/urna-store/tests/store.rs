@@ -196,6 +196,8 @@ fn idempotency_rows_are_unique_per_comune_and_id() {
                         outcome: "OK",
                         codes: "",
                         request_digest: "d",
+                        operator: None,
+                        auth_mode: "tls",
                     },
                 )
             })

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use urna_pki::{Ca, Issued, PkiDir};
+use urna_security::wss::{ClientSigner, Operator, SigningKey};
 use urna_server::{Application, Settings};
 use urna_store::testing::TestDb;
 
@@ -74,6 +75,7 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
     settings.tls.auto_init_pki = true;
     settings.demo.load = true;
     settings.subentro.upload_dir = dir.path().join("uploads");
+    settings.security.verbose_faults = true;
     tweak(&mut settings);
     let pki = PkiDir::new(&settings.tls.pki_dir);
     let app = Application::build(settings).await.expect("server builds");
@@ -126,6 +128,66 @@ impl Reply {
     }
 }
 
+/// Sends requests: a bare HTTP client sends them as they are; a
+/// [`StationClient`] signs them first with its station's key.
+pub trait Sender {
+    fn http(&self) -> &reqwest::Client;
+    fn prepare(&self, body: String) -> String {
+        body
+    }
+}
+
+impl Sender for reqwest::Client {
+    fn http(&self) -> &reqwest::Client {
+        self
+    }
+}
+
+/// An mTLS client of one station that signs every SOAP request with the
+/// security frame (ANPR profile), with the same certificate as its TLS
+/// identity.
+pub struct StationClient {
+    pub http: reqwest::Client,
+    pub signer: ClientSigner,
+}
+
+impl std::ops::Deref for StationClient {
+    type Target = reqwest::Client;
+    fn deref(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
+impl Sender for StationClient {
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+    /// Signs `body`; what is not a SOAP envelope (bad-input probes) goes
+    /// as it is.
+    fn prepare(&self, body: String) -> String {
+        self.signer
+            .sign(&body, time::OffsetDateTime::now_utc())
+            .unwrap_or(body)
+    }
+}
+
+/// The operator the test kit signs as.
+pub const TEST_OPERATOR: &str = "RSSMRA80A01H501U";
+
+/// A signer for `issued` (a station certificate and its RSA key).
+pub fn signer_for(issued: &Issued) -> anyhow::Result<ClientSigner> {
+    let key = SigningKey::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())?;
+    let cn = urna_pki::station_cert_pem(&issued.cert_pem)?.station.cn();
+    Ok(ClientSigner::anpr(
+        key,
+        &cn,
+        Operator {
+            codice_fiscale: TEST_OPERATOR.into(),
+            application: "urna-testkit".into(),
+        },
+    ))
+}
+
 impl TestApp {
     /// A station certificate for `istat` issued by the test CA.
     pub fn station(&self, istat: &str) -> Issued {
@@ -134,9 +196,14 @@ impl TestApp {
             .expect("station certificate")
     }
 
-    /// A client presenting the station certificate of `istat`.
-    pub fn client_for(&self, istat: &str) -> reqwest::Client {
-        client(self.ca.cert_pem(), Some(&self.station(istat))).expect("client")
+    /// A client presenting a fresh station certificate of `istat`
+    /// (`<istat>-PC-0001`) and signing its SOAP requests with it.
+    pub fn client_for(&self, istat: &str) -> StationClient {
+        let issued = self.station(istat);
+        StationClient {
+            http: client(self.ca.cert_pem(), Some(&issued)).expect("client"),
+            signer: signer_for(&issued).expect("signer"),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -146,15 +213,17 @@ impl TestApp {
     /// POSTs a SOAP envelope to `path` with `client`.
     pub async fn post_with(
         &self,
-        client: &reqwest::Client,
+        client: &impl Sender,
         path: &str,
         body: impl Into<String>,
     ) -> Reply {
+        let body = client.prepare(body.into());
         let r = client
+            .http()
             .post(self.url(path))
             .header("Content-Type", "text/xml; charset=UTF-8")
             .header("SOAPAction", "\"\"")
-            .body(body.into())
+            .body(body)
             .send()
             .await
             .expect("request sent");

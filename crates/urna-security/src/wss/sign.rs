@@ -527,8 +527,21 @@ impl ClientSigner {
         Ok(format!("{head}{sig}{tail}"))
     }
 
-    /// Signs a complete (unsigned) request envelope.
+    /// Signs a complete (unsigned) request envelope, with a new assertion.
     pub fn sign(&self, envelope: &str, now: OffsetDateTime) -> Result<String, SignError> {
+        self.sign_with_assertion(envelope, now, &self.assertion(now)?)
+    }
+
+    /// Signs a request envelope carrying `assertion` (from
+    /// [`ClientSigner::assertion`]; one assertion may serve many messages
+    /// while its Conditions hold, each message gets its own Timestamp and
+    /// signature).
+    pub fn sign_with_assertion(
+        &self,
+        envelope: &str,
+        now: OffsetDateTime,
+        assertion: &str,
+    ) -> Result<String, SignError> {
         let ts_id = new_id("TS");
         let body_id = new_id("id");
         let bst_id = new_id("X509");
@@ -540,7 +553,7 @@ impl ClientSigner {
         };
         let mut security = security_open(&mu);
         security.push_str(&timestamp(&ts_id, now, self.ttl_secs));
-        security.push_str(&self.assertion(now)?);
+        security.push_str(assertion);
         if self.key_info == KeyInfoForm::BinarySecurityToken {
             security.push_str(&bst(&self.key, &bst_id));
         }

@@ -82,8 +82,8 @@ pub struct Verified {
     pub identity: Identity,
     /// SHA-256 (hex) of the message SignatureValue: the replay key.
     pub replay_key: String,
-    /// When the message expires (Timestamp Expires), Unix milliseconds: the
-    /// replay key must be remembered until then.
+    /// Until when the message could still be accepted (Timestamp Expires
+    /// plus the skew), Unix milliseconds: the replay key is kept until then.
     pub expires_ms: i64,
 }
 
@@ -103,11 +103,20 @@ impl Verified {
     }
 }
 
+/// The TLS client certificate of the connection.
+#[derive(Debug, Clone, Copy)]
+pub struct TlsPeer<'a> {
+    /// SHA-256 of its DER, lowercase hex.
+    pub fingerprint_sha256: &'a str,
+    /// Its subject CN.
+    pub cn: &'a str,
+}
+
 /// What the transport knows about the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Inbound<'a> {
-    /// DER of the TLS client certificate, when there was one.
-    pub tls_certificate: Option<&'a [u8]>,
+    /// The TLS client certificate, when there was one.
+    pub tls: Option<TlsPeer<'a>>,
     pub now: OffsetDateTime,
 }
 
@@ -265,27 +274,17 @@ pub fn verify(
             ),
         ));
     }
-    if let Some(tls) = inbound.tls_certificate {
-        let tls_fp = hex::encode(openssl::sha::sha256(tls));
-        if tls_fp != msg_signer.fingerprint {
-            let same_station = openssl::x509::X509::from_der(tls)
-                .ok()
-                .and_then(|c| {
-                    c.subject_name()
-                        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
-                        .last()
-                        .and_then(|e| e.data().to_string().ok())
-                })
-                .is_some_and(|cn| cn == msg_signer.cn);
-            if !(policy.allow_separate_tls_certificate && same_station) {
-                return Err(err(
-                    Reason::IdentityMismatch,
-                    format!(
-                        "the TLS client certificate is not the signing certificate ({}): sign with the certificate of the connection",
-                        msg_signer.subject
-                    ),
-                ));
-            }
+    if let Some(tls) = inbound.tls {
+        if tls.fingerprint_sha256 != msg_signer.fingerprint
+            && !(policy.allow_separate_tls_certificate && tls.cn == msg_signer.cn)
+        {
+            return Err(err(
+                Reason::IdentityMismatch,
+                format!(
+                    "the TLS client certificate ({}) is not the signing certificate ({}): sign with the certificate of the connection",
+                    tls.cn, msg_signer.subject
+                ),
+            ));
         }
     }
     if claims.id_postazione != msg_signer.cn {
@@ -306,8 +305,9 @@ pub fn verify(
             ),
         ));
     }
+    // An absent codMittente is left to the XSD gate, which refuses it.
     let mittente = cod_mittente(&body);
-    if mittente.as_deref() != Some(claims.id_sede.as_str()) {
+    if mittente.as_deref().is_some_and(|m| m != claims.id_sede) {
         return Err(err(
             Reason::IdentityMismatch,
             format!(
@@ -328,7 +328,10 @@ pub fn verify(
             signer_fingerprint: msg_signer.fingerprint.clone(),
         },
         replay_key: hex::encode(openssl::sha::sha256(&refs.signature_value)),
-        expires_ms: (expires.unix_timestamp_nanos() / 1_000_000) as i64,
+        // Accepted until Expires + skew: the replay key must outlive that.
+        expires_ms: ((expires + time::Duration::seconds(policy.max_skew_secs))
+            .unix_timestamp_nanos()
+            / 1_000_000) as i64,
     })
 }
 

@@ -5,4 +5,5 @@ mod bad_input;
 mod helpers;
 mod mtls;
 mod sections;
+mod security;
 mod wsdl;

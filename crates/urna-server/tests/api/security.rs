@@ -1,0 +1,179 @@
+//! The security frame over the wire: unsigned and replayed requests are
+//! refused (also across two nodes sharing PostgreSQL), the operator is
+//! recorded, responses are signed and verify in xmlsec1, and a production
+//! profile keeps the precise cause out of the fault.
+
+use urna_store::testing::TestDb;
+use urna_testkit::{spawn_app, spawn_app_with, Sender, P5000, TEST_OPERATOR};
+
+use crate::helpers::create;
+
+const WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+
+#[tokio::test]
+async fn an_unsigned_request_is_refused_before_the_domain() {
+    let app = spawn_app().await;
+    let station = app.client_for("058091");
+    // The bare HTTP client of the same station: TLS identity, no frame.
+    let r = app
+        .post_with(&station.http, P5000, create("UNS1", "950"))
+        .await;
+    assert_eq!(
+        r.fault_reason(),
+        Some("security-header-missing"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Internal Error (from client)"));
+    // Nothing reached the domain: no operation was recorded.
+    let ops = app_operations(&app.db.url);
+    assert_eq!(ops, 0);
+}
+
+fn app_operations(url: &str) -> i64 {
+    let store = urna_store::Store::open(url, 1).unwrap();
+    store.read(urna_store::operations::count).unwrap()
+}
+
+#[tokio::test]
+async fn a_replayed_message_is_refused_and_the_operator_recorded() {
+    let app = spawn_app().await;
+    let c = app.client_for("058091");
+    let signed = c.prepare(create("RPL1", "951"));
+    let first = app.post_with(&c.http, P5000, signed.clone()).await;
+    assert!(
+        first
+            .body
+            .contains("<esitoOperazione>0000</esitoOperazione>"),
+        "{}",
+        first.body
+    );
+    let again = app.post_with(&c.http, P5000, signed).await;
+    assert_eq!(again.fault_reason(), Some("replay"), "{}", again.body);
+    assert!(again.body.contains("Rejected by policy. (from client)"));
+    // The same operation signed anew is an idempotent replay, not a refusal.
+    let fresh = app.post_with(&c, P5000, create("RPL1", "951")).await;
+    assert!(
+        fresh
+            .body
+            .contains("<esitoOperazione>0000</esitoOperazione>"),
+        "{}",
+        fresh.body
+    );
+    let store = urna_store::Store::open(&app.db.url, 1).unwrap();
+    let op = store
+        .read(|conn| urna_store::operations::get(conn, 1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(op.operator.as_deref(), Some(TEST_OPERATOR));
+    assert_eq!(op.auth_mode, "wss-saml");
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgresql_accept_a_message_once() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let url = db.url.clone();
+    let a = urna_testkit::spawn_app_on(db).await;
+    let pki = a.pki.root.clone();
+    let b = spawn_app_with(TestDb::sqlite(), move |s| {
+        s.database.url = url;
+        s.tls.pki_dir = pki;
+    })
+    .await;
+    let c = a.client_for("058091");
+    let signed = c.prepare(create("NODE1", "952"));
+    let (ra, rb) = tokio::join!(
+        a.post_with(&c.http, P5000, signed.clone()),
+        b.post_with(&c.http, P5000, signed.clone())
+    );
+    let accepted = [&ra, &rb]
+        .iter()
+        .filter(|r| r.body.contains("<esitoOperazione>0000</esitoOperazione>"))
+        .count();
+    let replays = [&ra, &rb]
+        .iter()
+        .filter(|r| r.fault_reason() == Some("replay"))
+        .count();
+    assert_eq!((accepted, replays), (1, 1), "{}\n{}", ra.body, rb.body);
+}
+
+#[tokio::test]
+async fn responses_are_signed_and_verify_in_xmlsec1() {
+    let app = spawn_app().await;
+    let c = app.client_for("058091");
+    let ok = app.post_with(&c, P5000, create("SIG1", "953")).await;
+    assert!(ok.body.contains("<wsse:Security"), "{}", ok.body);
+    let fault = app.post_with(&c, P5000, "<x:Envelope xmlns:x=\"http://schemas.xmlsoap.org/soap/envelope/\"><x:Body><y/></x:Body></x:Envelope>").await;
+    assert!(fault.is_fault());
+    assert!(
+        fault.body.contains("<ds:SignatureValue>"),
+        "a fault from the request threads is signed too: {}",
+        fault.body
+    );
+    let Some(xmlsec1) = peer("xmlsec1") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tampered = ok
+        .body
+        .replacen("<esitoOperazione>0000<", "<esitoOperazione>0001<", 1);
+    for (name, body, valid) in [
+        ("ok", &ok.body, true),
+        ("fault", &fault.body, true),
+        ("tampered", &tampered, false),
+    ] {
+        let file = dir.path().join(format!("{name}.xml"));
+        std::fs::write(&file, body).unwrap();
+        let out = std::process::Command::new(&xmlsec1)
+            // xmlsec1 does not follow a SecurityTokenReference: it is given
+            // the service certificate (the one in the BinarySecurityToken).
+            .arg("--verify")
+            .arg("--pubkey-cert-pem")
+            .arg(app.pki.service_signer_cert())
+            .args(["--id-attr:Id", &format!("{WSU}:Timestamp")])
+            .args([
+                "--id-attr:Id",
+                "http://schemas.xmlsoap.org/soap/envelope/:Body",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.success(),
+            valid,
+            "xmlsec1 on the {name} response: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A peer program on PATH; CI (URNA_REQUIRE_PEERS=1) requires it.
+fn peer(name: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("URNA_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "{name} is required (URNA_REQUIRE_PEERS=1) but not on PATH"
+        );
+        eprintln!("note: {name} not installed; interoperability check skipped");
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_production_profile_keeps_the_cause_out_of_the_fault() {
+    let app = spawn_app_with(TestDb::sqlite(), |s| s.security.verbose_faults = false).await;
+    let c = app.client_for("015146");
+    // Milano's station signs a request that claims to be Roma's.
+    let r = app.post_with(&c, P5000, create("PRD1", "954")).await;
+    assert_eq!(r.fault_reason(), Some("identity-mismatch"), "{}", r.body);
+    assert!(!r.body.contains("codMittente 058091"), "{}", r.body);
+    assert!(r.body.contains("<u:correlationId>"), "{}", r.body);
+}

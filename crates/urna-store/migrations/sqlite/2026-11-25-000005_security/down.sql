@@ -1,0 +1,3 @@
+ALTER TABLE operations DROP COLUMN auth_mode;
+ALTER TABLE operations DROP COLUMN operator;
+DROP TABLE replay_cache;
