@@ -63,10 +63,36 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The security frame, client side.
     Wss {
         #[command(subcommand)]
         command: WssCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain from the first entry and check every signed
+    /// head in the heads file; report the first broken entry. Exit status 1
+    /// when anything does not match.
+    Verify {
+        /// Signed heads (default: audit.heads_file).
+        #[arg(long)]
+        heads: Option<PathBuf>,
+        /// Service signing certificate (default: the PKI's service-signing.crt).
+        #[arg(long)]
+        cert: Option<PathBuf>,
+    },
+    /// Sign the current chain head with the service key and append it to
+    /// the heads file (the server does this every audit.sign_every_secs).
+    SignHead {
+        #[arg(long)]
+        heads: Option<PathBuf>,
     },
 }
 
@@ -216,6 +242,7 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(config.as_deref()).context("reading the configuration")?;
     match cli.command {
         Command::Serve => serve(settings),
+        Command::Audit { command } => audit(&settings, command),
         Command::Wss {
             command:
                 WssCommand::Sign {
@@ -369,6 +396,101 @@ fn pki(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
+    use urna_security::audit_head::SignedHead;
+    let store = open_store(settings)?;
+    let pki = PkiDir::new(&settings.tls.pki_dir);
+    match command {
+        AuditCommand::SignHead { heads } => {
+            let cert = settings
+                .security
+                .signing_cert
+                .clone()
+                .unwrap_or_else(|| pki.service_signer_cert());
+            let key = settings
+                .security
+                .signing_key
+                .clone()
+                .unwrap_or_else(|| pki.service_signer_key());
+            let key = urna_security::wss::SigningKey::from_pem(
+                &std::fs::read(&cert)?,
+                &std::fs::read(&key)?,
+            )?;
+            let file = heads.unwrap_or_else(|| settings.audit.heads_file.clone());
+            match urna_server::security::export_audit_head(&store, &key, &file, None)? {
+                Some(seq) => println!("signed head {seq} appended to {}", file.display()),
+                None => println!("the audit log is empty: nothing to sign"),
+            }
+            Ok(())
+        }
+        AuditCommand::Verify { heads, cert } => {
+            let file = heads.unwrap_or_else(|| settings.audit.heads_file.clone());
+            let cert_path = cert
+                .or_else(|| settings.security.signing_cert.clone())
+                .unwrap_or_else(|| pki.service_signer_cert());
+            let mut signed: Vec<SignedHead> = Vec::new();
+            let mut problems: Vec<String> = Vec::new();
+            if file.exists() {
+                let cert = openssl::x509::X509::from_pem(&std::fs::read(&cert_path)?)?;
+                for (i, line) in std::fs::read_to_string(&file)?.lines().enumerate() {
+                    match serde_json::from_str::<SignedHead>(line) {
+                        Ok(h) => match h.verify(&cert) {
+                            Ok(()) => signed.push(h),
+                            Err(e) => {
+                                problems.push(format!("{} line {}: {e}", file.display(), i + 1))
+                            }
+                        },
+                        Err(e) => problems.push(format!("{} line {}: {e}", file.display(), i + 1)),
+                    }
+                }
+            } else {
+                println!(
+                    "no signed heads at {} (only the chain is checked)",
+                    file.display()
+                );
+            }
+            let at: Vec<i64> = signed.iter().map(|h| h.seq).collect();
+            let report = store.read(|c| urna_store::audit::verify(c, &at))?;
+            if let Some((seq, why)) = &report.first_broken {
+                problems.push(format!("entry {seq}: {why}"));
+            }
+            for h in &signed {
+                let recomputed = report
+                    .hashes_at
+                    .iter()
+                    .find(|(s, _)| *s == h.seq)
+                    .and_then(|(_, x)| x.clone());
+                match recomputed {
+                    Some(x) if x == h.hash => {}
+                    Some(x) => problems.push(format!(
+                        "signed head {} (at {}) has hash {}, the recomputed chain has {x}: entries up to {} were rewritten",
+                        h.seq, h.at, h.hash, h.seq
+                    )),
+                    None => problems.push(format!(
+                        "signed head {} (at {}) names an entry the table no longer has ({} entries)",
+                        h.seq, h.at, report.entries
+                    )),
+                }
+            }
+            println!(
+                "{} entries, last hash {}, {} signed heads checked",
+                report.entries,
+                report.last_hash,
+                signed.len()
+            );
+            if problems.is_empty() {
+                println!("audit log intact");
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("BROKEN: {p}");
+                }
+                std::process::exit(1);
+            }
+        }
+    }
 }
 
 fn wss_sign(

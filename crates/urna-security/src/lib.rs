@@ -13,6 +13,7 @@
 //! digested, which is the node dispatched, validated and copied.
 #![forbid(unsafe_code)]
 
+pub mod audit_head;
 pub mod gate;
 pub mod prescan;
 pub mod wss;

@@ -87,6 +87,28 @@ impl Application {
         if !security.require {
             tracing::warn!("security.require_signature = false: SOAP requests are accepted without WS-Security (local experiments only)");
         }
+        // Signed audit heads, exported in the background.
+        if let (Some(signer), every) = (security.signer.as_ref(), settings.audit.sign_every_secs) {
+            if every > 0 {
+                let (store, key, file) = (
+                    services.store_arc(),
+                    signer.key.clone(),
+                    settings.audit.heads_file.clone(),
+                );
+                std::thread::Builder::new()
+                    .name("urna-audit-heads".into())
+                    .spawn(move || {
+                        let mut last = None;
+                        loop {
+                            std::thread::sleep(std::time::Duration::from_secs(every));
+                            match crate::security::export_audit_head(&store, &key, &file, last) {
+                                Ok(l) => last = l,
+                                Err(e) => tracing::error!(error = %e, "exporting the signed audit head failed"),
+                            }
+                        }
+                    })?;
+            }
+        }
         let listener = TcpListener::bind(&settings.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let port = listener.local_addr()?.port();

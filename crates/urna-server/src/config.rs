@@ -17,7 +17,17 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub subentro: SubentroSettings,
     pub security: SecuritySettings,
+    pub audit: AuditSettings,
     pub log: LogSettings,
+}
+
+/// The tamper-evident audit log's signed heads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditSettings {
+    /// Where signed chain heads are appended (one JSON line each).
+    pub heads_file: PathBuf,
+    /// How often the server signs the head when it moved (0 = never).
+    pub sign_every_secs: u64,
 }
 
 /// The security frame (spec §17): WS-Security on every SOAP request, signed
@@ -173,6 +183,10 @@ impl Default for Settings {
                 signing_cert: None,
                 signing_key: None,
                 policy: urna_security::wss::Policy::default(),
+            },
+            audit: AuditSettings {
+                heads_file: "var/audit-heads.jsonl".into(),
+                sign_every_secs: 60,
             },
             log: LogSettings {
                 format: "json".into(),

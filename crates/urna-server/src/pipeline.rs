@@ -102,17 +102,34 @@ impl RequestThreads {
     }
 }
 
+/// A refusal after the pre-scan: its (signed) envelope, and its audit entry.
 fn fault_reply(
+    services: &Services,
     security: Option<&crate::security::SecurityRuntime>,
+    job: &Job,
     op: Option<Operation>,
+    operator: Option<&str>,
     f: Fault,
-    correlation: &str,
 ) -> JobResult {
-    let f = f.correlation(correlation);
+    let f = f.correlation(&job.correlation);
     let envelope = match security {
         Some(s) => s.seal(s.redact(f.clone()).to_envelope()),
         None => f.to_envelope(),
     };
+    if f.reason != "storage-unavailable" {
+        let istat = job.caller.station.istat.to_string();
+        if let Err(e) = services.audit_refusal(
+            op,
+            &job.caller,
+            Some(&istat),
+            operator,
+            &job.body,
+            f.reason,
+            &envelope,
+        ) {
+            tracing::error!(error = %e, reason = f.reason, "the refusal could not be written to the audit log");
+        }
+    }
     Err((op, f, envelope))
 }
 
@@ -147,7 +164,7 @@ fn run_batch(
                 ready.push((job, checked, auth, reply))
             }
             Err(f) => {
-                let _ = reply.send(fault_reply(security, None, f, &job.correlation));
+                let _ = reply.send(fault_reply(services, security, &job, None, None, f));
             }
         }
     }
@@ -166,7 +183,7 @@ fn run_batch(
         .collect();
     let results = services.handle_batch(&requests);
     drop(requests);
-    for ((job, c, _, reply), r) in ready.into_iter().zip(results) {
+    for ((job, c, auth, reply), r) in ready.into_iter().zip(results) {
         let op = c.operation;
         let answer = match r {
             Ok(h) => {
@@ -177,7 +194,14 @@ fn run_batch(
                 };
                 Ok((op, h, env))
             }
-            Err(e) => fault_reply(security, Some(op), fault_of(e), &job.correlation),
+            Err(e) => fault_reply(
+                services,
+                security,
+                &job,
+                Some(op),
+                auth.as_ref().map(|a| a.operator.as_str()),
+                fault_of(e),
+            ),
         };
         let _ = reply.send(answer);
     }

@@ -120,6 +120,37 @@ enum Plan {
     },
 }
 
+/// An audit entry waiting for the end of its transaction.
+struct PendingAudit {
+    at_ms: i64,
+    operation: &'static str,
+    outcome: &'static str,
+    id_operazione_anpr: i64,
+    comune: String,
+    station: String,
+    operator: Option<String>,
+    auth_mode: &'static str,
+    request_digest: String,
+    response_digest: String,
+}
+
+impl PendingAudit {
+    fn entry(&self) -> urna_store::audit::Entry<'_> {
+        urna_store::audit::Entry {
+            at_ms: self.at_ms,
+            operation: self.operation,
+            outcome: self.outcome,
+            id_operazione_anpr: Some(self.id_operazione_anpr),
+            comune: Some(&self.comune),
+            station: &self.station,
+            operator: self.operator.as_deref(),
+            auth_mode: self.auth_mode,
+            request_digest: &self.request_digest,
+            response_digest: &self.response_digest,
+        }
+    }
+}
+
 /// A refusal that is answered but not remembered (the id belongs to another request).
 struct Unremembered(Vec<Anomaly>);
 
@@ -217,14 +248,24 @@ impl Services {
         let mut batched = false;
         if runnable.len() > 1 {
             let committed = self.store.write(|conn| {
+                let mut audits = Vec::with_capacity(runnable.len());
                 for &(i, r, header, digest) in &runnable {
                     match run_one(conn, r, header, digest) {
                         // A storage failure (e.g. a deadlock between concurrent
                         // batches on PostgreSQL) aborts the whole batch at once,
                         // releasing its locks; each request is then retried alone.
                         Err(ServiceError::Store(e)) => return Err(e),
-                        other => results[i] = Some(other),
+                        Ok((handled, audit)) => {
+                            audits.push(audit);
+                            results[i] = Some(Ok(handled));
+                        }
+                        Err(other) => results[i] = Some(Err(other)),
                     }
+                }
+                // The audit chain head is the last lock a transaction takes
+                // (no lock cycles between batches on PostgreSQL).
+                for a in &audits {
+                    urna_store::audit::append(conn, &a.entry())?;
                 }
                 Ok::<(), StoreError>(())
             });
@@ -232,7 +273,11 @@ impl Services {
         }
         if !batched {
             for &(i, r, header, digest) in &runnable {
-                results[i] = Some(self.store.write(|conn| run_one(conn, r, header, digest)));
+                results[i] = Some(self.store.write(|conn| {
+                    let (handled, audit) = run_one(conn, r, header, digest)?;
+                    urna_store::audit::append(conn, &audit.entry())?;
+                    Ok(handled)
+                }));
             }
         }
         prepared
@@ -243,6 +288,48 @@ impl Services {
                 Ok(_) => r.expect("every prepared request ran"),
             })
             .collect()
+    }
+
+    /// Records a request refused before the services ran (security frame,
+    /// XSD, dispatch, replay): the audit log keeps refusals too.
+    #[allow(clippy::too_many_arguments)]
+    pub fn audit_refusal(
+        &self,
+        op: Option<Operation>,
+        caller: &Caller,
+        comune: Option<&str>,
+        operator: Option<&str>,
+        request: &[u8],
+        reason: &str,
+        response: &str,
+    ) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        let outcome = format!("FAULT:{reason}");
+        let cn = caller.station.cn();
+        let request_digest = sha256_hex(request);
+        let response_digest = sha256_hex(response.as_bytes());
+        self.store.write(|conn| {
+            urna_store::audit::append(
+                conn,
+                &urna_store::audit::Entry {
+                    at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+                    operation: op.map_or("unknown", |o| o.code()),
+                    outcome: &outcome,
+                    id_operazione_anpr: None,
+                    comune,
+                    station: &cn,
+                    operator,
+                    auth_mode: if operator.is_some() {
+                        "wss-saml"
+                    } else {
+                        "tls"
+                    },
+                    request_digest: &request_digest,
+                    response_digest: &response_digest,
+                },
+            )
+            .map(|_| ())
+        })
     }
 
     /// Every so many batches, forgets replay keys of messages that can no
@@ -270,7 +357,7 @@ impl Services {
         header: &RequestHeader,
         digest: &str,
         now: OffsetDateTime,
-    ) -> Result<Handled, ServiceError> {
+    ) -> Result<(Handled, PendingAudit), ServiceError> {
         let Request {
             op,
             payload,
@@ -308,16 +395,33 @@ impl Services {
                     },
                 )
             };
+            // The audit entry, appended at the end of the same transaction.
+            let audit = |outcome: Settled, id: i64, body: &str| PendingAudit {
+                at_ms: received_at,
+                operation: op.code(),
+                outcome: outcome.as_str(),
+                id_operazione_anpr: id,
+                comune: istat.to_string(),
+                station: cn.clone(),
+                operator: auth.map(|a| a.operator.clone()),
+                auth_mode: if auth.is_some() { "wss-saml" } else { "tls" },
+                request_digest: digest.to_string(),
+                response_digest: sha256_hex(body.as_bytes()),
+            };
             // Idempotency (R-H1, R-H2).
             let plan = match operations::remembered(conn, istat, id_op)? {
                 Some(r) if r.operation == op.code() && r.request_digest == digest => {
                     let id = log(conn, Settled::Replay, &[])?;
-                    return Ok(Handled {
-                        body: r.response,
-                        id_operazione_anpr: id,
-                        settled: Settled::Replay,
-                        codes: vec![],
-                    });
+                    let pending = audit(Settled::Replay, id, &r.response);
+                    return Ok((
+                        Handled {
+                            body: r.response,
+                            id_operazione_anpr: id,
+                            settled: Settled::Replay,
+                            codes: vec![],
+                        },
+                        pending,
+                    ));
                 }
                 Some(r) if r.operation != op.code() => Err(Unremembered(vec![Anomaly::new(
                     Code::EN079,
@@ -385,6 +489,7 @@ impl Services {
                 },
                 &outcome,
             );
+            let pending = audit(settled, id, &body);
             if remember {
                 operations::remember(
                     conn,
@@ -398,12 +503,15 @@ impl Services {
                     },
                 )?;
             }
-            Ok(Handled {
-                body,
-                id_operazione_anpr: id,
-                settled,
-                codes,
-            })
+            Ok((
+                Handled {
+                    body,
+                    id_operazione_anpr: id,
+                    settled,
+                    codes,
+                },
+                pending,
+            ))
         }
     }
 
@@ -659,4 +767,9 @@ fn support_time(now: OffsetDateTime) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(data))
 }

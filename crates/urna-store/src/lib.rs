@@ -12,6 +12,7 @@
 //!   avoids `SQLITE_BUSY` on lock upgrade).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod comuni;
 mod conn;
 pub mod constituencies;

@@ -156,6 +156,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at_ms -> BigInt,
+        operation -> Text,
+        outcome -> Text,
+        id_operazione_anpr -> Nullable<BigInt>,
+        comune -> Nullable<Text>,
+        station -> Text,
+        operator -> Nullable<Text>,
+        auth_mode -> Text,
+        request_digest -> Text,
+        response_digest -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,
@@ -167,5 +193,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     subentro_anomalies,
     subentro_undo,
     replay_cache,
+    audit_log,
+    audit_head,
     notifications
 );

@@ -68,6 +68,31 @@ async fn a_replayed_message_is_refused_and_the_operator_recorded() {
         .unwrap();
     assert_eq!(op.operator.as_deref(), Some(TEST_OPERATOR));
     assert_eq!(op.auth_mode, "wss-saml");
+    // The audit chain holds the acceptance, the refused replay and the
+    // idempotent replay, in order, with the operator.
+    let report = store
+        .read(|conn| urna_store::audit::verify(conn, &[]))
+        .unwrap();
+    assert_eq!((report.entries, report.first_broken), (3, None));
+    let outcomes: Vec<(String, Option<String>)> = store
+        .read(|conn| {
+            use diesel::prelude::*;
+            use urna_store::schema::audit_log::dsl::*;
+            Ok(audit_log
+                .order(seq)
+                .select((outcome, operator))
+                .load(conn)?)
+        })
+        .unwrap();
+    let op = Some(TEST_OPERATOR.to_string());
+    assert_eq!(
+        outcomes,
+        [
+            ("OK".to_string(), op.clone()),
+            ("FAULT:replay".to_string(), op.clone()),
+            ("REPLAY".to_string(), op)
+        ]
+    );
 }
 
 #[tokio::test]

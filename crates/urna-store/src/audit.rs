@@ -1,0 +1,237 @@
+//! The tamper-evident audit log: an append-only hash chain.
+//!
+//! * [`append`] runs in the caller's transaction (the same one as the
+//!   operation's effect). It takes the chain head row (`FOR UPDATE` on
+//!   PostgreSQL, so appends from several urna nodes serialise; on SQLite the
+//!   writer lock already does), computes the entry's hash over the previous
+//!   hash and every field, and moves the head.
+//! * The database refuses UPDATE and DELETE of entries (triggers on both
+//!   backends; TRUNCATE too on PostgreSQL).
+//! * [`verify`] recomputes the chain from the first entry and reports the
+//!   first entry whose link or content does not match.
+
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::schema::{audit_head, audit_log};
+use crate::{AnyConnection, StoreError};
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One operation to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub at_ms: i64,
+    /// `5010`, `5011`, … or `unknown` when the request was refused before dispatch.
+    pub operation: &'a str,
+    /// `OK`, `KO`, `REPLAY`, or `FAULT:<reason>`.
+    pub outcome: &'a str,
+    pub id_operazione_anpr: Option<i64>,
+    pub comune: Option<&'a str>,
+    /// Station CN of the TLS certificate.
+    pub station: &'a str,
+    /// Operator codice fiscale (SAML NameID).
+    pub operator: Option<&'a str>,
+    /// `wss-saml` or `tls`.
+    pub auth_mode: &'a str,
+    /// SHA-256 (hex) of the request bytes and of the response envelope.
+    pub request_digest: &'a str,
+    pub response_digest: &'a str,
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct Row {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub operation: String,
+    pub outcome: String,
+    pub id_operazione_anpr: Option<i64>,
+    pub comune: Option<String>,
+    pub station: String,
+    pub operator: Option<String>,
+    pub auth_mode: String,
+    pub request_digest: String,
+    pub response_digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Row {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            at_ms: self.at_ms,
+            operation: &self.operation,
+            outcome: &self.outcome,
+            id_operazione_anpr: self.id_operazione_anpr,
+            comune: self.comune.as_deref(),
+            station: &self.station,
+            operator: self.operator.as_deref(),
+            auth_mode: &self.auth_mode,
+            request_digest: &self.request_digest,
+            response_digest: &self.response_digest,
+        }
+    }
+}
+
+/// The entry hash: SHA-256 over the previous hash, the sequence number and
+/// every field, each length-prefixed (no separator ambiguity), absent
+/// values distinct from empty ones.
+pub fn chain_hash(prev: &str, seq: i64, e: &Entry<'_>) -> String {
+    let mut h = Sha256::new();
+    let mut field = |v: Option<&str>| match v {
+        None => h.update(b"-;"),
+        Some(v) => {
+            h.update(format!("{}:", v.len()).as_bytes());
+            h.update(v.as_bytes());
+            h.update(b";");
+        }
+    };
+    let seq = seq.to_string();
+    let at = e.at_ms.to_string();
+    let id = e.id_operazione_anpr.map(|i| i.to_string());
+    field(Some("urna-audit-v1"));
+    field(Some(prev));
+    field(Some(&seq));
+    field(Some(&at));
+    field(Some(e.operation));
+    field(Some(e.outcome));
+    field(id.as_deref());
+    field(e.comune);
+    field(Some(e.station));
+    field(e.operator);
+    field(Some(e.auth_mode));
+    field(Some(e.request_digest));
+    field(Some(e.response_digest));
+    hex::encode(h.finalize())
+}
+
+/// The chain head: the last sequence number and its hash.
+pub fn head(conn: &mut AnyConnection) -> Result<(i64, String), StoreError> {
+    Ok(audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?)
+}
+
+/// Appends `e` in the caller's transaction; returns its sequence number.
+pub fn append(conn: &mut AnyConnection, e: &Entry<'_>) -> Result<i64, StoreError> {
+    let (seq, prev): (i64, String) = match conn {
+        AnyConnection::Postgresql(c) => audit_head::table
+            .find(1)
+            .select((audit_head::seq, audit_head::hash))
+            .for_update()
+            .first(c)?,
+        AnyConnection::Sqlite(c) => audit_head::table
+            .find(1)
+            .select((audit_head::seq, audit_head::hash))
+            .first(c)?,
+    };
+    let seq = seq + 1;
+    let hash = chain_hash(&prev, seq, e);
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::seq.eq(seq),
+            audit_log::at_ms.eq(e.at_ms),
+            audit_log::operation.eq(e.operation),
+            audit_log::outcome.eq(e.outcome),
+            audit_log::id_operazione_anpr.eq(e.id_operazione_anpr),
+            audit_log::comune.eq(e.comune),
+            audit_log::station.eq(e.station),
+            audit_log::operator.eq(e.operator),
+            audit_log::auth_mode.eq(e.auth_mode),
+            audit_log::request_digest.eq(e.request_digest),
+            audit_log::response_digest.eq(e.response_digest),
+            audit_log::prev_hash.eq(&prev),
+            audit_log::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_head::table.find(1))
+        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&hash)))
+        .execute(conn)?;
+    Ok(seq)
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Entries checked.
+    pub entries: i64,
+    /// The recomputed hash of the last entry (GENESIS when empty).
+    pub last_hash: String,
+    /// The first entry that breaks the chain, and why.
+    pub first_broken: Option<(i64, String)>,
+    /// Recomputed hashes at the sequence numbers asked for (signed heads).
+    pub hashes_at: Vec<(i64, Option<String>)>,
+}
+
+/// Recomputes the chain from the first entry, in pages; `at` are sequence
+/// numbers whose recomputed hash the caller wants (to compare with signed
+/// heads).
+pub fn verify(conn: &mut AnyConnection, at: &[i64]) -> Result<Report, StoreError> {
+    const PAGE: i64 = 10_000;
+    let mut expected_seq = 1i64;
+    let mut prev = GENESIS.to_string();
+    let mut first_broken: Option<(i64, String)> = None;
+    let mut found: std::collections::HashMap<i64, String> = Default::default();
+    loop {
+        let rows: Vec<Row> = audit_log::table
+            .filter(audit_log::seq.ge(expected_seq))
+            .order(audit_log::seq)
+            .limit(PAGE)
+            .select(Row::as_select())
+            .load(conn)?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            if first_broken.is_none() {
+                let why = if r.seq != expected_seq {
+                    Some(format!(
+                        "entry {expected_seq} is missing (next is {})",
+                        r.seq
+                    ))
+                } else if r.prev_hash != prev {
+                    Some(format!(
+                        "prev_hash {} is not the hash {} of entry {}",
+                        r.prev_hash,
+                        prev,
+                        r.seq - 1
+                    ))
+                } else if chain_hash(&prev, r.seq, &r.entry()) != r.hash {
+                    Some("its content does not match its hash (the entry was changed)".to_string())
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    first_broken = Some((expected_seq.min(r.seq), why));
+                }
+            }
+            // Continue with the recomputed hash, so later heads compare
+            // against what the chain should be.
+            prev = chain_hash(&prev, r.seq, &r.entry());
+            if at.contains(&r.seq) {
+                found.insert(r.seq, prev.clone());
+            }
+            expected_seq = r.seq + 1;
+        }
+    }
+    let (head_seq, head_hash) = head(conn)?;
+    if first_broken.is_none() && (head_seq != expected_seq - 1 || head_hash != prev) {
+        first_broken = Some((
+            head_seq.min(expected_seq),
+            format!(
+                "the chain head says entry {head_seq} with hash {head_hash}, the table ends at {} with {prev}",
+                expected_seq - 1
+            ),
+        ));
+    }
+    Ok(Report {
+        entries: expected_seq - 1,
+        last_hash: prev,
+        first_broken,
+        hashes_at: at.iter().map(|s| (*s, found.get(s).cloned())).collect(),
+    })
+}
