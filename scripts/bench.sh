@@ -7,6 +7,9 @@ cd "$root"
 cargo build -q --release -p urna-cli -p urna-loadgen --bins
 work="$(mktemp -d)"
 export URNA_LOG__LEVEL=error
+# One station drives the whole load: quotas out of the way.
+export URNA_RATE_LIMIT__STATION__PER_SEC=1000000 URNA_RATE_LIMIT__STATION__BURST=1000000
+export URNA_RATE_LIMIT__COMUNE__PER_SEC=1000000 URNA_RATE_LIMIT__COMUNE__BURST=1000000
 export URNA_DATABASE_URL="${URNA_DATABASE_URL:-sqlite://$work/urna.db}"
 . "$root/scripts/start-server.sh" "$root/target/release/urna"
 st="$work/pki/stations/058091-PC-0001"

@@ -3,6 +3,7 @@
 # sets $port and $pid. The caller sets $work and the database URL.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export URNA_SERVER__LISTEN="127.0.0.1:$port" URNA_TLS__PKI_DIR="$work/pki"
+export URNA_AUDIT__HEADS_FILE="$work/audit-heads.jsonl"
 "$1" --config config/urna.toml serve >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -202,7 +202,7 @@ enum SubentroCommand {
         #[arg(long)]
         liste: Option<PathBuf>,
         /// Chunks of 1,000 records per transaction (default: 64 on SQLite,
-        /// 1 on PostgreSQL). Progress is acknowledged, and a resumed upload
+        /// 4 on PostgreSQL). Progress is acknowledged, and a resumed upload
         /// restarts, at these boundaries.
         #[arg(long)]
         chunks_per_commit: Option<usize>,

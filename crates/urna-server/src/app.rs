@@ -26,6 +26,8 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// Precise causes in security faults (local-testing profile).
     pub verbose_faults: bool,
+    /// Quotas per station and per comune (none when disabled).
+    pub limiter: Option<Arc<crate::ratelimit::RateLimiter>>,
 }
 
 /// A bound, not yet running server.
@@ -130,6 +132,7 @@ impl Application {
             upload_dir: settings.subentro.upload_dir.clone(),
             max_upload_bytes: settings.subentro.max_upload_bytes,
             verbose_faults: settings.security.verbose_faults,
+            limiter: crate::ratelimit::RateLimiter::new(&settings.rate_limit, services.store_arc()),
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

@@ -18,6 +18,7 @@ pub struct Settings {
     pub subentro: SubentroSettings,
     pub security: SecuritySettings,
     pub audit: AuditSettings,
+    pub rate_limit: crate::ratelimit::RateLimitSettings,
     pub log: LogSettings,
 }
 
@@ -188,6 +189,7 @@ impl Default for Settings {
                 heads_file: "var/audit-heads.jsonl".into(),
                 sign_every_secs: 60,
             },
+            rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {
                 format: "json".into(),
                 level: "info".into(),

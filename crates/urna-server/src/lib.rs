@@ -10,6 +10,7 @@
 pub mod app;
 pub mod config;
 pub mod pipeline;
+pub mod ratelimit;
 pub mod security;
 mod soap;
 pub mod telemetry;

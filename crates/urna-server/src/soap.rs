@@ -103,6 +103,13 @@ async fn pipeline(
     };
     let span = tracing::Span::current();
     span.record("station", station.station.cn().as_str());
+    // 0. Quotas, before any work on the body.
+    if let Some(limiter) = &state.limiter {
+        limiter
+            .admit(&station.station.cn(), station.station.istat.as_str())
+            .await
+            .map_err(|f| (unknown, f, None))?;
+    }
     // 1. Size cap while reading.
     let max = state.max_body;
     if let Some(len) = req

@@ -18,6 +18,7 @@ mod conn;
 pub mod constituencies;
 pub mod electors;
 pub mod operations;
+pub mod ratelimit;
 pub mod replay;
 pub mod schema;
 pub mod sections;

@@ -182,6 +182,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tat -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,
@@ -195,5 +202,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     replay_cache,
     audit_log,
     audit_head,
+    rate_limits,
     notifications
 );

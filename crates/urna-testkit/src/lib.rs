@@ -76,6 +76,11 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
     settings.demo.load = true;
     settings.subentro.upload_dir = dir.path().join("uploads");
     settings.security.verbose_faults = true;
+    // Quotas that tests do not reach (the rate-limit tests set their own).
+    settings.rate_limit.station.per_sec = 1e6;
+    settings.rate_limit.station.burst = 1_000_000;
+    settings.rate_limit.comune.per_sec = 1e6;
+    settings.rate_limit.comune.burst = 1_000_000;
     tweak(&mut settings);
     let pki = PkiDir::new(&settings.tls.pki_dir);
     let app = Application::build(settings).await.expect("server builds");

@@ -4,6 +4,7 @@
 mod bad_input;
 mod helpers;
 mod mtls;
+mod ratelimit;
 mod sections;
 mod security;
 mod wsdl;
