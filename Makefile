@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench bench-subentro docs lint fmt build
+.PHONY: run test test-rust conformance bench bench-subentro docs lint fmt build fuzz-short
 
 ## Build (release) and start the server with the demo world on https://127.0.0.1:8443 (mTLS).
 run:
@@ -44,3 +44,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## Short fuzzing run (nightly + cargo-fuzz): pre-scan, envelope/gate, WS-Security verifier. FUZZ_SECS per target.
+FUZZ_SECS ?= 15
+fuzz-short:
+	set -o pipefail; cd fuzz && for t in prescan envelope verifier; do \
+		cargo +nightly fuzz run -O $$t -- -max_total_time=$(FUZZ_SECS) -print_final_stats=0 2>&1 | tail -n 2 || exit 1; \
+	done

@@ -237,6 +237,7 @@ fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 fn main() -> anyhow::Result<()> {
+    urna_security::wss::init_openssl();
     let cli = Cli::parse();
     let config = cli.config.or_else(default_config);
     let settings = Settings::load(config.as_deref()).context("reading the configuration")?;

@@ -347,6 +347,7 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    urna_security::wss::init_openssl();
     if args.crypto_floor {
         return crypto_floor();
     }

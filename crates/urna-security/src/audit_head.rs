@@ -28,7 +28,8 @@ impl SignedHead {
 
     /// Signs the head `(seq, hash)` at `at`.
     pub fn sign(key: &SigningKey, seq: i64, hash: &str, at: &str) -> Result<SignedHead, String> {
-        let mut s = Signer::new(MessageDigest::sha256(), &key.key).map_err(|e| e.to_string())?;
+        let pkey = key.thread_key().map_err(|e| e.to_string())?;
+        let mut s = Signer::new(MessageDigest::sha256(), &pkey).map_err(|e| e.to_string())?;
         s.update(Self::message(seq, hash, at).as_bytes())
             .map_err(|e| e.to_string())?;
         Ok(SignedHead {
@@ -42,6 +43,7 @@ impl SignedHead {
 
     /// Checks the signature with the service certificate.
     pub fn verify(&self, cert: &X509) -> Result<(), String> {
+        crate::wss::init_openssl();
         if self.alg != "rsa-sha256" {
             return Err(format!("unknown algorithm {}", self.alg));
         }

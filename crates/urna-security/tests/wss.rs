@@ -29,6 +29,7 @@ struct Pki {
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
+        urna_security::wss::init_openssl();
         let tmp = tempfile::tempdir().unwrap();
         let dir = PkiDir::new(tmp.path().join("pki"));
         dir.init(

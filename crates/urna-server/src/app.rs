@@ -41,6 +41,7 @@ impl Application {
     /// Opens the store (migrating it), prepares the PKI if the profile asks,
     /// compiles the schemas, loads the demo world if configured and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        urna_security::wss::init_openssl();
         let pki = urna_pki::PkiDir::new(&settings.tls.pki_dir);
         if settings.tls.auto_init_pki {
             let stations: Vec<urna_domain::StationId> = urna_service::demo::DEMO_COMUNI

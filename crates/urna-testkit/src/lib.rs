@@ -13,6 +13,7 @@ use urna_store::testing::TestDb;
 
 /// Installs aws-lc-rs as rustls' process default (idempotent).
 pub fn install_crypto_provider() {
+    urna_security::wss::init_openssl();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
@@ -170,10 +171,41 @@ impl Sender for StationClient {
     /// Signs `body`; what is not a SOAP envelope (bad-input probes) goes
     /// as it is.
     fn prepare(&self, body: String) -> String {
-        self.signer
-            .sign(&body, time::OffsetDateTime::now_utc())
-            .unwrap_or(body)
+        sign_off_thread(&self.signer, body)
     }
+}
+
+type SignJob = (ClientSigner, String, std::sync::mpsc::SyncSender<String>);
+
+/// Signs on one long-lived thread of the test kit, not on the test's own
+/// thread: OpenSSL keeps per-thread state whose destructor, run when a test
+/// thread ends, can race OpenSSL's own exit-time cleanup in the process
+/// (seen as "double free" after a passing test). A thread that never ends
+/// never runs that destructor.
+fn sign_off_thread(signer: &ClientSigner, body: String) -> String {
+    static THREAD: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<SignJob>>> =
+        std::sync::OnceLock::new();
+    let tx = THREAD.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<SignJob>();
+        std::thread::Builder::new()
+            .name("urna-testkit-signer".into())
+            .spawn(move || {
+                for (signer, body, reply) in rx {
+                    let signed = signer
+                        .sign(&body, time::OffsetDateTime::now_utc())
+                        .unwrap_or(body);
+                    let _ = reply.send(signed);
+                }
+            })
+            .expect("signing thread");
+        std::sync::Mutex::new(tx)
+    });
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    tx.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((signer.clone(), body, reply))
+        .expect("signing thread alive");
+    answer.recv().expect("signed")
 }
 
 /// The operator the test kit signs as.

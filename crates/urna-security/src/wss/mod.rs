@@ -173,6 +173,65 @@ pub struct Identity {
     pub signer_fingerprint: String,
 }
 
+/// Initialises OpenSSL the way `openssl-sys` does (without an exit-time
+/// cleanup handler), before anything else can trigger OpenSSL's implicit
+/// initialisation, which registers one: that handler races the thread-local
+/// destructors of threads still ending at process exit ("double free").
+/// Every entry point of the frame calls it; it runs once.
+pub fn init_openssl() {
+    openssl::init();
+}
+
+/// OpenSSL 3's key objects keep internal caches that are not safe to use
+/// from several threads at once (heap corruption seen under concurrent
+/// signing with one shared key). Keys and certificates shared across
+/// threads are therefore used through per-thread copies, made from their DER
+/// once per thread and kept.
+pub(crate) mod per_thread {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use openssl::pkey::{PKey, Private, Public};
+    use openssl::x509::X509;
+
+    type CertCopies = HashMap<Vec<u8>, (X509, PKey<Public>)>;
+
+    thread_local! {
+        static PRIVATE: RefCell<HashMap<Vec<u8>, PKey<Private>>> = RefCell::new(HashMap::new());
+        static CERTS: RefCell<CertCopies> = RefCell::new(HashMap::new());
+    }
+
+    /// This thread's copy of the private key whose PKCS#8 DER is `der`.
+    pub fn private_key(der: &[u8]) -> Result<PKey<Private>, openssl::error::ErrorStack> {
+        PRIVATE.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(k) = m.get(der) {
+                return Ok(k.clone());
+            }
+            let k = PKey::private_key_from_der(der)?;
+            m.insert(der.to_vec(), k.clone());
+            Ok(k)
+        })
+    }
+
+    /// This thread's copy of the certificate `der` and of its public key.
+    pub fn cert(der: &[u8]) -> Result<(X509, PKey<Public>), openssl::error::ErrorStack> {
+        CERTS.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(c) = m.get(der) {
+                return Ok(c.clone());
+            }
+            let x = X509::from_der(der)?;
+            let k = x.public_key()?;
+            if m.len() > 1000 {
+                m.clear();
+            }
+            m.insert(der.to_vec(), (x.clone(), k.clone()));
+            Ok((x, k))
+        })
+    }
+}
+
 pub(crate) fn b64(data: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(data)

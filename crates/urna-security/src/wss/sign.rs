@@ -37,6 +37,9 @@ pub struct SigningKey {
     pub key: PKey<Private>,
     pub cert: X509,
     cert_b64: String,
+    /// PKCS#8 DER of the key: each thread signs with its own copy.
+    key_der: Vec<u8>,
+    cert_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<SigningKey, SignError> {
+        super::init_openssl();
         let cert = X509::from_pem(cert_pem).map_err(fail)?;
         let key = PKey::private_key_from_pem(key_pem).map_err(fail)?;
         if key.rsa().is_err() {
@@ -54,16 +58,33 @@ impl SigningKey {
                 "the signing key is not RSA (RSA-SHA1/RSA-SHA256 only)".into(),
             ));
         }
-        let cert_b64 = b64(&cert.to_der().map_err(fail)?);
+        let cert_der = cert.to_der().map_err(fail)?;
+        let cert_b64 = b64(&cert_der);
+        let key_der = key.private_key_to_pkcs8().map_err(fail)?;
         Ok(SigningKey {
             key,
             cert,
             cert_b64,
+            key_der,
+            cert_der,
         })
     }
 
+    /// This thread's copy of the private key (see `per_thread`).
+    pub fn thread_key(&self) -> Result<PKey<Private>, SignError> {
+        super::per_thread::private_key(&self.key_der).map_err(fail)
+    }
+
+    /// This thread's copy of the certificate.
+    pub fn thread_cert(&self) -> Result<X509, SignError> {
+        super::per_thread::cert(&self.cert_der)
+            .map(|(c, _)| c)
+            .map_err(fail)
+    }
+
     fn sign(&self, alg: SignatureAlg, data: &[u8]) -> Result<String, SignError> {
-        let mut s = openssl::sign::Signer::new(alg.md(), &self.key).map_err(fail)?;
+        let key = self.thread_key()?;
+        let mut s = openssl::sign::Signer::new(alg.md(), &key).map_err(fail)?;
         s.update(data).map_err(fail)?;
         Ok(b64(&s.sign_to_vec().map_err(fail)?))
     }
@@ -466,9 +487,10 @@ impl ClientSigner {
 
     /// `IdPostazioneFirmato`: base64 CMS SignedData over the station CN.
     pub fn id_postazione_firmato(&self) -> Result<String, SignError> {
+        let (cert, key) = (self.key.thread_cert()?, self.key.thread_key()?);
         let cms = CmsContentInfo::sign(
-            Some(&self.key.cert),
-            Some(&self.key.key),
+            Some(&cert),
+            Some(&key),
             None,
             Some(self.station.as_bytes()),
             CMSOptions::BINARY,

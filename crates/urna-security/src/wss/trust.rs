@@ -24,7 +24,8 @@ const CACHE_TTL: Duration = Duration::from_secs(60);
 /// Beyond this many fingerprints the cache is emptied (bounded memory).
 const CACHE_MAX: usize = 10_000;
 
-/// A trusted station signer.
+/// A trusted station signer (shared by every request thread; use
+/// [`Signer::thread_cert`] for OpenSSL operations).
 #[derive(Debug)]
 pub struct Signer {
     pub cert: X509,
@@ -36,6 +37,15 @@ pub struct Signer {
     pub fingerprint: String,
     /// Subject, for messages.
     pub subject: String,
+    /// DER of the certificate.
+    pub der: Vec<u8>,
+}
+
+impl Signer {
+    /// This thread's copy of the certificate and its public key.
+    pub fn thread_cert(&self) -> Result<(X509, PKey<Public>), SecurityError> {
+        super::per_thread::cert(&self.der).map_err(internal)
+    }
 }
 
 type Cached = (Instant, Result<Arc<Signer>, SecurityError>);
@@ -47,6 +57,7 @@ pub struct Trust {
     /// KeyInfo by X509IssuerSerial.
     by_issuer_serial: HashMap<(String, String), X509>,
     cache: Mutex<HashMap<[u8; 32], Cached>>,
+    check_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Trust {
@@ -101,6 +112,7 @@ impl Trust {
     /// (checked for every chain when given), and the registered station
     /// certificates (for issuer-serial key references).
     pub fn new(ca_pem: &[u8], crl: Option<&Path>, registered: Vec<X509>) -> Result<Trust, String> {
+        super::init_openssl();
         let mut b = X509StoreBuilder::new().map_err(|e| e.to_string())?;
         for ca in X509::stack_from_pem(ca_pem).map_err(|e| format!("CA certificate: {e}"))? {
             b.add_cert(ca).map_err(|e| e.to_string())?;
@@ -132,6 +144,7 @@ impl Trust {
             store: b.build(),
             by_issuer_serial,
             cache: Mutex::new(HashMap::new()),
+            check_lock: Mutex::new(()),
         })
     }
 
@@ -172,6 +185,9 @@ impl Trust {
             )
         })?;
         let subject = dn_string(cert.subject_name());
+        // The store (and its CA key) is shared: chain checks one at a time
+        // (they are rare: results are cached per fingerprint).
+        let _serial = self.check_lock.lock().unwrap_or_else(|p| p.into_inner());
         let chain = Stack::new().map_err(internal)?;
         let mut ctx = X509StoreContext::new().map_err(internal)?;
         let verdict = ctx
@@ -227,6 +243,7 @@ impl Trust {
         Ok(Signer {
             cert,
             key,
+            der: der.to_vec(),
             cn: cn.clone(),
             istat: station.istat,
             fingerprint: hex::encode(fp),

@@ -131,6 +131,7 @@ pub fn verify(
     trust: &Trust,
     inbound: Inbound<'_>,
 ) -> Result<Verified, SecurityError> {
+    super::init_openssl();
     // 1. Structure, by absolute path.
     let root = doc
         .get_root_element()
@@ -592,7 +593,8 @@ fn signed_info(
         )
     })?;
     let canonical = c14n::exclusive(&mut si, &si_prefixes)?;
-    let ok = Verifier::new(alg.md(), &signer.key)
+    let (_, key) = signer.thread_cert()?;
+    let ok = Verifier::new(alg.md(), &key)
         .and_then(|mut v| {
             v.update(canonical.as_bytes())?;
             v.verify(&signature_value)
@@ -1009,7 +1011,7 @@ fn check_id_postazione_firmato(
         .map_err(|e| bad(format!("IdPostazioneFirmato is not CMS: {e}")))?;
     let mut certs = Stack::new().map_err(|e| bad(e.to_string()))?;
     certs
-        .push(signer.cert.clone())
+        .push(signer.thread_cert()?.0)
         .map_err(|e| bad(e.to_string()))?;
     let mut content = Vec::new();
     cms.verify(
