@@ -415,9 +415,82 @@ pub struct ResponseSigner {
     pub ttl_secs: i64,
 }
 
+/// The Body child of an envelope written by `urna_wire::envelope` (replies,
+/// with an empty Header) or by `Fault::to_envelope` (no Header).
+fn own_body_child(envelope: &str) -> Option<&str> {
+    let decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    let open = format!("<soap:Envelope xmlns:soap=\"{}\">", urna_wire::ns::SOAP_ENV);
+    let rest = envelope.strip_prefix(decl)?.strip_prefix(open.as_str())?;
+    let rest = rest.strip_prefix("<soap:Header/>").unwrap_or(rest);
+    rest.strip_prefix("<soap:Body>")?
+        .strip_suffix("</soap:Body></soap:Envelope>")
+}
+
+/// Exclusive C14N of `xml` parsed as a document of its own.
+fn canonical_standalone(xml: &str) -> Result<String, SignError> {
+    let doc = parse(xml)?;
+    let mut root = doc.get_root_element().ok_or_else(|| fail("empty"))?;
+    canonical(&mut root, &[])
+}
+
 impl ResponseSigner {
+    /// Signs an envelope urna wrote itself. Its Timestamp and Body declare
+    /// every namespace they use, so their exclusive canonical forms are
+    /// computed on small documents of their own (what the verifier computes
+    /// in place is the same), without parsing the whole response.
+    fn sign_own(&self, child: &str, now: OffsetDateTime) -> Result<String, SignError> {
+        let (ts_id, body_id, bst_id) = (new_id("TS"), new_id("id"), new_id("X509"));
+        let soap = urna_wire::ns::SOAP_ENV;
+        let ts = timestamp(&ts_id, now, self.ttl_secs);
+        let ts_alone = ts.replacen(
+            "<wsu:Timestamp ",
+            &format!("<wsu:Timestamp xmlns:wsu=\"{}\" ", ns::WSU),
+            1,
+        );
+        let body_open = format!("<soap:Body xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\">", ns::WSU);
+        let body_alone = format!(
+            "<soap:Body xmlns:soap=\"{soap}\" xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\">{child}</soap:Body>",
+            ns::WSU
+        );
+        let digest = self.algorithm.digest();
+        let ts_digest = digest.digest(canonical_standalone(&ts_alone)?.as_bytes());
+        let body_digest = digest.digest(canonical_standalone(&body_alone)?.as_bytes());
+        let sig = signature(
+            &self.key,
+            self.algorithm,
+            digest,
+            &[
+                RefSpec {
+                    id: &ts_id,
+                    enveloped: false,
+                    prefixes: &[],
+                    digest: ts_digest,
+                },
+                RefSpec {
+                    id: &body_id,
+                    enveloped: false,
+                    prefixes: &[],
+                    digest: body_digest,
+                },
+            ],
+            &key_info(&self.key, self.key_info, &bst_id)?,
+        )?;
+        let token = if self.key_info == KeyInfoForm::BinarySecurityToken {
+            bst(&self.key, &bst_id)
+        } else {
+            String::new()
+        };
+        Ok(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"{soap}\"><soap:Header>{}{ts}{token}{sig}</wsse:Security></soap:Header>{body_open}{child}</soap:Body></soap:Envelope>",
+            security_open("soap:")
+        ))
+    }
+
     /// Signs a complete (unsigned) response envelope.
     pub fn sign(&self, envelope: &str, now: OffsetDateTime) -> Result<String, SignError> {
+        if let Some(child) = own_body_child(envelope) {
+            return self.sign_own(child, now);
+        }
         let ts_id = new_id("TS");
         let body_id = new_id("id");
         let bst_id = new_id("X509");
