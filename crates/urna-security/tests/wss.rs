@@ -497,3 +497,79 @@ fn a_comment_inside_a_signed_value_changes_nothing_consumed() {
     let p = c.payload.child("parametriRicerca3008").unwrap();
     assert_eq!(p.text_of("tipoRichiesta"), Some("1"));
 }
+
+#[test]
+fn every_remaining_reason_code_has_its_case() {
+    let xml = signed();
+    // timestamp-malformed: Created is not an instant (checked before digests).
+    let s = xml.find("<wsu:Created>").unwrap() + "<wsu:Created>".len();
+    let e = xml.find("</wsu:Created>").unwrap();
+    let bad_ts = format!("{}yesterday{}", &xml[..s], &xml[e..]);
+    assert_eq!(refused(&bad_ts), "timestamp-malformed");
+    // too-many-references: a policy allowing one reference per signature.
+    let one = Policy {
+        max_references: 1,
+        ..Policy::default()
+    };
+    let f = check_with(&xml, &one, Some(tls_der(STATION))).unwrap_err();
+    assert_eq!(f.reason, "too-many-references");
+    // keyinfo-unsupported: the message signature's KeyInfo removed (it is
+    // not signed, so nothing else breaks).
+    let ki = span(&xml, "<ds:KeyInfo>", "</ds:KeyInfo>", true);
+    assert_eq!(refused(&xml.replacen(ki, "", 1)), "keyinfo-unsupported");
+    // assertion-invalid: no Issuer.
+    assert_eq!(
+        refused(&xml.replacen("<saml2:Issuer>XS</saml2:Issuer>", "", 1)),
+        "assertion-invalid"
+    );
+    // assertion-signature-invalid: the assertion's SignatureValue of
+    // another assertion.
+    let other = signed();
+    let sv = |x: &str| span(x, "<ds:SignatureValue>", "</ds:SignatureValue>", false).to_string();
+    assert_eq!(
+        refused(&xml.replacen(&sv(&xml), &sv(&other), 1)),
+        "assertion-signature-invalid"
+    );
+    // assertion-expired: a fresh message carrying an assertion built 20
+    // minutes ago.
+    let s = signer(STATION);
+    let old = s.assertion(now() - time::Duration::minutes(20)).unwrap();
+    let stale = s
+        .sign_with_assertion(&request("058091"), now(), &old)
+        .unwrap();
+    assert_eq!(refused(&stale), "assertion-expired");
+    // id-postazione-firmato-invalid: the CMS of another station's key.
+    let mut forged = signer(STATION);
+    forged.id_postazione_firmato_override = Some(signer(OTHER).id_postazione_firmato().unwrap());
+    let xml = forged.sign(&request("058091"), now()).unwrap();
+    assert_eq!(refused(&xml), "id-postazione-firmato-invalid");
+    // not-a-station-certificate: urna's own service key, issued by the same
+    // CA, signing as if it were a station.
+    let d = &pki().dir;
+    let service = SigningKey::from_pem(
+        &std::fs::read(d.service_signer_cert()).unwrap(),
+        &std::fs::read(d.service_signer_key()).unwrap(),
+    )
+    .unwrap();
+    let xml = ClientSigner::anpr(service, STATION, operator())
+        .sign(&request("058091"), now())
+        .unwrap();
+    let f = check_with(&xml, &Policy::default(), None).unwrap_err();
+    assert_eq!(f.reason, "not-a-station-certificate", "{}", f.message);
+    // certificate-expired: a station certificate of the CA that expired.
+    let ca = d.load_ca().unwrap();
+    let at = now();
+    let issued = ca
+        .issue_station(
+            &"058091-PC-0003".parse().unwrap(),
+            at - time::Duration::days(400),
+            at - time::Duration::days(30),
+        )
+        .unwrap();
+    let key = SigningKey::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes()).unwrap();
+    let xml = ClientSigner::anpr(key, "058091-PC-0003", operator())
+        .sign(&request("058091"), now())
+        .unwrap();
+    let f = check_with(&xml, &Policy::default(), None).unwrap_err();
+    assert_eq!(f.reason, "certificate-expired", "{}", f.message);
+}

@@ -541,6 +541,9 @@ pub struct ClientSigner {
     pub digest: DigestAlg,
     pub key_info: KeyInfoForm,
     pub ttl_secs: i64,
+    /// A fixed IdPostazioneFirmato instead of the CMS computed from the key
+    /// (negative tests: a value signed by another key).
+    pub id_postazione_firmato_override: Option<String>,
 }
 
 impl ClientSigner {
@@ -555,6 +558,7 @@ impl ClientSigner {
             digest: DigestAlg::Sha1,
             key_info: KeyInfoForm::X509Data,
             ttl_secs: 300,
+            id_postazione_firmato_override: None,
         }
     }
 
@@ -597,7 +601,13 @@ impl ClientSigner {
             urna_wire::xml::escape(&self.operator.codice_fiscale),
             attr("IdSede", istat),
             attr("IdPostazione", &self.station),
-            attr("IdPostazioneFirmato", &self.id_postazione_firmato()?),
+            attr(
+                "IdPostazioneFirmato",
+                &match &self.id_postazione_firmato_override {
+                    Some(v) => v.clone(),
+                    None => self.id_postazione_firmato()?,
+                }
+            ),
             attr("IdApplicazione", &self.operator.application),
         );
         let unsigned = format!("{head}{tail}");

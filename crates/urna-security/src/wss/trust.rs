@@ -58,6 +58,8 @@ pub struct Trust {
     by_issuer_serial: HashMap<(String, String), X509>,
     cache: Mutex<HashMap<[u8; 32], Cached>>,
     check_lock: Mutex<()>,
+    /// IdPostazioneFirmato values already verified (per signer and value).
+    cms_verified: Mutex<std::collections::HashSet<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for Trust {
@@ -145,7 +147,26 @@ impl Trust {
             by_issuer_serial,
             cache: Mutex::new(HashMap::new()),
             check_lock: Mutex::new(()),
+            cms_verified: Mutex::new(std::collections::HashSet::new()),
         })
+    }
+
+    /// Whether this IdPostazioneFirmato check (`key`: hash of signer,
+    /// IdPostazione and value) already succeeded: the value is the same on
+    /// every request of a station, so its CMS is verified once.
+    pub fn cms_known(&self, key: &[u8; 32]) -> bool {
+        self.cms_verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(key)
+    }
+
+    pub fn cms_remember(&self, key: [u8; 32]) {
+        let mut set = self.cms_verified.lock().unwrap_or_else(|p| p.into_inner());
+        if set.len() >= CACHE_MAX {
+            set.clear();
+        }
+        set.insert(key);
     }
 
     /// The registered station certificate with this issuer and serial.

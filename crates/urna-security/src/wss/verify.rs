@@ -988,7 +988,13 @@ fn assertion_claims(
     let id_sede = need("IdSede")?;
     let id_postazione = need("IdPostazione")?;
     let firmato = need("IdPostazioneFirmato")?;
-    check_id_postazione_firmato(&firmato, &id_postazione, &signer)?;
+    let cms_key = openssl::sha::sha256(
+        format!("{}\n{id_postazione}\n{firmato}", signer.fingerprint).as_bytes(),
+    );
+    if !trust.cms_known(&cms_key) {
+        check_id_postazione_firmato(&firmato, &id_postazione, &signer)?;
+        trust.cms_remember(cms_key);
+    }
     Ok(Claims {
         signer,
         operator,
