@@ -112,6 +112,8 @@ impl Application {
                     })?;
             }
         }
+        let limiter =
+            crate::ratelimit::RateLimiter::new(&settings.rate_limit, services.store_arc())?;
         let listener = TcpListener::bind(&settings.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
@@ -133,7 +135,7 @@ impl Application {
             upload_dir: settings.subentro.upload_dir.clone(),
             max_upload_bytes: settings.subentro.max_upload_bytes,
             verbose_faults: settings.security.verbose_faults,
-            limiter: crate::ratelimit::RateLimiter::new(&settings.rate_limit, services.store_arc()),
+            limiter,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

@@ -1,10 +1,13 @@
 //! Quotas per station certificate and per comune (annex 3 §2d), checked
 //! right after the TLS identity, before the body is read or parsed.
 //!
-//! GCRA with bursts. Two places to keep the state:
+//! GCRA with bursts. Three places to keep the state:
 //! * `memory`: in this process (one node; SQLite deployments);
 //! * `database`: the `rate_limits` table, updated atomically, so every node
-//!   sharing the PostgreSQL database admits the quota once in total.
+//!   sharing the PostgreSQL database admits the quota once in total;
+//! * `redis`: one Lua script per request checks and moves both keys
+//!   atomically on the Redis clock, so every node sharing the Redis admits
+//!   the quota once in total; keys expire when they no longer limit.
 //!
 //! `auto` picks `database` on PostgreSQL and `memory` on SQLite.
 //! Keys are separate per station and per comune, so a noisy station is
@@ -43,6 +46,7 @@ pub enum Where {
     Auto,
     Memory,
     Database,
+    Redis,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +55,10 @@ pub struct RateLimitSettings {
     pub state: Where,
     pub station: Quota,
     pub comune: Quota,
+    /// Redis server for `state = "redis"`.
+    pub redis_url: String,
+    /// Prefix of urna's keys in that Redis (several deployments may share it).
+    pub redis_prefix: String,
 }
 
 impl Default for RateLimitSettings {
@@ -66,6 +74,8 @@ impl Default for RateLimitSettings {
                 per_sec: 200.0,
                 burst: 800,
             },
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_prefix: "urna:rl:".into(),
         }
     }
 }
@@ -73,7 +83,35 @@ impl Default for RateLimitSettings {
 enum State {
     Memory(Mutex<HashMap<String, i64>>),
     Database(Arc<Store>),
+    Redis {
+        pool: r2d2::Pool<redis::Client>,
+        prefix: String,
+    },
 }
+
+/// GCRA over every key of a request at once, on the Redis clock: either all
+/// keys admit (and all move) or none moves, and the answer names the first
+/// refusing key (1-based) with the wait in ms. ARGV holds (interval,
+/// tolerance) per key. A key expires once its arrival time has passed.
+const REDIS_GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local moved = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  if tat > now + tolerance then
+    return {i, math.max(1, tat - tolerance - now)}
+  end
+  moved[i] = tat + interval
+end
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, moved[i], 'PX', moved[i] - now + 1000)
+end
+return {0, 0}
+";
 
 pub struct RateLimiter {
     state: State,
@@ -86,24 +124,69 @@ fn now_ms() -> i64 {
 }
 
 impl RateLimiter {
-    pub fn new(s: &RateLimitSettings, store: Arc<Store>) -> Option<Arc<RateLimiter>> {
+    /// The limiter the settings ask for (None when disabled). With Redis the
+    /// server is reached once here, so a wrong `redis_url` stops start-up
+    /// with its cause instead of refusing every request later.
+    pub fn new(
+        s: &RateLimitSettings,
+        store: Arc<Store>,
+    ) -> anyhow::Result<Option<Arc<RateLimiter>>> {
         if !s.enabled {
-            return None;
+            return Ok(None);
         }
-        let database = match s.state {
-            Where::Database => true,
-            Where::Memory => false,
-            Where::Auto => store.backend() == Backend::Postgres,
+        let state = match s.state {
+            Where::Database => State::Database(store),
+            Where::Auto if store.backend() == Backend::Postgres => State::Database(store),
+            Where::Memory | Where::Auto => State::Memory(Mutex::new(HashMap::new())),
+            Where::Redis => {
+                let client = redis::Client::open(s.redis_url.as_str()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "rate_limit.redis_url {:?} is not a Redis URL: {e}",
+                        s.redis_url
+                    )
+                })?;
+                let pool = r2d2::Pool::builder()
+                    .max_size(16)
+                    .min_idle(Some(1))
+                    .connection_timeout(std::time::Duration::from_secs(2))
+                    .build(client)
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "rate_limit.state = \"redis\" but Redis at {} does not answer: {e}",
+                            s.redis_url
+                        )
+                    })?;
+                State::Redis {
+                    pool,
+                    prefix: s.redis_prefix.clone(),
+                }
+            }
         };
-        Some(Arc::new(RateLimiter {
-            state: if database {
-                State::Database(store)
-            } else {
-                State::Memory(Mutex::new(HashMap::new()))
-            },
+        Ok(Some(Arc::new(RateLimiter {
+            state,
             station: s.station.gcra(),
             comune: s.comune.gcra(),
-        }))
+        })))
+    }
+
+    /// Both keys in one atomic script; the refusing key's index and wait.
+    fn admit_redis(
+        pool: &r2d2::Pool<redis::Client>,
+        prefix: &str,
+        keys: &[(String, (i64, i64), &'static str)],
+    ) -> Result<Option<(i64, &'static str)>, String> {
+        static SCRIPT: std::sync::LazyLock<redis::Script> =
+            std::sync::LazyLock::new(|| redis::Script::new(REDIS_GCRA));
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        let mut call = SCRIPT.prepare_invoke();
+        for (k, (t, tau), _) in keys {
+            call.key(format!("{prefix}{k}")).arg(*t).arg(*tau);
+        }
+        let (which, wait): (usize, i64) = call.invoke(&mut *conn).map_err(|e| e.to_string())?;
+        Ok(which
+            .checked_sub(1)
+            .and_then(|i| keys.get(i))
+            .map(|(_, _, what)| (wait, *what)))
     }
 
     fn admit_memory(
@@ -156,6 +239,18 @@ impl RateLimiter {
                 .map_err(|e| {
                     Fault::server("storage-unavailable", format!("rate limit state: {e}"))
                 })?
+            }
+            State::Redis { pool, prefix } => {
+                let (pool, prefix) = (pool.clone(), prefix.clone());
+                actix_web::web::block(move || Self::admit_redis(&pool, &prefix, &keys))
+                    .await
+                    .map_err(|e| Fault::server("worker-failure", e.to_string()))?
+                    .map_err(|e| {
+                        Fault::server(
+                            "storage-unavailable",
+                            format!("rate limit state in Redis: {e}"),
+                        )
+                    })?
             }
         };
         match refused {

@@ -88,3 +88,93 @@ async fn two_nodes_on_one_postgresql_share_the_quota() {
     // The burst of 3 once (plus at most one refill at 0.2/s), not per node.
     assert!((3..=4).contains(&admitted), "{admitted} admitted");
 }
+
+/// The Redis of the test machine (`URNA_TEST_REDIS_URL`, default
+/// 127.0.0.1:6379); None when it does not answer, unless
+/// `URNA_REQUIRE_REDIS=1` (CI) makes that a failure.
+fn test_redis() -> Option<String> {
+    let url = std::env::var("URNA_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+    let up = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:6379".parse().unwrap(),
+        std::time::Duration::from_secs(1),
+    )
+    .is_ok()
+        || !url.contains("127.0.0.1:6379");
+    if up {
+        return Some(url);
+    }
+    assert!(
+        std::env::var("URNA_REQUIRE_REDIS").as_deref() != Ok("1"),
+        "URNA_REQUIRE_REDIS=1 but Redis does not answer at {url}"
+    );
+    eprintln!("Redis does not answer at {url}: Redis rate-limit test skipped");
+    None
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_redis_share_the_quota_and_other_comuni_go_on() {
+    let Some(redis) = test_redis() else {
+        return;
+    };
+    // Keys of this run only, so parallel runs on one Redis do not meet.
+    let prefix = format!("urna-test:{}:", uuid::Uuid::new_v4().simple());
+    let on_redis = move |s: &mut urna_server::Settings| {
+        tight(s);
+        s.rate_limit.state = urna_server::ratelimit::Where::Redis;
+        s.rate_limit.redis_url = redis.clone();
+        s.rate_limit.redis_prefix = prefix.clone();
+    };
+    let a = spawn_app_with(TestDb::sqlite(), on_redis.clone()).await;
+    let pki = a.pki.root.clone();
+    let b = spawn_app_with(TestDb::sqlite(), move |s| {
+        on_redis(s);
+        s.tls.pki_dir = pki;
+    })
+    .await;
+    let c = a.client_for("058091");
+    let mut admitted = 0;
+    for i in 0..10 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let r = node
+            .post_with(&c, P5000, create(&format!("RLR{i}"), "962"))
+            .await;
+        if r.is_fault() {
+            assert_eq!(r.fault_reason(), Some("rate-limited"), "{}", r.body);
+            assert!(r.body.contains("058091-PC-0001"), "{}", r.body);
+        } else {
+            admitted += 1;
+        }
+    }
+    // The burst of 3 once (plus at most one refill at 0.2/s), not per node.
+    assert!((3..=4).contains(&admitted), "{admitted} admitted");
+    // Milano's station, on the other node, has its own quota.
+    let milano = b.client_for("015146");
+    let t = urna_wire::build::Testata::new("RLRM1", "015146", "3008", &crate::helpers::now());
+    let r = b
+        .post_with(
+            &milano,
+            urna_testkit::P3000,
+            urna_wire::build::richiesta3008(
+                &t,
+                &urna_wire::build::comune("MILANO", "015146", "MI"),
+                None,
+                "2",
+            ),
+        )
+        .await;
+    assert!(!r.is_fault(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_start_up_with_its_cause() {
+    let mut s = urna_server::Settings::default();
+    s.rate_limit.state = urna_server::ratelimit::Where::Redis;
+    s.rate_limit.redis_url = "redis://127.0.0.1:1".into();
+    let db = TestDb::sqlite();
+    let store = std::sync::Arc::new(urna_store::Store::open(&db.url, 1).unwrap());
+    let err = urna_server::ratelimit::RateLimiter::new(&s.rate_limit, store)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("does not answer"), "{err}");
+}
