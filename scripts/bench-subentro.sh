@@ -42,10 +42,15 @@ report() { # label seconds rss records
 }
 
 big=$(gen "$n"); little=$(gen "$small")
+# BACKENDS="postgres" (or "sqlite") measures one backend only.
+backends="${BACKENDS:-sqlite postgres}"
+if [[ " $backends " == *" sqlite "* ]]; then
 echo "== SQLite"
 read -r s1 r1 c1 < <(load "sqlite://$work/small.db" "$little"); report "sqlite $small" "$s1" "$r1" "$c1"
 read -r s2 r2 c2 < <(load "sqlite://$work/big.db" "$big"); report "sqlite $n" "$s2" "$r2" "$c2"
 awk -v a="$s1" -v b="$s2" 'BEGIN { printf "scaling 10x records: %.1fx time (target <= 11)\n", b / a }'
+fi
+[[ " $backends " == *" postgres "* ]] || exit 0
 
 echo "== PostgreSQL"
 psql "$pg/postgres" -qAtc "drop database if exists urna_bench_sub with (force)" >/dev/null
