@@ -35,6 +35,9 @@ def pytest_addoption(parser):
     # The security frame (spec §17) is added by `urna wss sign` with the
     # station's certificate and key (the same as the TLS identity).
     parser.addoption("--signer", default=env("URNA_SIGNER", shutil.which("urna") or "target/debug/urna"))
+    # The certificate urna signs its responses with (default: the one of the
+    # development PKI, beside the CA).
+    parser.addoption("--service-cert", default=env("URNA_SERVICE_CERT", None))
 
 
 class Signer:
@@ -74,6 +77,8 @@ class Target:
         self.session.verify = o("--ca")
         self.session.cert = (o("--cert"), o("--key"))
         self.signer = Signer(o("--signer"), o("--cert"), o("--key"))
+        self.urna, self.cert, self.key, self.ca = o("--signer"), o("--cert"), o("--key"), o("--ca")
+        self.service_cert = o("--service-cert") or os.path.join(os.path.dirname(self.ca), "service-signing.crt")
         self._clients = {}
 
     def client(self, path):

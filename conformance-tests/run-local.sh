@@ -7,9 +7,15 @@ root="$(dirname "$here")"
 cd "$root"
 cargo build -q -p urna-cli --bin urna
 venv="$here/.venv"
-if [ ! -x "$venv/bin/pytest" ]; then
-  python3 -m venv "$venv"
+if [ ! -x "$venv/bin/pytest" ] || [ "$here/requirements.txt" -nt "$venv/.requirements" ]; then
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q -r "$here/requirements.txt"
+  touch "$venv/.requirements"
+fi
+# The node-soap peer (test_peers.py), when npm is there; CI requires it.
+peer="$here/peers/node"
+if command -v npm >/dev/null && { [ ! -d "$peer/node_modules" ] || [ "$peer/package-lock.json" -nt "$peer/node_modules/.package-lock.json" ]; }; then
+  (cd "$peer" && npm ci --no-audit --no-fund --silent) || echo "note: npm ci failed in $peer; the node-soap peer tests will skip"
 fi
 work="$(mktemp -d)"
 export URNA_DATABASE_URL="sqlite://$work/urna.db" URNA_LOG__LEVEL=warn

@@ -19,6 +19,8 @@ echo "== in-process floor (no HTTP/TLS, one thread)"
 "$root/target/release/urna-loadgen" --in-process --requests 20000 --op 3008
 echo "== crypto floor"
 "$root/target/release/urna-loadgen" --crypto-floor | tee "$work/floor.txt"
+echo "== security layer: urna and WSS4J on the same messages"
+bash "$root/scripts/bench-wss.sh" "$work"
 echo "== 5011 section updates (database: ${URNA_DATABASE_URL%%:*})"
 "$root/target/release/urna-loadgen" "${common[@]}" --op 5011 | tee "$work/5011.txt"
 echo "== 5010 elector moves (9 electors, 12 sections)"
@@ -41,6 +43,12 @@ db = os.environ.get("URNA_DATABASE_URL", "sqlite").split(":")[0]
 print(f"== summary (database: {db}; every request signed; targets of the security frame on 2 cores)")
 floor = float(re.search(r"^RESULT op=crypto-floor us=([\d.]+)", open(os.path.join(work, "floor.txt")).read(), re.M).group(1))
 print(f"crypto floor (1 RSA-2048 sign + 2 verifies): {floor:.0f} µs")
+wss = os.path.join(work, "wss-summary.txt")
+if os.path.exists(wss):
+    print(open(wss).read().strip())
+else:
+    u = re.search(r"^RESULT op=wss-micro side=urna verify_us=([\d.]+) gate_us=[\d.]+ sign_us=([\d.]+)", open(os.path.join(work, "wss-urna.txt")).read(), re.M)
+    print(f"security layer, urna alone (no WSS4J peer here): verify {float(u.group(1)):.0f} µs, sign {float(u.group(2)):.0f} µs")
 for name, target_rps, budget in [("5011", 2000, 25), ("5010", 2000, 25), ("5010mix", 2000, 25), ("3008", None, None)]:
     rps, p99 = result(name)
     text = open(os.path.join(work, name + ".txt")).read()

@@ -123,6 +123,28 @@ enum WssCommand {
         #[arg(long, default_value = "x509-data")]
         key_info: String,
     },
+    /// Read a request already signed by another WS-Security stack (zeep's
+    /// BinarySignature, node-soap's WSSecurityCert, …: Timestamp and Body
+    /// signed with the station key) on standard input and print it with
+    /// ANPR's signed SAML assertion added to its wsse:Security. The peer's
+    /// signature is left as it is (it does not cover wsse:Security).
+    AddAssertion {
+        /// Station certificate (PEM, RSA): the one the peer signed with.
+        #[arg(long)]
+        cert: PathBuf,
+        /// Its private key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The operator's codice fiscale (SAML NameID).
+        #[arg(long, default_value = "RSSMRA80A01H501U")]
+        operator: String,
+        /// IdApplicazione.
+        #[arg(long, default_value = "urna-wss-add-assertion")]
+        application: String,
+        /// The assertion's signature: rsa-sha1 (ANPR's examples) or rsa-sha256.
+        #[arg(long, default_value = "rsa-sha1")]
+        algorithm: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +277,16 @@ fn main() -> anyhow::Result<()> {
                     key_info,
                 },
         } => wss_sign(&cert, &key, operator, application, &algorithm, &key_info),
+        Command::Wss {
+            command:
+                WssCommand::AddAssertion {
+                    cert,
+                    key,
+                    operator,
+                    application,
+                    algorithm,
+                },
+        } => wss_add_assertion(&cert, &key, operator, application, &algorithm),
         Command::Pki { command } => pki(&settings, command),
         Command::Tables { command } => {
             let store = open_store(&settings)?;
@@ -494,16 +526,15 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     }
 }
 
-fn wss_sign(
+/// The ANPR-profile client signer of the station whose certificate and key
+/// are given (IdPostazione = the certificate CN).
+fn client_signer(
     cert: &std::path::Path,
     key: &std::path::Path,
     operator: String,
     application: String,
     algorithm: &str,
-    key_info: &str,
-) -> anyhow::Result<()> {
-    use std::io::{Read, Write};
-    use urna_security::wss::sign::KeyInfoForm;
+) -> anyhow::Result<urna_security::wss::ClientSigner> {
     use urna_security::wss::{ClientSigner, DigestAlg, Operator, SignatureAlg, SigningKey};
     let cert_pem = std::fs::read(cert).with_context(|| cert.display().to_string())?;
     let signing = SigningKey::from_pem(
@@ -526,6 +557,27 @@ fn wss_sign(
         "rsa-sha256" => (SignatureAlg::RsaSha256, DigestAlg::Sha256),
         other => anyhow::bail!("--algorithm {other}: rsa-sha1 or rsa-sha256"),
     };
+    Ok(signer)
+}
+
+fn read_stdin() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn wss_sign(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    operator: String,
+    application: String,
+    algorithm: &str,
+    key_info: &str,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    use urna_security::wss::sign::KeyInfoForm;
+    let mut signer = client_signer(cert, key, operator, application, algorithm)?;
     signer.key_info = match key_info {
         "x509-data" => KeyInfoForm::X509Data,
         "binary-security-token" => KeyInfoForm::BinarySecurityToken,
@@ -534,10 +586,25 @@ fn wss_sign(
             anyhow::bail!("--key-info {other}: x509-data, binary-security-token or issuer-serial")
         }
     };
-    let mut envelope = String::new();
-    std::io::stdin().read_to_string(&mut envelope)?;
+    let envelope = read_stdin()?;
     let signed = signer.sign(&envelope, time::OffsetDateTime::now_utc())?;
     std::io::stdout().write_all(signed.as_bytes())?;
+    Ok(())
+}
+
+fn wss_add_assertion(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    operator: String,
+    application: String,
+    algorithm: &str,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let signer = client_signer(cert, key, operator, application, algorithm)?;
+    let signed = read_stdin()?;
+    let assertion = signer.assertion(time::OffsetDateTime::now_utc())?;
+    let out = urna_security::wss::sign::add_assertion(&signed, &assertion)?;
+    std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
 }
 

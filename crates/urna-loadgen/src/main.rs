@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 mod inproc;
+mod wss_micro;
 use urna_pki::Issued;
 use urna_service::demo::DEMO_COMUNI;
 use urna_service::generate;
@@ -54,6 +55,18 @@ struct Args {
     /// server uses (OpenSSL): one RSA-2048 sign and two verifies.
     #[arg(long)]
     crypto_floor: bool,
+    /// Security micro-benchmark: write N signed ANPR-profile requests and
+    /// their unsigned replies to this directory, and measure urna verifying
+    /// the requests and signing the replies on one thread (the WSS4J harness
+    /// then measures the same files; see scripts/bench.sh).
+    #[arg(long, value_name = "DIR")]
+    wss_micro: Option<std::path::PathBuf>,
+    /// `--wss-micro`: number of messages.
+    #[arg(long, default_value_t = 1000)]
+    messages: usize,
+    /// `--wss-micro`: timed rounds over the messages (after one untimed).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Print how many generated Roma electors `5010mix` needs for these
     /// `--warmup` and `--requests`, and exit.
     #[arg(long)]
@@ -350,6 +363,9 @@ fn main() -> anyhow::Result<()> {
     urna_security::wss::init_openssl();
     if args.crypto_floor {
         return crypto_floor();
+    }
+    if let Some(dir) = &args.wss_micro {
+        return wss_micro::run(dir, args.messages, args.rounds);
     }
     if args.print_mix_subjects {
         let n = mix_subjects(args.warmup, args.requests);

@@ -573,3 +573,223 @@ fn every_remaining_reason_code_has_its_case() {
     let f = check_with(&xml, &Policy::default(), None).unwrap_err();
     assert_eq!(f.reason, "certificate-expired", "{}", f.message);
 }
+
+// ---------------------------------------------------------------------------
+// Requests signed by third-party stacks (zeep, node-soap), completed with the
+// assertion by `sign::add_assertion`.
+
+const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+const X509V3: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
+const B64BIN: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
+const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+const ENV_SIG: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+
+/// The Body child of an unsigned request envelope.
+fn body_child(envelope: &str) -> &str {
+    let s = envelope.find("<soap:Body>").unwrap() + "<soap:Body>".len();
+    &envelope[s..envelope.rfind("</soap:Body>").unwrap()]
+}
+
+fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+fn instant(t: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&f).unwrap()
+}
+
+/// Fills a message written in a peer's layout the way that peer's signer
+/// does: each `@DIGEST:<id>@` becomes the SHA-256 of the exclusive canonical
+/// form of the element with that id (in place), then `@SIGNATURE@` the
+/// RSA-SHA256 signature of the canonical SignedInfo (in place), with `key`.
+fn peer_sign(template: &str, key: &SigningKey) -> String {
+    use libxml::parser::Parser;
+    use urna_security::wss::c14n;
+    let find = |xml: &str, pred: &dyn Fn(&libxml::tree::Node) -> bool| {
+        let doc = Parser::default().parse_string(xml).unwrap();
+        let mut found = None;
+        c14n::for_each_element(&doc.get_root_element().unwrap(), &mut |n| {
+            if found.is_none() && pred(n) {
+                found = Some(n.clone());
+            }
+        });
+        (doc, found.expect("element of the template"))
+    };
+    let mut xml = template.to_string();
+    while let Some(at) = xml.find("@DIGEST:") {
+        let end = xml[at + 8..].find('@').unwrap() + at + 8;
+        let id = xml[at + 8..end].to_string();
+        let (_doc, mut node) = find(&xml, &|n| {
+            n.get_property_no_ns("Id").as_deref() == Some(id.as_str())
+                || n.get_property_ns("Id", WSU).as_deref() == Some(id.as_str())
+        });
+        let canonical = c14n::exclusive(&mut node, &[]).unwrap();
+        let digest = b64(&openssl::sha::sha256(canonical.as_bytes()));
+        xml.replace_range(at..=end, &digest);
+    }
+    let (_doc, mut si) = find(&xml, &|n| {
+        n.get_name() == "SignedInfo" && n.get_namespace().is_some_and(|ns| ns.get_href() == DS)
+    });
+    let canonical = c14n::exclusive(&mut si, &[]).unwrap();
+    let mut s =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key.key).unwrap();
+    s.update(canonical.as_bytes()).unwrap();
+    xml.replacen("@SIGNATURE@", &b64(&s.sign_to_vec().unwrap()), 1)
+}
+
+fn cert_b64(key: &SigningKey) -> String {
+    b64(&key.cert.to_der().unwrap())
+}
+
+/// node-soap 1.13's `WSSecurityCert` layout (xml-crypto 6): mustUnderstand,
+/// the token first, a Timestamp in the default namespace with unqualified
+/// `Id`, an unqualified `Id` on the Body, the enveloped-signature transform
+/// on the Timestamp reference, an unprefixed `Signature`.
+fn node_soap_signed(cn: &str) -> String {
+    let key = key_in(&pki().dir, cn);
+    let t = now();
+    let template = format!(
+        concat!(
+            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Header>",
+            "<wsse:Security xmlns:wsse=\"{wsse}\" xmlns:wsu=\"{wsu}\" soap:mustUnderstand=\"1\">",
+            "<wsse:BinarySecurityToken EncodingType=\"{b64bin}\" ValueType=\"{x509}\" wsu:Id=\"x509-1a2b\">{cert}</wsse:BinarySecurityToken>",
+            "<Timestamp xmlns=\"{wsu}\" Id=\"_1\"><Created>{created}</Created><Expires>{expires}</Expires></Timestamp>",
+            "<Signature xmlns=\"{ds}\"><SignedInfo><CanonicalizationMethod Algorithm=\"{exc}\"/>",
+            "<SignatureMethod Algorithm=\"{rsa}\"/>",
+            "<Reference URI=\"#_0\"><Transforms><Transform Algorithm=\"{exc}\"/></Transforms>",
+            "<DigestMethod Algorithm=\"{sha}\"/><DigestValue>@DIGEST:_0@</DigestValue></Reference>",
+            "<Reference URI=\"#_1\"><Transforms><Transform Algorithm=\"{env}\"/><Transform Algorithm=\"{exc}\"/></Transforms>",
+            "<DigestMethod Algorithm=\"{sha}\"/><DigestValue>@DIGEST:_1@</DigestValue></Reference></SignedInfo>",
+            "<SignatureValue>@SIGNATURE@</SignatureValue><KeyInfo><wsse:SecurityTokenReference xmlns:wsse=\"{wsse}\">",
+            "<wsse:Reference URI=\"#x509-1a2b\" ValueType=\"{x509}\"/></wsse:SecurityTokenReference></KeyInfo></Signature>",
+            "</wsse:Security></soap:Header><soap:Body Id=\"_0\">{body}</soap:Body></soap:Envelope>"
+        ),
+        wsse = WSSE,
+        wsu = WSU,
+        ds = DS,
+        b64bin = B64BIN,
+        x509 = X509V3,
+        exc = EXC,
+        env = ENV_SIG,
+        rsa = RSA_SHA256,
+        sha = SHA256,
+        cert = cert_b64(&key),
+        created = instant(t),
+        expires = instant(t + time::Duration::minutes(10)),
+        body = body_child(&request(&cn[..6])),
+    );
+    peer_sign(&template, &key)
+}
+
+/// zeep 4.3's `BinarySignature` layout (python-xmlsec): no mustUnderstand,
+/// the signature first with line breaks in it, then the token (its `wsu:Id`
+/// under an `ns1` prefix), the Timestamp last, `ns0:Id` on the Body.
+fn zeep_signed(cn: &str) -> String {
+    let key = key_in(&pki().dir, cn);
+    let t = now();
+    let template = format!(
+        concat!(
+            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Header>",
+            "<wsse:Security xmlns:wsse=\"{wsse}\"><Signature xmlns=\"{ds}\">\n<SignedInfo>\n",
+            "<CanonicalizationMethod Algorithm=\"{exc}\"/>\n<SignatureMethod Algorithm=\"{rsa}\"/>\n",
+            "<Reference URI=\"#id-b0d1\">\n<Transforms>\n<Transform Algorithm=\"{exc}\"/>\n</Transforms>\n",
+            "<DigestMethod Algorithm=\"{sha}\"/>\n<DigestValue>@DIGEST:id-b0d1@</DigestValue>\n</Reference>\n",
+            "<Reference URI=\"#id-75a3\">\n<Transforms>\n<Transform Algorithm=\"{exc}\"/>\n</Transforms>\n",
+            "<DigestMethod Algorithm=\"{sha}\"/>\n<DigestValue>@DIGEST:id-75a3@</DigestValue>\n</Reference>\n",
+            "</SignedInfo>\n<SignatureValue>@SIGNATURE@</SignatureValue>\n<KeyInfo>\n",
+            "<wsse:SecurityTokenReference><wsse:Reference ValueType=\"{x509}\" URI=\"#id-c4e2\"/></wsse:SecurityTokenReference></KeyInfo>\n",
+            "</Signature><wsse:BinarySecurityToken xmlns:ns1=\"{wsu}\" ValueType=\"{x509}\" EncodingType=\"{b64bin}\" ns1:Id=\"id-c4e2\">{cert}\n</wsse:BinarySecurityToken>",
+            "<wsu:Timestamp xmlns:wsu=\"{wsu}\" wsu:Id=\"id-75a3\"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp>",
+            "</wsse:Security></soap:Header><soap:Body xmlns:ns0=\"{wsu}\" ns0:Id=\"id-b0d1\">{body}</soap:Body></soap:Envelope>"
+        ),
+        wsse = WSSE,
+        wsu = WSU,
+        ds = DS,
+        b64bin = B64BIN,
+        x509 = X509V3,
+        exc = EXC,
+        rsa = RSA_SHA256,
+        sha = SHA256,
+        cert = cert_b64(&key),
+        created = instant(t),
+        expires = instant(t + time::Duration::minutes(5)),
+        body = body_child(&request(&cn[..6])),
+    );
+    peer_sign(&template, &key)
+}
+
+fn with_assertion(peer_signed: &str, of: &str) -> String {
+    let assertion = signer(of).assertion(now()).unwrap();
+    urna_security::wss::sign::add_assertion(peer_signed, &assertion).unwrap()
+}
+
+#[test]
+fn peer_signed_requests_with_the_added_assertion_are_accepted() {
+    for (peer, xml) in [
+        ("node-soap", node_soap_signed(STATION)),
+        ("zeep", zeep_signed(STATION)),
+    ] {
+        // Without the assertion the peer's frame is incomplete.
+        assert_eq!(refused(&xml), "assertion-missing", "{peer}");
+        let completed = with_assertion(&xml, STATION);
+        // The peer's own bytes are all still there: only the assertion was
+        // inserted, as the first child of wsse:Security.
+        let at = completed.find("<saml2:Assertion").unwrap();
+        let end = completed.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len();
+        assert_eq!(format!("{}{}", &completed[..at], &completed[end..]), xml);
+        let c = check(&completed).unwrap_or_else(|f| panic!("{peer}: {f:?}\n{completed}"));
+        let s = c.signed.unwrap();
+        assert_eq!(
+            (s.identity.station.as_str(), s.identity.operator.as_str()),
+            (STATION, OPERATOR),
+            "{peer}"
+        );
+        assert_eq!(c.operation.code(), "3008");
+    }
+}
+
+#[test]
+fn peer_signed_requests_are_still_checked_in_full() {
+    for xml in [node_soap_signed(STATION), zeep_signed(STATION)] {
+        // Changed after signing.
+        let tampered = with_assertion(&xml, STATION).replacen(
+            "<tipoRichiesta>1</tipoRichiesta>",
+            "<tipoRichiesta>2</tipoRichiesta>",
+            1,
+        );
+        assert_eq!(refused(&tampered), "digest-mismatch");
+        // The assertion of another station beside this station's signature.
+        assert_eq!(refused(&with_assertion(&xml, OTHER)), "identity-mismatch");
+    }
+}
+
+#[test]
+fn add_assertion_needs_a_signed_frame_and_adds_one_assertion() {
+    use urna_security::wss::sign::add_assertion;
+    let assertion = signer(STATION).assertion(now()).unwrap();
+    let e = add_assertion(&request("058091"), &assertion).unwrap_err();
+    assert!(e.0.contains("no soap:Header/wsse:Security"), "{e}");
+    let once = with_assertion(&zeep_signed(STATION), STATION);
+    let e = add_assertion(&once, &assertion).unwrap_err();
+    assert!(e.0.contains("already carries"), "{e}");
+    // A wsse:Security that is not the SOAP header's is not the frame.
+    let nested = zeep_signed(STATION).replacen(
+        "<soap:Header>",
+        &format!(
+            "<soap:Header><x:W xmlns:x=\"urn:x\"><wsse:Security xmlns:wsse=\"{WSSE}\"/></x:W>"
+        ),
+        1,
+    );
+    let out = add_assertion(&nested, &assertion).unwrap();
+    assert!(out.contains(&format!(
+        "<wsse:Security xmlns:wsse=\"{WSSE}\"><saml2:Assertion"
+    )));
+    assert!(out.contains(&format!("<wsse:Security xmlns:wsse=\"{WSSE}\"/></x:W>")));
+}

@@ -2,7 +2,8 @@
 //! and ANPR-profile requests ([`ClientSigner`]: Timestamp, SAML assertion
 //! with its enveloped signature and IdPostazioneFirmato, message signature
 //! over Timestamp and Body), for the test kit, the load generator and the
-//! conformance helper.
+//! conformance helper; [`add_assertion`] completes a request another
+//! WS-Security stack signed with the assertion it lacks.
 //!
 //! Digests are computed with libxml2's exclusive C14N on the parsed message,
 //! the way the verifier recomputes them; the `ds:Signature` is then written
@@ -682,4 +683,114 @@ impl ClientSigner {
             &ki,
         )
     }
+}
+
+/// Adds a signed SAML assertion (from [`ClientSigner::assertion`]) to a
+/// request that a third-party WS-Security stack has already signed (zeep's
+/// `BinarySignature`, node-soap's `WSSecurityCert`, …), which know nothing of
+/// ANPR's assertion.
+///
+/// The assertion becomes the first child of
+/// `/soap:Envelope/soap:Header/wsse:Security`. The peer's message signature
+/// covers the Timestamp and the Body, not `wsse:Security` itself, so it stays
+/// valid; the assertion carries its own enveloped signature and declares
+/// every namespace it uses, so its canonical form does not depend on where
+/// it is put. Nothing else in the message is touched.
+pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError> {
+    use quick_xml::name::ResolveResult;
+    /// What an event is, once the reader is free again.
+    enum Seen {
+        Open {
+            empty: bool,
+            soap: bool,
+            wsse: bool,
+            saml: bool,
+            local: Vec<u8>,
+        },
+        Close,
+        Eof,
+        Other,
+    }
+    let mut r = quick_xml::NsReader::from_str(signed);
+    r.config_mut().check_end_names = true;
+    let mut depth = 0usize;
+    let mut in_header = false;
+    let mut in_security = false;
+    let mut insert_at: Option<usize> = None;
+    loop {
+        let seen = {
+            let (res, ev) = r
+                .read_resolved_event()
+                .map_err(|e| SignError(format!("the signed message is not well-formed: {e}")))?;
+            let bound =
+                |uri: &str| matches!(&res, ResolveResult::Bound(n) if n.as_ref() == uri.as_bytes());
+            match ev {
+                Event::Start(ref e) | Event::Empty(ref e) => Seen::Open {
+                    empty: matches!(ev, Event::Empty(_)),
+                    soap: bound(urna_wire::ns::SOAP_ENV),
+                    wsse: bound(ns::WSSE),
+                    saml: bound(ns::SAML2),
+                    local: e.local_name().as_ref().to_vec(),
+                },
+                Event::End(_) => Seen::Close,
+                Event::Eof => Seen::Eof,
+                _ => Seen::Other,
+            }
+        };
+        match seen {
+            Seen::Open {
+                empty,
+                soap,
+                wsse,
+                saml,
+                local,
+            } => {
+                // The element is at depth + 1 (Envelope 1, Header 2, …).
+                match depth + 1 {
+                    2 if soap && local == b"Header" => in_header = !empty,
+                    3 if in_header && wsse && local == b"Security" => {
+                        if insert_at.is_some() {
+                            return Err(SignError(
+                                "the message has two wsse:Security headers".into(),
+                            ));
+                        }
+                        if empty {
+                            return Err(SignError(
+                                "wsse:Security is empty: the message is not signed".into(),
+                            ));
+                        }
+                        insert_at = Some(r.buffer_position() as usize);
+                        in_security = true;
+                    }
+                    4 if in_security && saml && local == b"Assertion" => {
+                        return Err(SignError(
+                            "wsse:Security already carries a saml2:Assertion".into(),
+                        ));
+                    }
+                    _ => {}
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Seen::Close => {
+                match depth {
+                    2 => in_header = false,
+                    3 => in_security = false,
+                    _ => {}
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Seen::Eof => break,
+            Seen::Other => {}
+        }
+    }
+    let at = insert_at.ok_or_else(|| {
+        SignError("no soap:Header/wsse:Security in the message: sign it first".into())
+    })?;
+    let mut out = String::with_capacity(signed.len() + assertion.len());
+    out.push_str(&signed[..at]);
+    out.push_str(assertion);
+    out.push_str(&signed[at..]);
+    Ok(out)
 }
