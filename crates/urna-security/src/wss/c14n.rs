@@ -1,7 +1,6 @@
 //! Exclusive XML canonicalisation (libxml2's own engine, never hand-rolled)
 //! and small tree helpers on libxml2 nodes.
 
-use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
 use libxml::tree::{Node, NodeType};
 
 use super::{Reason, SecurityError};
@@ -10,17 +9,110 @@ use super::{Reason, SecurityError};
 /// namespaces named in `prefixes` (InclusiveNamespaces PrefixList; `#default`
 /// for the default namespace).
 pub fn exclusive(node: &mut Node, prefixes: &[String]) -> Result<String, SecurityError> {
-    node.canonicalize(CanonicalizationOptions {
-        mode: CanonicalizationMode::ExclusiveCanonical1_0,
-        with_comments: false,
-        inclusive_ns_prefixes: prefixes.to_vec(),
-    })
-    .map_err(|()| {
+    ffi::exclusive(node.node_ptr(), prefixes).ok_or_else(|| {
         SecurityError::new(
             Reason::SecurityMalformed,
             format!("element {} cannot be canonicalised", node.get_name()),
         )
     })
+}
+
+/// The one place urna-security calls libxml2 directly: libxml2's own
+/// `xmlC14NExecute`, with a visibility callback that walks parent pointers.
+/// (The `libxml` crate's `Node::canonicalize` builds a vector of every
+/// node's ancestors for each of the document's nodes, attributes and
+/// namespace nodes, five times per request: half of the verification time.)
+#[allow(unsafe_code)]
+mod ffi {
+    use std::ffi::{c_int, c_void, CString};
+
+    use libxml::bindings::{
+        xmlAllocOutputBuffer, xmlC14NExecute, xmlC14NMode_XML_C14N_EXCLUSIVE_1_0, xmlChar,
+        xmlElementType_XML_NAMESPACE_DECL, xmlNodePtr, xmlOutputBufferClose,
+        xmlOutputBufferGetContent, xmlOutputBufferGetSize,
+    };
+
+    /// libxml2 asks, for every node of the document, whether it belongs to
+    /// the node set: it does when `root` is the node or one of its ancestors.
+    /// A namespace node (an `xmlNs`, whose `type` field sits where an
+    /// `xmlNode`'s does) and a node without identity are judged by `parent`.
+    unsafe extern "C" fn in_subtree(
+        root: *mut c_void,
+        node: xmlNodePtr,
+        parent: xmlNodePtr,
+    ) -> c_int {
+        let root = root as xmlNodePtr;
+        // SAFETY: libxml2 passes nodes of the document being canonicalised,
+        // alive for the whole call; `parent` links end at the document node.
+        unsafe {
+            let mut n = if node.is_null() || (*node).type_ == xmlElementType_XML_NAMESPACE_DECL {
+                parent
+            } else {
+                node
+            };
+            while !n.is_null() {
+                if n == root {
+                    return 1;
+                }
+                n = (*n).parent;
+            }
+        }
+        0
+    }
+
+    /// Exclusive C14N 1.0 (no comments) of the subtree at `node`; None when
+    /// libxml2 refuses (or a prefix holds a NUL).
+    pub(super) fn exclusive(node: xmlNodePtr, prefixes: &[String]) -> Option<String> {
+        if node.is_null() {
+            return None;
+        }
+        let owned: Vec<CString> = prefixes
+            .iter()
+            .map(|p| CString::new(p.as_str()).ok())
+            .collect::<Option<_>>()?;
+        let mut list: Vec<*mut xmlChar> = owned
+            .iter()
+            .map(|s| s.as_ptr() as *mut xmlChar)
+            .chain(std::iter::once(std::ptr::null_mut()))
+            .collect();
+        // SAFETY: `node` comes from a live `Node` borrowed by the caller, so
+        // its document is alive; libxml2 only reads the prefix strings,
+        // which `owned` keeps until the end; the output buffer is a memory
+        // buffer without encoder (as C14N requires), read and then closed
+        // here exactly once.
+        unsafe {
+            let doc = (*node).doc;
+            if doc.is_null() {
+                return None;
+            }
+            let buf = xmlAllocOutputBuffer(std::ptr::null_mut());
+            if buf.is_null() {
+                return None;
+            }
+            let status = xmlC14NExecute(
+                doc,
+                Some(in_subtree),
+                node as *mut c_void,
+                xmlC14NMode_XML_C14N_EXCLUSIVE_1_0 as c_int,
+                list.as_mut_ptr(),
+                0,
+                buf,
+            );
+            let out = if status < 0 {
+                None
+            } else {
+                let (p, n) = (xmlOutputBufferGetContent(buf), xmlOutputBufferGetSize(buf));
+                let bytes = if p.is_null() || n == 0 {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(p, n)
+                };
+                String::from_utf8(bytes.to_vec()).ok()
+            };
+            xmlOutputBufferClose(buf);
+            out
+        }
+    }
 }
 
 /// Exclusive C14N of `node` with the enveloped-signature transform applied:
