@@ -206,3 +206,51 @@ pub fn prefix_list(node: &Node) -> Vec<String> {
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use libxml::parser::Parser;
+    use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
+
+    use super::*;
+
+    /// Ancestor namespaces used and unused, a default namespace, attributes
+    /// in and out of namespaces, text, a comment, siblings before and after.
+    const XML: &str = r#"<s:Envelope xmlns:s="urn:s" xmlns:u="urn:u" xmlns:x="urn:unused" xmlns="urn:d"><s:Header><w:Sec xmlns:w="urn:w"><u:Ts u:Id="T1" a="1"><u:C>2026-12-01T10:00:00Z</u:C><!-- c --></u:Ts></w:Sec></s:Header><s:Body u:Id="B1" b="2"><p:Req xmlns:p="urn:p"><plain>x &amp; y</plain><p:n xmlns:q="urn:q" q:k="v">z</p:n></p:Req><after/></s:Body></s:Envelope>"#;
+
+    #[test]
+    fn agrees_with_libxml_canonicalize_on_every_element_and_prefix_list() {
+        let doc = Parser::default().parse_string(XML).unwrap();
+        let mut elements = Vec::new();
+        for_each_element(&doc.get_root_element().unwrap(), &mut |n| {
+            elements.push(n.clone())
+        });
+        assert_eq!(elements.len(), 10);
+        let lists: [&[&str]; 4] = [&[], &["s"], &["s", "w", "x"], &["#default", "u"]];
+        for mut node in elements {
+            for list in lists {
+                let prefixes: Vec<String> = list.iter().map(|p| p.to_string()).collect();
+                let ours = exclusive(&mut node, &prefixes).unwrap();
+                let theirs = node
+                    .canonicalize(CanonicalizationOptions {
+                        mode: CanonicalizationMode::ExclusiveCanonical1_0,
+                        with_comments: false,
+                        inclusive_ns_prefixes: prefixes.clone(),
+                    })
+                    .unwrap();
+                assert_eq!(ours, theirs, "{} with {list:?}", node.get_name());
+            }
+        }
+        // The subtree only, with the ancestors' namespaces it uses.
+        let mut ts = doc.get_root_element().unwrap();
+        for_each_element(&doc.get_root_element().unwrap(), &mut |n| {
+            if n.get_name() == "Ts" {
+                ts = n.clone();
+            }
+        });
+        assert_eq!(
+            exclusive(&mut ts, &[]).unwrap(),
+            r#"<u:Ts xmlns:u="urn:u" a="1" u:Id="T1"><u:C>2026-12-01T10:00:00Z</u:C></u:Ts>"#
+        );
+    }
+}
