@@ -126,6 +126,7 @@ impl Application {
             public_url: settings.server.public_url.clone(),
             metrics: crate::telemetry::metrics_handle(),
             requests: crate::pipeline::RequestThreads::start(
+                settings.effective_gate_threads(),
                 settings.effective_request_threads(),
                 settings.effective_max_batch(),
                 services.clone(),

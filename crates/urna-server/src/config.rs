@@ -82,6 +82,9 @@ pub struct ServerSettings {
     /// one on SQLite, whose writes are serialised anyway, so extra threads only
     /// add lock hand-offs; twice the cores on PostgreSQL).
     pub request_threads: usize,
+    /// Gate threads: parse, WS-Security verification, XSD, and the signing
+    /// of answers (0 = auto: one per core).
+    pub gate_threads: usize,
     /// Most requests a request thread runs in one transaction, a savepoint each
     /// (0 = auto: 64 on SQLite, where the shared commit is the big win; 1 on
     /// PostgreSQL, where concurrent batches on the same rows would deadlock
@@ -147,6 +150,7 @@ impl Default for Settings {
                 public_url: String::new(),
                 workers: 0,
                 request_threads: 0,
+                gate_threads: 0,
                 max_batch: 0,
                 max_body_bytes: 512 * 1024,
                 max_depth: 48,
@@ -233,6 +237,14 @@ impl Settings {
         match self.server.request_threads {
             0 if self.database.url.starts_with("sqlite:") => 1,
             0 => 2 * Self::cores(),
+            n => n,
+        }
+    }
+
+    /// Gate threads to start.
+    pub fn effective_gate_threads(&self) -> usize {
+        match self.server.gate_threads {
+            0 => Self::cores(),
             n => n,
         }
     }

@@ -1,15 +1,22 @@
-//! Request threads: the libxml2 gate and the database transaction, in batches.
+//! Two pools between the HTTP workers and the database.
 //!
-//! Why a small fixed pool and not `web::block`: tokio's blocking pool grows to
-//! one thread per in-flight request, so under load every request paid a context
+//! * **Gate threads** (one per core): the libxml2 gate (strict parse,
+//!   WS-Security verification, dispatch, XSD, payload copy) and, on the way
+//!   back, the signing of the answer. This is where the CPU goes (two RSA
+//!   operations and five canonicalisations per request), and it runs in
+//!   parallel whatever the database.
+//! * **Request threads** (one on SQLite, whose writes are serialised anyway;
+//!   more on PostgreSQL): the database transaction only. A request thread
+//!   takes what is queued (up to `server.max_batch`) and hands it to
+//!   [`Services::handle_batch`], which runs it in one transaction with a
+//!   savepoint per request: under load the commit, the expensive part on
+//!   SQLite, is shared; without load a batch is one request and nothing
+//!   waits.
+//!
+//! Why fixed pools and not `web::block`: tokio's blocking pool grows to one
+//! thread per in-flight request, so under load every request paid a context
 //! switch, a cold cache and (once per thread) the compilation of the XSD
 //! validators, while the threads mostly queued on the database anyway.
-//!
-//! Why batches: a request thread takes what is queued (up to
-//! `server.max_batch`) and hands it to [`Services::handle_batch`], which runs
-//! it in one transaction with a savepoint per request. Under load the commit,
-//! the expensive part on SQLite, is shared; without load a batch is one
-//! request and nothing waits.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -40,9 +47,27 @@ pub type JobResult = Result<(Operation, Handled, String), (Option<Operation>, Fa
 /// What the request threads need of the security frame.
 pub type Security = Option<Arc<crate::security::SecurityRuntime>>;
 
-type Queued = (Job, oneshot::Sender<JobResult>);
+type Reply = oneshot::Sender<JobResult>;
+type Queued = (Job, Reply);
 
-/// The request threads; cloning shares them.
+/// A request through the gate, waiting for the database.
+struct Checked {
+    job: Job,
+    checked: gate::Checked,
+    auth: Option<Authentication>,
+    reply: Reply,
+}
+
+/// A settled request, waiting for its answer to be written and signed.
+struct Settled {
+    job: Job,
+    op: Operation,
+    operator: Option<String>,
+    result: Result<Handled, urna_service::ServiceError>,
+    reply: Reply,
+}
+
+/// The pools; cloning shares them.
 #[derive(Clone)]
 pub struct RequestThreads {
     tx: crossbeam_channel::Sender<Queued>,
@@ -54,27 +79,58 @@ pub struct RequestThreads {
 #[error("the request thread did not answer (internal failure or shutdown)")]
 pub struct JobFailed;
 
+/// What both pools share.
+struct Shared {
+    services: Services,
+    fault_of: fn(urna_service::ServiceError) -> Fault,
+    security: Security,
+}
+
 impl RequestThreads {
+    /// `gate_threads` gate threads, `n` request threads running batches of
+    /// at most `max_batch`.
     pub fn start(
+        gate_threads: usize,
         n: usize,
         max_batch: usize,
         services: Services,
         fault_of: fn(urna_service::ServiceError) -> Fault,
         security: Security,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = crossbeam_channel::unbounded::<Queued>();
-        let threads = (0..n.max(1))
-            .map(|i| {
-                let rx = rx.clone();
-                let services = services.clone();
-                let security = security.clone();
+        let shared = Arc::new(Shared {
+            services,
+            fault_of,
+            security,
+        });
+        let (tx, new_rx) = crossbeam_channel::unbounded::<Queued>();
+        let (checked_tx, checked_rx) = crossbeam_channel::unbounded::<Checked>();
+        let (settled_tx, settled_rx) = crossbeam_channel::unbounded::<Settled>();
+        let mut threads = Vec::new();
+        for i in 0..gate_threads.max(1) {
+            let (shared, new_rx, settled_rx, checked_tx) = (
+                shared.clone(),
+                new_rx.clone(),
+                settled_rx.clone(),
+                checked_tx.clone(),
+            );
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("urna-gate-{i}"))
+                    .spawn(move || gate_loop(&shared, &new_rx, &settled_rx, &checked_tx))?,
+            );
+        }
+        drop(checked_tx);
+        for i in 0..n.max(1) {
+            let (shared, checked_rx, settled_tx) =
+                (shared.clone(), checked_rx.clone(), settled_tx.clone());
+            threads.push(
                 std::thread::Builder::new()
                     .name(format!("urna-request-{i}"))
                     .spawn(move || {
-                        while let Ok(first) = rx.recv() {
+                        while let Ok(first) = checked_rx.recv() {
                             let mut batch = vec![first];
                             while batch.len() < max_batch.max(1) {
-                                match rx.try_recv() {
+                                match checked_rx.try_recv() {
                                     Ok(q) => batch.push(q),
                                     Err(_) => break,
                                 }
@@ -82,12 +138,12 @@ impl RequestThreads {
                             // A panic must not take the thread with it; the
                             // batch's callers then get a fault (dropped senders).
                             let _ = catch_unwind(AssertUnwindSafe(|| {
-                                run_batch(&services, batch, fault_of, security.as_deref())
+                                run_batch(&shared.services, batch, &settled_tx)
                             }));
                         }
-                    })
-            })
-            .collect::<std::io::Result<Vec<_>>>()?;
+                    })?,
+            );
+        }
         Ok(RequestThreads {
             tx,
             _threads: Arc::new(threads),
@@ -100,6 +156,93 @@ impl RequestThreads {
         self.tx.send((job, done)).map_err(|_| JobFailed)?;
         wait.await.map_err(|_| JobFailed)
     }
+}
+
+/// A gate thread: answers of settled requests first (they hold a client
+/// waiting the longest), then new requests.
+fn gate_loop(
+    shared: &Shared,
+    new_rx: &crossbeam_channel::Receiver<Queued>,
+    settled_rx: &crossbeam_channel::Receiver<Settled>,
+    checked_tx: &crossbeam_channel::Sender<Checked>,
+) {
+    loop {
+        let work = match settled_rx.try_recv() {
+            Ok(s) => Ok(s),
+            Err(_) => crossbeam_channel::select! {
+                recv(settled_rx) -> s => match s { Ok(s) => Ok(s), Err(_) => return },
+                recv(new_rx) -> q => match q { Ok(q) => Err(q), Err(_) => return },
+            },
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| match work {
+            Ok(settled) => answer(shared, settled),
+            Err((job, reply)) => {
+                if let Some(c) = check(shared, job, reply) {
+                    let _ = checked_tx.send(c);
+                }
+            }
+        }));
+    }
+}
+
+/// The gate: a checked request for the database, or the refusal answered.
+fn check(shared: &Shared, job: Job, reply: Reply) -> Option<Checked> {
+    let security = shared.security.as_deref();
+    let frame = security.filter(|s| s.require).map(|s| gate::Frame {
+        policy: &s.policy,
+        trust: &s.trust,
+        tls: job
+            .tls
+            .as_ref()
+            .map(|(fp, cn)| urna_security::wss::verify::TlsPeer {
+                fingerprint_sha256: fp,
+                cn,
+            }),
+        now: time::OffsetDateTime::now_utc(),
+    });
+    match gate::check_with(&job.body, job.family, frame.as_ref()) {
+        Ok(checked) => {
+            let auth = checked.signed.as_ref().map(|s| Authentication {
+                operator: s.identity.operator.clone(),
+                replay_key: s.replay_key.clone(),
+                expires_ms: s.expires_ms,
+            });
+            Some(Checked {
+                job,
+                checked,
+                auth,
+                reply,
+            })
+        }
+        Err(f) => {
+            let _ = reply.send(fault_reply(&shared.services, security, &job, None, None, f));
+            None
+        }
+    }
+}
+
+/// Writes (and signs) the answer of a settled request.
+fn answer(shared: &Shared, s: Settled) {
+    let security = shared.security.as_deref();
+    let answer = match s.result {
+        Ok(h) => {
+            let env = envelope(&h.body);
+            let env = match security {
+                Some(sec) => sec.seal(env),
+                None => env,
+            };
+            Ok((s.op, h, env))
+        }
+        Err(e) => fault_reply(
+            &shared.services,
+            security,
+            &s.job,
+            Some(s.op),
+            s.operator.as_deref(),
+            (shared.fault_of)(e),
+        ),
+    };
+    let _ = s.reply.send(answer);
 }
 
 /// A refusal after the pre-scan: its (signed) envelope, and its audit entry.
@@ -133,76 +276,32 @@ fn fault_reply(
     Err((op, f, envelope))
 }
 
+/// The database part: one batch in one transaction; the results go back to
+/// the gate threads to be written and signed.
 fn run_batch(
     services: &Services,
-    batch: Vec<Queued>,
-    fault_of: fn(urna_service::ServiceError) -> Fault,
-    security: Option<&crate::security::SecurityRuntime>,
+    batch: Vec<Checked>,
+    settled: &crossbeam_channel::Sender<Settled>,
 ) {
-    let mut ready = Vec::with_capacity(batch.len());
-    let now = time::OffsetDateTime::now_utc();
-    for (job, reply) in batch {
-        let frame = security.filter(|s| s.require).map(|s| gate::Frame {
-            policy: &s.policy,
-            trust: &s.trust,
-            tls: job
-                .tls
-                .as_ref()
-                .map(|(fp, cn)| urna_security::wss::verify::TlsPeer {
-                    fingerprint_sha256: fp,
-                    cn,
-                }),
-            now,
-        });
-        match gate::check_with(&job.body, job.family, frame.as_ref()) {
-            Ok(checked) => {
-                let auth = checked.signed.as_ref().map(|s| Authentication {
-                    operator: s.identity.operator.clone(),
-                    replay_key: s.replay_key.clone(),
-                    expires_ms: s.expires_ms,
-                });
-                ready.push((job, checked, auth, reply))
-            }
-            Err(f) => {
-                let _ = reply.send(fault_reply(services, security, &job, None, None, f));
-            }
-        }
-    }
-    if ready.is_empty() {
-        return;
-    }
-    let requests: Vec<Request<'_>> = ready
+    let requests: Vec<Request<'_>> = batch
         .iter()
-        .map(|(job, c, auth, _)| Request {
-            op: c.operation,
-            payload: &c.payload,
-            caller: &job.caller,
-            correlation_id: &job.correlation,
-            auth: auth.as_ref(),
+        .map(|c| Request {
+            op: c.checked.operation,
+            payload: &c.checked.payload,
+            caller: &c.job.caller,
+            correlation_id: &c.job.correlation,
+            auth: c.auth.as_ref(),
         })
         .collect();
     let results = services.handle_batch(&requests);
     drop(requests);
-    for ((job, c, auth, reply), r) in ready.into_iter().zip(results) {
-        let op = c.operation;
-        let answer = match r {
-            Ok(h) => {
-                let env = envelope(&h.body);
-                let env = match security {
-                    Some(s) => s.seal(env),
-                    None => env,
-                };
-                Ok((op, h, env))
-            }
-            Err(e) => fault_reply(
-                services,
-                security,
-                &job,
-                Some(op),
-                auth.as_ref().map(|a| a.operator.as_str()),
-                fault_of(e),
-            ),
-        };
-        let _ = reply.send(answer);
+    for (c, result) in batch.into_iter().zip(results) {
+        let _ = settled.send(Settled {
+            op: c.checked.operation,
+            operator: c.auth.map(|a| a.operator),
+            job: c.job,
+            result,
+            reply: c.reply,
+        });
     }
 }
