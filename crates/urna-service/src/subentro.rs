@@ -101,8 +101,32 @@ impl Tuning {
     }
 }
 
-/// A parsed chunk and the total the file declares (once seen).
-type Parsed = (Vec<(u64, Element)>, Option<i32>);
+/// A parsed chunk, the total the file declares (once seen), and for a lists
+/// file the registry rows of the chunk's subjects.
+struct Parsed {
+    records: Vec<(u64, Element)>,
+    declared: Option<i32>,
+    subjects: Result<HashMap<String, subjects::SubjectRow>, StoreError>,
+}
+
+/// The registry rows of a chunk's subjects, read by the reader thread on a
+/// connection of its own while the writer applies the previous chunk (the
+/// registry is not what a takeover changes), so that query leaves the
+/// writer's path.
+fn subjects_of(
+    store: &Store,
+    kind: FileKind,
+    records: &[(u64, Element)],
+) -> Result<HashMap<String, subjects::SubjectRow>, StoreError> {
+    if kind == FileKind::Sezioni {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<String> = records
+        .iter()
+        .filter_map(|(_, r)| r.text_of("idSchedaSoggettoANPR").map(str::to_string))
+        .collect();
+    store.read(|c| subjects::get_many(c, &ids))
+}
 
 fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, SubentroError> {
     let mut f = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
@@ -272,14 +296,25 @@ pub fn upload_tuned(
                         return true;
                     }
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(tuning.chunk));
+                    let subjects = subjects_of(store, kind, &full);
                     // A closed channel means the writer stopped on an error.
-                    tx.send((full, declared.get())).is_ok()
+                    tx.send(Parsed {
+                        records: full,
+                        declared: declared.get(),
+                        subjects,
+                    })
+                    .is_ok()
                 },
             );
             if result.is_ok() {
                 // The last, partial chunk goes only after a clean end of file:
                 // a broken file must not commit records past its last chunk.
-                let _ = tx.send((chunk, declared.get()));
+                let subjects = subjects_of(store, kind, &chunk);
+                let _ = tx.send(Parsed {
+                    records: chunk,
+                    declared: declared.get(),
+                    subjects,
+                });
             }
             result
         });
@@ -407,11 +442,11 @@ impl<'a> Run<'a> {
                 let (mut received, mut records, mut loaded, mut anomalies) = (0, 0u64, 0u64, 0u64);
                 let mut declared = None;
                 while received < chunks {
-                    let Ok((chunk, d)) = rx.recv() else { break };
+                    let Ok(parsed) = rx.recv() else { break };
                     received += 1;
-                    declared = d;
-                    records += chunk.len() as u64;
-                    let (l, a) = self.apply(c, chunk)?;
+                    declared = parsed.declared;
+                    records += parsed.records.len() as u64;
+                    let (l, a) = self.apply(c, parsed.records, parsed.subjects?)?;
                     loaded += l;
                     anomalies += a;
                 }
@@ -439,9 +474,11 @@ impl<'a> Run<'a> {
         &mut self,
         c: &mut AnyConnection,
         records: Vec<(u64, Element)>,
+        registry: HashMap<String, subjects::SubjectRow>,
     ) -> Result<(u64, u64), StoreError> {
         let (mut loaded, mut anomalies) = (0u64, 0u64);
-        // Lists: what the chunk's subjects are and hold, in two queries.
+        // Lists: what the chunk's subjects hold, in one query (who they are
+        // came with the chunk).
         let mut batch = match self.kind {
             FileKind::Liste => {
                 let ids: Vec<String> = records
@@ -454,7 +491,7 @@ impl<'a> Run<'a> {
                     .map(|(id, r)| Ok((id.clone(), r.to_state()?)))
                     .collect::<Result<_, StoreError>>()?;
                 Some(Batch {
-                    subjects: subjects::get_many(c, &ids)?,
+                    subjects: registry,
                     stored,
                     states,
                     changed: HashSet::new(),
