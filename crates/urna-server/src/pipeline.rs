@@ -116,7 +116,20 @@ impl RequestThreads {
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("urna-gate-{i}"))
-                    .spawn(move || gate_loop(&shared, &new_rx, &settled_rx, &checked_tx))?,
+                    .spawn(move || {
+                        gate_loop(&shared, &new_rx, &settled_rx, &checked_tx);
+                        drop((shared, new_rx, settled_rx, checked_tx));
+                        // A gate thread holds libxml2 and OpenSSL state in
+                        // thread-locals. Their destructors, run by a thread
+                        // ending while the process exits (a server dropped at
+                        // shutdown or at the end of a test), race the
+                        // libraries' own exit-time cleanup ("double free"
+                        // seen under load). Once the pool is closed the
+                        // thread waits for the process to end instead.
+                        loop {
+                            std::thread::park();
+                        }
+                    })?,
             );
         }
         drop(checked_tx);
