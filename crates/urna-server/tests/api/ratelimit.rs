@@ -41,9 +41,14 @@ async fn a_station_over_its_quota_gets_retry_after_and_others_go_on() {
     assert!(body.contains("Rejected by policy. (from client)"));
     assert!(retry.is_some_and(|s| (1..=5).contains(&s)), "{retry:?}");
     // Milano's station has its own quota.
-    let milano = app.client_for("015146");
-    let t = urna_wire::build::Testata::new("RLM1", "015146", "3008", &crate::helpers::now());
-    let r = app
+    milano_is_served(&app, "RLM1").await;
+}
+
+/// Milano's station, untouched by Roma's quota, is served by `node`.
+async fn milano_is_served(node: &TestApp, id: &str) {
+    let milano = node.client_for("015146");
+    let t = urna_wire::build::Testata::new(id, "015146", "3008", &crate::helpers::now());
+    let r = node
         .post_with(
             &milano,
             urna_testkit::P3000,
@@ -56,6 +61,26 @@ async fn a_station_over_its_quota_gets_retry_after_and_others_go_on() {
         )
         .await;
     assert!(!r.is_fault(), "{}", r.body);
+}
+
+/// Sends 10 requests of Roma's station alternately to `a` and `b`; only
+/// `rate-limited` refusals are expected. Returns how many were admitted.
+async fn admitted_across(a: &TestApp, b: &TestApp, prefix: &str, section: &str) -> usize {
+    let c = a.client_for("058091");
+    let mut admitted = 0;
+    for i in 0..10 {
+        let node = if i % 2 == 0 { a } else { b };
+        let r = node
+            .post_with(&c, P5000, create(&format!("{prefix}{i}"), section))
+            .await;
+        if r.is_fault() {
+            assert_eq!(r.fault_reason(), Some("rate-limited"), "{}", r.body);
+            assert!(r.body.contains("058091-PC-0001"), "{}", r.body);
+        } else {
+            admitted += 1;
+        }
+    }
+    admitted
 }
 
 #[tokio::test]
@@ -72,19 +97,7 @@ async fn two_nodes_on_one_postgresql_share_the_quota() {
         s.tls.pki_dir = pki;
     })
     .await;
-    let c = a.client_for("058091");
-    let mut admitted = 0;
-    for i in 0..10 {
-        let node = if i % 2 == 0 { &a } else { &b };
-        let r = node
-            .post_with(&c, P5000, create(&format!("RLN{i}"), "961"))
-            .await;
-        if r.is_fault() {
-            assert_eq!(r.fault_reason(), Some("rate-limited"), "{}", r.body);
-        } else {
-            admitted += 1;
-        }
-    }
+    let admitted = admitted_across(&a, &b, "RLN", "961").await;
     // The burst of 3 once (plus at most one refill at 0.2/s), not per node.
     assert!((3..=4).contains(&admitted), "{admitted} admitted");
 }
@@ -132,38 +145,11 @@ async fn two_nodes_on_one_redis_share_the_quota_and_other_comuni_go_on() {
         s.tls.pki_dir = pki;
     })
     .await;
-    let c = a.client_for("058091");
-    let mut admitted = 0;
-    for i in 0..10 {
-        let node = if i % 2 == 0 { &a } else { &b };
-        let r = node
-            .post_with(&c, P5000, create(&format!("RLR{i}"), "962"))
-            .await;
-        if r.is_fault() {
-            assert_eq!(r.fault_reason(), Some("rate-limited"), "{}", r.body);
-            assert!(r.body.contains("058091-PC-0001"), "{}", r.body);
-        } else {
-            admitted += 1;
-        }
-    }
+    let admitted = admitted_across(&a, &b, "RLR", "962").await;
     // The burst of 3 once (plus at most one refill at 0.2/s), not per node.
     assert!((3..=4).contains(&admitted), "{admitted} admitted");
     // Milano's station, on the other node, has its own quota.
-    let milano = b.client_for("015146");
-    let t = urna_wire::build::Testata::new("RLRM1", "015146", "3008", &crate::helpers::now());
-    let r = b
-        .post_with(
-            &milano,
-            urna_testkit::P3000,
-            urna_wire::build::richiesta3008(
-                &t,
-                &urna_wire::build::comune("MILANO", "015146", "MI"),
-                None,
-                "2",
-            ),
-        )
-        .await;
-    assert!(!r.is_fault(), "{}", r.body);
+    milano_is_served(&b, "RLRM1").await;
 }
 
 #[tokio::test]
