@@ -363,5 +363,31 @@ fn elector_state_round_trips() {
                 .unwrap(),
             1
         );
+        // Storing again replaces every column: what the new state lacks is
+        // cleared, not kept.
+        let cancelled = ElectorState {
+            elettore: Some(false),
+            last_decorrenza: Some("2025-09-01".into()),
+            ..Default::default()
+        };
+        store
+            .write(|c| {
+                urna_store::electors::put(
+                    c,
+                    &urna_store::electors::ElectorRow::from_state("7", &cancelled, 2, 2),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            store.read(|c| urna_store::electors::get(c, "7")).unwrap(),
+            cancelled,
+            "{label}"
+        );
+        assert_eq!(
+            store
+                .read(|c| urna_store::electors::referencing(c, "021008", "3"))
+                .unwrap(),
+            0
+        );
     });
 }
