@@ -104,21 +104,11 @@ enum WssCommand {
     /// over Timestamp and Body. For SOAP clients without that profile (e.g.
     /// the zeep conformance suite).
     Sign {
-        /// Station certificate (PEM, RSA); its CN is IdPostazione.
-        #[arg(long)]
-        cert: PathBuf,
-        /// Its private key (PEM).
-        #[arg(long)]
-        key: PathBuf,
-        /// The operator's codice fiscale (SAML NameID).
-        #[arg(long, default_value = "RSSMRA80A01H501U")]
-        operator: String,
+        #[command(flatten)]
+        station: StationSigning,
         /// IdApplicazione.
         #[arg(long, default_value = "urna-wss-sign")]
         application: String,
-        /// rsa-sha1 (ANPR's examples) or rsa-sha256.
-        #[arg(long, default_value = "rsa-sha1")]
-        algorithm: String,
         /// x509-data (ANPR's examples), binary-security-token or issuer-serial.
         #[arg(long, default_value = "x509-data")]
         key_info: String,
@@ -129,22 +119,31 @@ enum WssCommand {
     /// ANPR's signed SAML assertion added to its wsse:Security. The peer's
     /// signature is left as it is (it does not cover wsse:Security).
     AddAssertion {
-        /// Station certificate (PEM, RSA): the one the peer signed with.
-        #[arg(long)]
-        cert: PathBuf,
-        /// Its private key (PEM).
-        #[arg(long)]
-        key: PathBuf,
-        /// The operator's codice fiscale (SAML NameID).
-        #[arg(long, default_value = "RSSMRA80A01H501U")]
-        operator: String,
+        #[command(flatten)]
+        station: StationSigning,
         /// IdApplicazione.
         #[arg(long, default_value = "urna-wss-add-assertion")]
         application: String,
-        /// The assertion's signature: rsa-sha1 (ANPR's examples) or rsa-sha256.
-        #[arg(long, default_value = "rsa-sha1")]
-        algorithm: String,
     },
+}
+
+/// The station and operator a `wss` command signs for.
+#[derive(clap::Args)]
+struct StationSigning {
+    /// Station certificate (PEM, RSA); its CN is IdPostazione. For
+    /// add-assertion, the one the peer signed with.
+    #[arg(long)]
+    cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// The operator's codice fiscale (SAML NameID).
+    #[arg(long, default_value = "RSSMRA80A01H501U")]
+    operator: String,
+    /// rsa-sha1 (ANPR's examples) or rsa-sha256 (the assertion's signature,
+    /// and for sign the message's).
+    #[arg(long, default_value = "rsa-sha1")]
+    algorithm: String,
 }
 
 #[derive(Subcommand)]
@@ -269,24 +268,18 @@ fn main() -> anyhow::Result<()> {
         Command::Wss {
             command:
                 WssCommand::Sign {
-                    cert,
-                    key,
-                    operator,
+                    station,
                     application,
-                    algorithm,
                     key_info,
                 },
-        } => wss_sign(&cert, &key, operator, application, &algorithm, &key_info),
+        } => wss_sign(station, application, &key_info),
         Command::Wss {
             command:
                 WssCommand::AddAssertion {
-                    cert,
-                    key,
-                    operator,
+                    station,
                     application,
-                    algorithm,
                 },
-        } => wss_add_assertion(&cert, &key, operator, application, &algorithm),
+        } => wss_add_assertion(station, application),
         Command::Pki { command } => pki(&settings, command),
         Command::Tables { command } => {
             let store = open_store(&settings)?;
@@ -529,17 +522,20 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
 /// The ANPR-profile client signer of the station whose certificate and key
 /// are given (IdPostazione = the certificate CN).
 fn client_signer(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-    operator: String,
+    station: StationSigning,
     application: String,
-    algorithm: &str,
 ) -> anyhow::Result<urna_security::wss::ClientSigner> {
     use urna_security::wss::{ClientSigner, DigestAlg, Operator, SignatureAlg, SigningKey};
-    let cert_pem = std::fs::read(cert).with_context(|| cert.display().to_string())?;
+    let StationSigning {
+        cert,
+        key,
+        operator,
+        algorithm,
+    } = station;
+    let cert_pem = std::fs::read(&cert).with_context(|| cert.display().to_string())?;
     let signing = SigningKey::from_pem(
         &cert_pem,
-        &std::fs::read(key).with_context(|| key.display().to_string())?,
+        &std::fs::read(&key).with_context(|| key.display().to_string())?,
     )?;
     let cn = urna_pki::station_cert_pem(&String::from_utf8_lossy(&cert_pem))?
         .station
@@ -552,7 +548,7 @@ fn client_signer(
             application,
         },
     );
-    (signer.algorithm, signer.digest) = match algorithm {
+    (signer.algorithm, signer.digest) = match algorithm.as_str() {
         "rsa-sha1" => (SignatureAlg::RsaSha1, DigestAlg::Sha1),
         "rsa-sha256" => (SignatureAlg::RsaSha256, DigestAlg::Sha256),
         other => anyhow::bail!("--algorithm {other}: rsa-sha1 or rsa-sha256"),
@@ -567,17 +563,10 @@ fn read_stdin() -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn wss_sign(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-    operator: String,
-    application: String,
-    algorithm: &str,
-    key_info: &str,
-) -> anyhow::Result<()> {
+fn wss_sign(station: StationSigning, application: String, key_info: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use urna_security::wss::sign::KeyInfoForm;
-    let mut signer = client_signer(cert, key, operator, application, algorithm)?;
+    let mut signer = client_signer(station, application)?;
     signer.key_info = match key_info {
         "x509-data" => KeyInfoForm::X509Data,
         "binary-security-token" => KeyInfoForm::BinarySecurityToken,
@@ -592,15 +581,9 @@ fn wss_sign(
     Ok(())
 }
 
-fn wss_add_assertion(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-    operator: String,
-    application: String,
-    algorithm: &str,
-) -> anyhow::Result<()> {
+fn wss_add_assertion(station: StationSigning, application: String) -> anyhow::Result<()> {
     use std::io::Write;
-    let signer = client_signer(cert, key, operator, application, algorithm)?;
+    let signer = client_signer(station, application)?;
     let signed = read_stdin()?;
     let assertion = signer.assertion(time::OffsetDateTime::now_utc())?;
     let out = urna_security::wss::sign::add_assertion(&signed, &assertion)?;

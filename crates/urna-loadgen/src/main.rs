@@ -140,20 +140,30 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
                     Some(&section.to_string()),
                     "1",
                 ),
-                _ => {
-                    let mut s = urna_service::demo::section_tree(roma, section);
-                    if let Some(d) = s
-                        .children
-                        .iter_mut()
-                        .find(|c| c.name == "sezioneelettoraledenom")
-                    {
-                        d.text = format!("SCUOLA {i}");
-                    }
-                    build::richiesta5011(&Testata::new(&id, roma.istat, "5011", &ts), &s)
-                }
+                _ => rename_section(roma, &id, &ts, section, i),
             }
         })
         .collect()
+}
+
+/// A 5011 that renames demo section `section` of `comune` ("SCUOLA `i`"):
+/// a real update every time.
+fn rename_section(
+    comune: &urna_service::demo::DemoComune,
+    id: &str,
+    ts: &str,
+    section: u32,
+    i: usize,
+) -> String {
+    let mut s = urna_service::demo::section_tree(comune, section);
+    if let Some(d) = s
+        .children
+        .iter_mut()
+        .find(|c| c.name == "sezioneelettoraledenom")
+    {
+        d.text = format!("SCUOLA {i}");
+    }
+    build::richiesta5011(&Testata::new(id, comune.istat, "5011", ts), &s)
 }
 
 /// Signs every body with the security frame before the timed window, on

@@ -57,16 +57,7 @@ fn requests(n: usize, run: &str) -> Vec<(u16, String)> {
                     build::richiesta3008(&t, &comune, Some(&section.to_string()), "1"),
                 )
             } else {
-                let mut s = urna_service::demo::section_tree(roma, section);
-                if let Some(d) = s
-                    .children
-                    .iter_mut()
-                    .find(|c| c.name == "sezioneelettoraledenom")
-                {
-                    d.text = format!("SCUOLA {i}");
-                }
-                let t = Testata::new(&id, roma.istat, "5011", &ts);
-                (5000, build::richiesta5011(&t, &s))
+                (5000, crate::rename_section(roma, &id, &ts, section, i))
             }
         })
         .collect()
