@@ -77,6 +77,19 @@ impl Backend {
 }
 
 /// r2d2 manager that creates the variant named by the URL scheme.
+/// Opens a PostgreSQL connection, with OpenSSL initialised by us first.
+///
+/// libpq negotiates TLS even with a local server (`sslmode=prefer`), and the
+/// first OpenSSL initialisation of the process decides whether OpenSSL
+/// registers its `atexit` cleanup. libpq's does; the `openssl` crate's does
+/// not (`OPENSSL_INIT_NO_ATEXIT`). With libpq first, that cleanup frees every
+/// thread's OpenSSL state while the threads of a stopping server free their
+/// own: "double free or corruption" at exit after a passing PostgreSQL test.
+pub(crate) fn pg_establish(url: &str) -> ConnectionResult<PgConnection> {
+    openssl::init();
+    PgConnection::establish(url)
+}
+
 #[derive(Debug, Clone)]
 pub struct Manager {
     backend: Backend,
@@ -89,7 +102,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<AnyConnection, dr2d2::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target)
+            Backend::Postgres => pg_establish(&self.target)
                 .map(AnyConnection::Postgresql)
                 .map_err(dr2d2::Error::ConnectionError),
             Backend::Sqlite => {

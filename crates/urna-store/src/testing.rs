@@ -88,7 +88,7 @@ fn template_name() -> String {
 }
 
 fn create_pg(admin_url: &str) -> Result<TestDb, String> {
-    let mut admin = PgConnection::establish(admin_url).map_err(|e| e.to_string())?;
+    let mut admin = crate::conn::pg_establish(admin_url).map_err(|e| e.to_string())?;
     let tpl = template_name();
     let name = format!("urna_test_{}", uuid::Uuid::new_v4().simple());
     admin
@@ -131,7 +131,7 @@ fn create_pg(admin_url: &str) -> Result<TestDb, String> {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg {
-            if let Ok(mut c) = PgConnection::establish(admin) {
+            if let Ok(mut c) = crate::conn::pg_establish(admin) {
                 let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
