@@ -13,8 +13,9 @@
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::cached::Cached;
 use crate::schema::{audit_head, audit_log};
-use crate::{AnyConnection, StoreError};
+use crate::{per_backend, AnyConnection, StoreError};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -131,26 +132,34 @@ pub fn append(conn: &mut AnyConnection, e: &Entry<'_>) -> Result<i64, StoreError
     };
     let seq = seq + 1;
     let hash = chain_hash(&prev, seq, e);
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::seq.eq(seq),
-            audit_log::at_ms.eq(e.at_ms),
-            audit_log::operation.eq(e.operation),
-            audit_log::outcome.eq(e.outcome),
-            audit_log::id_operazione_anpr.eq(e.id_operazione_anpr),
-            audit_log::comune.eq(e.comune),
-            audit_log::station.eq(e.station),
-            audit_log::operator.eq(e.operator),
-            audit_log::auth_mode.eq(e.auth_mode),
-            audit_log::request_digest.eq(e.request_digest),
-            audit_log::response_digest.eq(e.response_digest),
-            audit_log::prev_hash.eq(&prev),
-            audit_log::hash.eq(&hash),
-        ))
-        .execute(conn)?;
-    diesel::update(audit_head::table.find(1))
-        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&hash)))
-        .execute(conn)?;
+    // Written out, so that they are prepared once per connection (see
+    // `cached`).
+    let insert = Cached::new(
+        "INSERT INTO audit_log (seq, at_ms, operation, outcome, id_operazione_anpr, comune, \
+         station, operator, auth_mode, request_digest, response_digest, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            seq.into(),
+            e.at_ms.into(),
+            e.operation.into(),
+            e.outcome.into(),
+            e.id_operazione_anpr.into(),
+            e.comune.into(),
+            e.station.into(),
+            e.operator.into(),
+            e.auth_mode.into(),
+            e.request_digest.into(),
+            e.response_digest.into(),
+            (&prev).into(),
+            (&hash).into(),
+        ],
+    );
+    let head = Cached::new(
+        "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+        vec![seq.into(), (&hash).into()],
+    );
+    per_backend!(conn, |c| insert.execute(c))?;
+    per_backend!(conn, |c| head.execute(c))?;
     Ok(seq)
 }
 

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod cached;
 pub mod comuni;
 mod conn;
 pub mod constituencies;

@@ -3,8 +3,9 @@
 
 use diesel::prelude::*;
 
+use crate::cached::{Cached, ReturningBigInt};
 use crate::schema::{idempotency, operations};
-use crate::{AnyConnection, StoreError};
+use crate::{per_backend, AnyConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
 #[diesel(table_name = operations)]
@@ -43,10 +44,26 @@ pub struct OperationRow {
 
 /// Appends an operation and returns its id (the idOperazioneANPR).
 pub fn insert(conn: &mut AnyConnection, op: &NewOperation<'_>) -> Result<i64, StoreError> {
-    Ok(diesel::insert_into(operations::table)
-        .values(op)
-        .returning(operations::id)
-        .get_result(conn)?)
+    // Written out, so that it is prepared once per connection (see `cached`).
+    let q = ReturningBigInt(Cached::new(
+        "INSERT INTO operations (comune_istat, id_operazione_comune, operation, station_cn, \
+         correlation_id, received_at, outcome, codes, request_digest, operator, auth_mode) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        vec![
+            op.comune_istat.into(),
+            op.id_operazione_comune.into(),
+            op.operation.into(),
+            op.station_cn.into(),
+            op.correlation_id.into(),
+            op.received_at.into(),
+            op.outcome.into(),
+            op.codes.into(),
+            op.request_digest.into(),
+            op.operator.into(),
+            op.auth_mode.into(),
+        ],
+    ));
+    Ok(per_backend!(conn, |c| q.get_result(c))?)
 }
 
 pub fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<OperationRow>, StoreError> {
@@ -87,8 +104,19 @@ pub fn remembered(
 
 /// Stores an answer; a concurrent duplicate fails with a unique violation.
 pub fn remember(conn: &mut AnyConnection, r: &Remembered) -> Result<(), StoreError> {
-    diesel::insert_into(idempotency::table)
-        .values(r)
-        .execute(conn)?;
+    // Written out, so that it is prepared once per connection (see `cached`).
+    let q = Cached::new(
+        "INSERT INTO idempotency (comune_istat, id_operazione_comune, operation, \
+         request_digest, operation_id, response) VALUES (?, ?, ?, ?, ?, ?)",
+        vec![
+            (&r.comune_istat).into(),
+            (&r.id_operazione_comune).into(),
+            (&r.operation).into(),
+            (&r.request_digest).into(),
+            r.operation_id.into(),
+            (&r.response).into(),
+        ],
+    );
+    per_backend!(conn, |c| q.execute(c))?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::cached::Cached;
 use crate::schema::replay_cache;
 use crate::{per_backend, AnyConnection, StoreError};
 
@@ -10,14 +11,13 @@ use crate::{per_backend, AnyConnection, StoreError};
 /// another node sharing the database). Runs in the caller's transaction, so a
 /// request that rolls back leaves no trace and may be sent again.
 pub fn remember(conn: &mut AnyConnection, key: &str, expires_at: i64) -> Result<bool, StoreError> {
-    let inserted = per_backend!(conn, |c| diesel::insert_into(replay_cache::table)
-        .values((
-            replay_cache::replay_key.eq(key),
-            replay_cache::expires_at.eq(expires_at),
-        ))
-        .on_conflict(replay_cache::replay_key)
-        .do_nothing()
-        .execute(c))?;
+    // Written out, so that it is prepared once per connection (see `cached`).
+    let q = Cached::new(
+        "INSERT INTO replay_cache (replay_key, expires_at) VALUES (?, ?) \
+         ON CONFLICT (replay_key) DO NOTHING",
+        vec![key.into(), expires_at.into()],
+    );
+    let inserted = per_backend!(conn, |c| q.execute(c))?;
     Ok(inserted == 1)
 }
 

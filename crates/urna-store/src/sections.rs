@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::cached::Cached;
 use crate::schema::sections;
 use crate::{per_backend, AnyConnection, StoreError};
 
@@ -20,17 +21,22 @@ pub struct SectionRow {
 
 /// Creates or replaces a section (one statement on both backends).
 pub fn upsert(conn: &mut AnyConnection, row: &SectionRow) -> Result<(), StoreError> {
-    per_backend!(conn, |c| diesel::insert_into(sections::table)
-        .values(row)
-        .on_conflict((sections::comune_istat, sections::numero))
-        .do_update()
-        .set((
-            sections::denominazione.eq(&row.denominazione),
-            sections::payload.eq(&row.payload),
-            sections::updated_at.eq(row.updated_at),
-            sections::last_operation.eq(row.last_operation),
-        ))
-        .execute(c))?;
+    // Written out, so that it is prepared once per connection (see `cached`).
+    let q = Cached::new(
+        "INSERT INTO sections (comune_istat, numero, denominazione, payload, updated_at, \
+         last_operation) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (comune_istat, numero) \
+         DO UPDATE SET denominazione = excluded.denominazione, payload = excluded.payload, \
+         updated_at = excluded.updated_at, last_operation = excluded.last_operation",
+        vec![
+            (&row.comune_istat).into(),
+            (&row.numero).into(),
+            (&row.denominazione).into(),
+            (&row.payload).into(),
+            row.updated_at.into(),
+            row.last_operation.into(),
+        ],
+    );
+    per_backend!(conn, |c| q.execute(c))?;
     Ok(())
 }
 
