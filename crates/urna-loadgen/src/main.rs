@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+/// The server's allocator (see urna-cli), so that the in-process and
+/// security-layer figures measure what the server runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod inproc;
 mod wss_micro;
 use urna_pki::Issued;
