@@ -164,3 +164,96 @@ async fn an_unreachable_redis_stops_start_up_with_its_cause() {
         .expect("refused");
     assert!(err.to_string().contains("does not answer"), "{err}");
 }
+
+/// A TCP relay to Redis that the test can cut: afterwards open connections
+/// are shut down and new ones refused, as when Redis goes away.
+struct Relay {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(target: std::net::SocketAddr) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s, o) = (stop.clone(), open.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(server) = std::net::TcpStream::connect(target) else {
+                            continue;
+                        };
+                        let mut kept = o.lock().unwrap();
+                        kept.push(client.try_clone().unwrap());
+                        kept.push(server.try_clone().unwrap());
+                        for (mut from, mut to) in [
+                            (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                            (server, client),
+                        ] {
+                            std::thread::spawn(move || {
+                                let _ = std::io::copy(&mut from, &mut to);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                            });
+                        }
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+            // The listener is dropped here: new connections are refused.
+        });
+        Relay { port, stop, open }
+    }
+
+    fn cut(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Redis answering at start-up and failing later: requests are refused with
+/// `storage-unavailable` (the quota cannot be checked), never admitted
+/// without one.
+#[tokio::test]
+async fn redis_failing_after_start_up_refuses_requests_instead_of_lifting_the_quota() {
+    let Some(redis) = test_redis() else {
+        return;
+    };
+    use std::net::ToSocketAddrs;
+    let target = redis
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
+    let relay = Relay::to(target);
+    let (port, prefix) = (
+        relay.port,
+        format!("urna-test:{}:", uuid::Uuid::new_v4().simple()),
+    );
+    let app = spawn_app_with(TestDb::sqlite(), move |s| {
+        s.rate_limit.state = urna_server::ratelimit::Where::Redis;
+        s.rate_limit.redis_url = format!("redis://127.0.0.1:{port}");
+        s.rate_limit.redis_prefix = prefix.clone();
+    })
+    .await;
+    let roma = app.client_for("058091");
+    let r = send(&app, &roma, "RLX1").await;
+    assert!(!r.is_fault(), "Redis answers: admitted. {}", r.body);
+    relay.cut();
+    let r = send(&app, &roma, "RLX2").await;
+    assert_eq!(r.fault_reason(), Some("storage-unavailable"), "{}", r.body);
+    assert!(r.body.contains("Redis"), "{}", r.body);
+}
