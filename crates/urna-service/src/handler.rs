@@ -643,8 +643,8 @@ fn plan_5010(
             existing.insert(n.to_string());
         }
     }
-    // Comuni the messages may name.
-    let mut istats: Vec<String> = vec![sender.istat.clone()];
+    // Comuni the messages may name (the sender's was read by `plan`).
+    let mut istats: Vec<String> = Vec::new();
     istats.extend(current.general.as_ref().map(|(l, _)| l.comune.clone()));
     istats.extend(current.ue_comunali.as_ref().map(|l| l.comune.clone()));
     istats.extend(current.ue_parlamento.as_ref().map(|l| l.comune.clone()));
@@ -652,9 +652,13 @@ fn plan_5010(
     istats.extend(current.cancelled.as_ref().map(|c| c.comune.clone()));
     istats.extend(current.first_load.clone());
     let mut comuni_map = std::collections::HashMap::new();
+    comuni_map.insert(
+        sender.istat.clone(),
+        (sender.nome.clone(), sender.sigla.clone()),
+    );
     istats.sort();
     istats.dedup();
-    for i in istats {
+    for i in istats.into_iter().filter(|i| *i != sender.istat) {
         if let Some(c) = comuni::active(conn, &i, today)? {
             comuni_map.insert(i, (c.nome, c.sigla));
         }

@@ -427,6 +427,16 @@ fn own_body_child(envelope: &str) -> Option<&str> {
         .strip_suffix("</soap:Body></soap:Envelope>")
 }
 
+/// `ts` (from [`timestamp`]) with the `wsu` declaration the Timestamp has in
+/// scope inside `wsse:Security`: what exclusive C14N renders of it.
+fn standalone_timestamp(ts: &str) -> String {
+    ts.replacen(
+        "<wsu:Timestamp ",
+        &format!("<wsu:Timestamp xmlns:wsu=\"{}\" ", ns::WSU),
+        1,
+    )
+}
+
 /// Exclusive C14N of `xml` parsed as a document of its own.
 fn canonical_standalone(xml: &str) -> Result<String, SignError> {
     let doc = parse(xml)?;
@@ -443,18 +453,17 @@ impl ResponseSigner {
         let (ts_id, body_id, bst_id) = (new_id("TS"), new_id("id"), new_id("X509"));
         let soap = urna_wire::ns::SOAP_ENV;
         let ts = timestamp(&ts_id, now, self.ttl_secs);
-        let ts_alone = ts.replacen(
-            "<wsu:Timestamp ",
-            &format!("<wsu:Timestamp xmlns:wsu=\"{}\" ", ns::WSU),
-            1,
-        );
+        let ts_alone = standalone_timestamp(&ts);
         let body_open = format!("<soap:Body xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\">", ns::WSU);
         let body_alone = format!(
             "<soap:Body xmlns:soap=\"{soap}\" xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\">{child}</soap:Body>",
             ns::WSU
         );
         let digest = self.algorithm.digest();
-        let ts_digest = digest.digest(canonical_standalone(&ts_alone)?.as_bytes());
+        // Written in canonical form already (namespace declaration, then
+        // the one attribute; ids and instants need no escaping): its
+        // canonicalisation is itself (tested), so it is digested as it is.
+        let ts_digest = digest.digest(ts_alone.as_bytes());
         let body_digest = digest.digest(canonical_standalone(&body_alone)?.as_bytes());
         let sig = signature(
             &self.key,
@@ -793,4 +802,24 @@ pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError>
     out.push_str(assertion);
     out.push_str(&signed[at..]);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// urna's own Timestamp is digested as written: it must be its own
+    /// canonical form, whatever the id and the instants.
+    #[test]
+    fn the_written_timestamp_is_already_canonical() {
+        let now = OffsetDateTime::now_utc();
+        for (id, at, ttl) in [
+            (new_id("TS"), now, 300),
+            ("TS-1".to_string(), OffsetDateTime::UNIX_EPOCH, 0),
+            (new_id("TS"), now + time::Duration::milliseconds(7), 86_400),
+        ] {
+            let alone = standalone_timestamp(&timestamp(&id, at, ttl));
+            assert_eq!(canonical_standalone(&alone).unwrap(), alone);
+        }
+    }
 }
