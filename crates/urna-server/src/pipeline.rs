@@ -124,7 +124,11 @@ impl RequestThreads {
                         // ending while the process exits (a server dropped at
                         // shutdown or at the end of a test), race the
                         // libraries' own exit-time cleanup ("double free"
-                        // seen under load). Once the pool is closed the
+                        // seen under load; the OpenSSL half was its
+                        // `atexit` cleanup, registered by libpq's
+                        // initialisation until urna-store initialised
+                        // OpenSSL first, and libxml2 still frees its
+                        // globals at exit). Once the pool is closed the
                         // thread waits for the process to end instead.
                         loop {
                             std::thread::park();
