@@ -10,10 +10,12 @@
 //! connection. Only for statements run per request; the rest keep diesel's
 //! builders.
 
+use std::marker::PhantomData;
+
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, SingleValue, Text};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// One bound value.
@@ -68,11 +70,14 @@ impl From<Option<i64>> for Bind<'_> {
 
 /// `sql` with one `?` per bind, in order (the backend's placeholder is
 /// written in its place: `?` on SQLite, `$n` on PostgreSQL). The text must
-/// hold no other `?`.
+/// hold no other `?`. `Row` is the SQL type of what a `RETURNING` clause
+/// gives back ([`Cached::returning`]); `()` for a statement run for its
+/// effect.
 #[derive(Debug)]
-pub(crate) struct Cached<'a> {
+pub(crate) struct Cached<'a, Row = ()> {
     sql: &'static str,
     binds: Vec<Bind<'a>>,
+    row: PhantomData<Row>,
 }
 
 impl<'a> Cached<'a> {
@@ -82,11 +87,24 @@ impl<'a> Cached<'a> {
             binds.len(),
             "one bind per placeholder: {sql}"
         );
-        Cached { sql, binds }
+        Cached {
+            sql,
+            binds,
+            row: PhantomData,
+        }
+    }
+
+    /// The statement ends in `RETURNING` one value of SQL type `Row`.
+    pub(crate) fn returning<Row: SingleValue>(self) -> Cached<'a, Row> {
+        Cached {
+            sql: self.sql,
+            binds: self.binds,
+            row: PhantomData,
+        }
     }
 }
 
-impl<DB> QueryFragment<DB> for Cached<'_>
+impl<DB, Row> QueryFragment<DB> for Cached<'_, Row>
 where
     DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Integer>,
     str: ToSql<Text, DB>,
@@ -108,39 +126,16 @@ where
     }
 }
 
-impl QueryId for Cached<'_> {
+impl<Row> QueryId for Cached<'_, Row> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<Conn> RunQueryDsl<Conn> for Cached<'_> {}
-
-/// A [`Cached`] statement ending in `RETURNING` one BIGINT column.
-#[derive(Debug)]
-pub(crate) struct ReturningBigInt<'a>(pub(crate) Cached<'a>);
-
-impl<DB> QueryFragment<DB> for ReturningBigInt<'_>
-where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Integer>,
-    str: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-    i32: ToSql<Integer, DB>,
-{
-    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_ast(out)
-    }
+impl<Row: SingleValue> Query for Cached<'_, Row> {
+    type SqlType = Row;
 }
 
-impl QueryId for ReturningBigInt<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for ReturningBigInt<'_> {
-    type SqlType = BigInt;
-}
-
-impl<Conn> RunQueryDsl<Conn> for ReturningBigInt<'_> {}
+impl<Conn, Row> RunQueryDsl<Conn> for Cached<'_, Row> {}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::cached::{Cached, ReturningBigInt};
+use crate::cached::Cached;
 use crate::schema::{idempotency, operations};
 use crate::{per_backend, AnyConnection, StoreError};
 
@@ -45,7 +45,7 @@ pub struct OperationRow {
 /// Appends an operation and returns its id (the idOperazioneANPR).
 pub fn insert(conn: &mut AnyConnection, op: &NewOperation<'_>) -> Result<i64, StoreError> {
     // Written out, so that it is prepared once per connection (see `cached`).
-    let q = ReturningBigInt(Cached::new(
+    let q = Cached::new(
         "INSERT INTO operations (comune_istat, id_operazione_comune, operation, station_cn, \
          correlation_id, received_at, outcome, codes, request_digest, operator, auth_mode) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -62,7 +62,8 @@ pub fn insert(conn: &mut AnyConnection, op: &NewOperation<'_>) -> Result<i64, St
             op.operator.into(),
             op.auth_mode.into(),
         ],
-    ));
+    )
+    .returning::<diesel::sql_types::BigInt>();
     Ok(per_backend!(conn, |c| q.get_result(c))?)
 }
 
