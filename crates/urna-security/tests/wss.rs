@@ -626,18 +626,18 @@ fn peer_sign(template: &str, key: &SigningKey) -> String {
     while let Some(at) = xml.find("@DIGEST:") {
         let end = xml[at + 8..].find('@').unwrap() + at + 8;
         let id = xml[at + 8..end].to_string();
-        let (_doc, mut node) = find(&xml, &|n| {
+        let (_doc, node) = find(&xml, &|n| {
             n.get_property_no_ns("Id").as_deref() == Some(id.as_str())
                 || n.get_property_ns("Id", WSU).as_deref() == Some(id.as_str())
         });
-        let canonical = c14n::exclusive(&mut node, &[]).unwrap();
+        let canonical = c14n::exclusive(&node, &[]).unwrap();
         let digest = b64(&openssl::sha::sha256(canonical.as_bytes()));
         xml.replace_range(at..=end, &digest);
     }
-    let (_doc, mut si) = find(&xml, &|n| {
+    let (_doc, si) = find(&xml, &|n| {
         n.get_name() == "SignedInfo" && n.get_namespace().is_some_and(|ns| ns.get_href() == DS)
     });
-    let canonical = c14n::exclusive(&mut si, &[]).unwrap();
+    let canonical = c14n::exclusive(&si, &[]).unwrap();
     let mut s =
         openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key.key).unwrap();
     s.update(canonical.as_bytes()).unwrap();

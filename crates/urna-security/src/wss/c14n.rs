@@ -8,7 +8,7 @@ use super::{Reason, SecurityError};
 /// Exclusive C14N 1.0 without comments of the subtree at `node`, keeping the
 /// namespaces named in `prefixes` (InclusiveNamespaces PrefixList; `#default`
 /// for the default namespace).
-pub fn exclusive(node: &mut Node, prefixes: &[String]) -> Result<String, SecurityError> {
+pub fn exclusive(node: &Node, prefixes: &[String]) -> Result<String, SecurityError> {
     ffi::exclusive(node.node_ptr(), prefixes, None).ok_or_else(|| malformed(node))
 }
 
@@ -17,8 +17,8 @@ pub fn exclusive(node: &mut Node, prefixes: &[String]) -> Result<String, Securit
 /// consumed afterwards is never touched: the signature is left out of the
 /// copy that is canonicalised.
 pub fn exclusive_enveloped(
-    node: &mut Node,
-    signature: &mut Node,
+    node: &Node,
+    signature: &Node,
     prefixes: &[String],
 ) -> Result<String, SecurityError> {
     ffi::exclusive(node.node_ptr(), prefixes, Some(signature.node_ptr()))
@@ -328,7 +328,7 @@ mod tests {
             for mut node in all {
                 for l in LISTS {
                     let prefixes = list(l);
-                    let ours = exclusive(&mut node, &prefixes).unwrap();
+                    let ours = exclusive(&node, &prefixes).unwrap();
                     let theirs = reference(&mut node, &prefixes);
                     assert_eq!(ours, theirs, "{} with {l:?}", node.get_name());
                 }
@@ -336,12 +336,12 @@ mod tests {
         }
         // The subtree only, with the ancestors' namespaces it uses.
         let doc = Parser::default().parse_string(XML).unwrap();
-        let mut ts = elements(&doc)
+        let ts = elements(&doc)
             .into_iter()
             .find(|n| n.get_name() == "Ts")
             .unwrap();
         assert_eq!(
-            exclusive(&mut ts, &[]).unwrap(),
+            exclusive(&ts, &[]).unwrap(),
             r#"<u:Ts xmlns:u="urn:u" a="1" u:Id="T1"><u:C>2026-12-01T10:00:00Z</u:C></u:Ts>"#
         );
     }
@@ -361,8 +361,7 @@ mod tests {
                     }
                     for l in [LISTS[0], LISTS[4]] {
                         let prefixes = list(l);
-                        let (mut o, mut n) = (outer.clone(), inner.clone());
-                        let ours = exclusive_enveloped(&mut o, &mut n, &prefixes).unwrap();
+                        let ours = exclusive_enveloped(outer, inner, &prefixes).unwrap();
                         let fresh = Parser::default().parse_string(xml).unwrap();
                         let fresh_all = elements(&fresh);
                         fresh_all[j].clone().unlink_node();
@@ -379,8 +378,7 @@ mod tests {
         // Not a descendant: refused, not canonicalised without it.
         let doc = Parser::default().parse_string(XML).unwrap();
         let all = elements(&doc);
-        let (mut a, mut b) = (all[1].clone(), all[5].clone());
-        assert!(exclusive_enveloped(&mut a, &mut b, &[]).is_err());
+        assert!(exclusive_enveloped(&all[1], &all[5], &[]).is_err());
     }
 
     fn is_below(inner: &Node, outer: &Node) -> bool {

@@ -194,7 +194,7 @@ fn parse(xml: &str) -> Result<Document, SignError> {
         .map_err(|e| SignError(format!("cannot parse the message to sign: {e:?}")))
 }
 
-fn canonical(node: &mut Node, prefixes: &[&str]) -> Result<String, SignError> {
+fn canonical(node: &Node, prefixes: &[&str]) -> Result<String, SignError> {
     let p: Vec<String> = prefixes.iter().map(|s| s.to_string()).collect();
     c14n::exclusive(node, &p).map_err(|e| SignError(e.message))
 }
@@ -211,10 +211,10 @@ fn signature(
     // SignedInfo declares the only prefix it uses, so its canonical form on
     // its own equals its canonical form in place.
     let doc = parse(&si)?;
-    let mut root = doc
+    let root = doc
         .get_root_element()
         .ok_or_else(|| fail("no SignedInfo"))?;
-    let si_c14n = canonical(&mut root, &[])?;
+    let si_c14n = canonical(&root, &[])?;
     let value = key.sign(alg, si_c14n.as_bytes())?;
     drop(doc);
     let inner = si
@@ -378,10 +378,10 @@ fn sign_message(
             body = Some(n.clone());
         }
     });
-    let mut ts = ts.ok_or_else(|| fail("no Timestamp"))?;
-    let mut body = body.ok_or_else(|| fail("no Body"))?;
-    let ts_digest = digest.digest(canonical(&mut ts, ts_prefixes)?.as_bytes());
-    let body_digest = digest.digest(canonical(&mut body, &[])?.as_bytes());
+    let ts = ts.ok_or_else(|| fail("no Timestamp"))?;
+    let body = body.ok_or_else(|| fail("no Body"))?;
+    let ts_digest = digest.digest(canonical(&ts, ts_prefixes)?.as_bytes());
+    let body_digest = digest.digest(canonical(&body, &[])?.as_bytes());
     drop(doc);
     let sig = signature(
         key,
@@ -440,8 +440,8 @@ fn standalone_timestamp(ts: &str) -> String {
 /// Exclusive C14N of `xml` parsed as a document of its own.
 fn canonical_standalone(xml: &str) -> Result<String, SignError> {
     let doc = parse(xml)?;
-    let mut root = doc.get_root_element().ok_or_else(|| fail("empty"))?;
-    canonical(&mut root, &[])
+    let root = doc.get_root_element().ok_or_else(|| fail("empty"))?;
+    canonical(&root, &[])
 }
 
 impl ResponseSigner {
@@ -624,8 +624,8 @@ impl ClientSigner {
         // The assertion declares every prefix it uses, so its canonical form
         // here equals its canonical form inside the envelope.
         let doc = parse(&unsigned)?;
-        let mut root = doc.get_root_element().ok_or_else(|| fail("no assertion"))?;
-        let digest = self.digest.digest(canonical(&mut root, &[])?.as_bytes());
+        let root = doc.get_root_element().ok_or_else(|| fail("no assertion"))?;
+        let digest = self.digest.digest(canonical(&root, &[])?.as_bytes());
         drop(doc);
         let sig = signature(
             &self.key,

@@ -165,13 +165,13 @@ pub fn verify(
             "wsse:Security has no wsu:Timestamp",
         )
     })?;
-    let mut assertion = assertion.ok_or_else(|| {
+    let assertion = assertion.ok_or_else(|| {
         err(
             Reason::AssertionMissing,
             "wsse:Security has no saml2:Assertion",
         )
     })?;
-    let mut message_sig = signature.take().ok_or_else(|| {
+    let message_sig = signature.take().ok_or_else(|| {
         err(
             Reason::SignatureMissing,
             "wsse:Security has no ds:Signature over the Timestamp and the Body",
@@ -193,7 +193,7 @@ pub fn verify(
 
     // 4. The message signature covers exactly the Timestamp and the Body.
     let msg_signer = key_info(&message_sig, &security, token.as_ref(), &ids, trust)?;
-    let refs = signed_info(&mut message_sig, &msg_signer, policy, "message signature")?;
+    let refs = signed_info(&message_sig, &msg_signer, policy, "message signature")?;
     if refs.references.len() != 2 {
         return Err(err(
             Reason::ReferenceUnexpected,
@@ -241,10 +241,9 @@ pub fn verify(
                 ),
             ));
         };
-        let mut target = target.clone();
         check_digest(
-            &mut target,
-            &mut message_sig,
+            target,
+            &message_sig,
             r,
             &format!("message signature, {which}"),
         )?;
@@ -263,7 +262,7 @@ pub fn verify(
     }
 
     // 5. The assertion and its enveloped signature.
-    let claims = assertion_claims(&mut assertion, &ids, trust, policy, inbound.now)?;
+    let claims = assertion_claims(&assertion, &ids, trust, policy, inbound.now)?;
 
     // 8. Identity binding.
     if claims.signer.fingerprint != msg_signer.fingerprint {
@@ -501,12 +500,12 @@ struct SignedRefs {
 /// Checks SignedInfo's algorithms and its SignatureValue with `signer`'s key;
 /// returns the references (not yet digested).
 fn signed_info(
-    sig: &mut Node,
+    sig: &Node,
     signer: &Signer,
     policy: &Policy,
     what: &str,
 ) -> Result<SignedRefs, SecurityError> {
-    let mut si =
+    let si =
         only_child(sig, ns::DS, "SignedInfo", Reason::SecurityMalformed)?.ok_or_else(|| {
             err(
                 Reason::SecurityMalformed,
@@ -592,7 +591,7 @@ fn signed_info(
             format!("{what}: SignatureValue is not base64"),
         )
     })?;
-    let canonical = c14n::exclusive(&mut si, &si_prefixes)?;
+    let canonical = c14n::exclusive(&si, &si_prefixes)?;
     let (_, key) = signer.thread_cert()?;
     let ok = Verifier::new(alg.md(), &key)
         .and_then(|mut v| {
@@ -723,12 +722,7 @@ fn within(node: &Node, ancestor: &Node) -> bool {
     false
 }
 
-fn check_digest(
-    target: &mut Node,
-    sig: &mut Node,
-    r: &Reference,
-    what: &str,
-) -> Result<(), SecurityError> {
+fn check_digest(target: &Node, sig: &Node, r: &Reference, what: &str) -> Result<(), SecurityError> {
     let canonical = if r.enveloped && within(sig, target) {
         c14n::exclusive_enveloped(target, sig, &r.prefixes)?
     } else if within(sig, target) {
@@ -861,7 +855,7 @@ struct Claims {
 }
 
 fn assertion_claims(
-    assertion: &mut Node,
+    assertion: &Node,
     ids: &HashMap<String, Node>,
     trust: &Trust,
     policy: &Policy,
@@ -876,15 +870,15 @@ fn assertion_claims(
         .ok_or_else(|| invalid("saml2:Assertion has no ID".into()))?;
     only_child(assertion, ns::SAML2, "Issuer", Reason::AssertionInvalid)?
         .ok_or_else(|| invalid("saml2:Assertion has no Issuer".into()))?;
-    let mut sig = only_child(assertion, ns::DS, "Signature", Reason::AssertionInvalid)?
-        .ok_or_else(|| {
+    let sig =
+        only_child(assertion, ns::DS, "Signature", Reason::AssertionInvalid)?.ok_or_else(|| {
             err(
                 Reason::AssertionSignatureInvalid,
                 "saml2:Assertion is not signed (no enveloped ds:Signature)",
             )
         })?;
     let signer = key_info(&sig, assertion, None, ids, trust)?;
-    let refs = signed_info(&mut sig, &signer, policy, "assertion signature")?;
+    let refs = signed_info(&sig, &signer, policy, "assertion signature")?;
     if refs.references.len() != 1 {
         return Err(err(
             Reason::ReferenceUnexpected,
@@ -917,7 +911,7 @@ fn assertion_claims(
             "the assertion signature needs the enveloped-signature transform",
         ));
     }
-    check_digest(assertion, &mut sig, r, "assertion signature")?;
+    check_digest(assertion, &sig, r, "assertion signature")?;
 
     // Content.
     let subject = only_child(assertion, ns::SAML2, "Subject", Reason::AssertionInvalid)?
