@@ -429,7 +429,7 @@ mod tests {
             &Outcome::Done { warnings: vec![] },
         );
         assert!(x.starts_with("<m5:Risposta5011 xmlns:m5=\"http://sogei.it/ANPR/5000mutazione\"><risp:Risposta_Comune xmlns:risp=\"http://sogei.it/ANPR/rispostaComune\"><testataRisposta><idOperazioneComune>A1</idOperazioneComune>"));
-        assert!(x.contains("<dataDecorrenza>2025-01-10</dataDecorrenza><idOperazioneANPR>42</idOperazioneANPR><esitoOperazione>0000</esitoOperazione></testataRisposta><listaAnomalie/>"));
+        assert!(x.contains("<dataDecorrenza>2025-01-10</dataDecorrenza><idOperazioneANPR>42</idOperazioneANPR><esitoOperazione>0000</esitoOperazione></testataRisposta><listaAnomalie></listaAnomalie>"));
     }
 
     #[test]

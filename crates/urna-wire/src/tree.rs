@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::xml::escape_into;
+use crate::xml::escape_text_into;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
@@ -63,17 +63,13 @@ impl Element {
         path.split('/').try_fold(self, |e, step| e.child(step))
     }
 
-    /// Serialises the subtree with its children unqualified. A qualified element
-    /// is written with `prefix`, and declares it, when `declare` is true.
+    /// Serialises the subtree with its children unqualified, in canonical form
+    /// (explicit end tags, text escaped as C14N escapes it).
     pub fn write_into(&self, out: &mut String) {
         out.push('<');
         out.push_str(&self.name);
-        if self.children.is_empty() && self.text.is_empty() {
-            out.push_str("/>");
-            return;
-        }
         out.push('>');
-        escape_into(out, &self.text);
+        escape_text_into(out, &self.text);
         for c in &self.children {
             c.write_into(out);
         }
@@ -86,7 +82,7 @@ impl Element {
     /// the stored form of a section, written back verbatim inside `sezioni`.
     pub fn inner_xml(&self) -> String {
         let mut out = String::with_capacity(1024);
-        escape_into(&mut out, &self.text);
+        escape_text_into(&mut out, &self.text);
         for c in &self.children {
             c.write_into(&mut out);
         }
@@ -150,10 +146,10 @@ mod tests {
     fn writes_escaped_unqualified_children() {
         let mut s = String::new();
         sample().children[0].write_into(&mut s);
-        assert_eq!(s, "<a>1 &lt; 2 &amp; &quot;q&quot;</a>");
+        assert_eq!(s, "<a>1 &lt; 2 &amp; \"q\"</a>");
         let mut s = String::new();
         sample().children[2].write_into(&mut s);
-        assert_eq!(s, "<empty/>");
+        assert_eq!(s, "<empty></empty>");
     }
 
     #[test]

@@ -209,14 +209,12 @@ fn signature(
 ) -> Result<String, SignError> {
     let si = signed_info(alg, digest, refs);
     // SignedInfo declares the only prefix it uses, so its canonical form on
-    // its own equals its canonical form in place.
-    let doc = parse(&si)?;
-    let root = doc
-        .get_root_element()
-        .ok_or_else(|| fail("no SignedInfo"))?;
-    let si_c14n = canonical(&root, &[])?;
-    let value = key.sign(alg, si_c14n.as_bytes())?;
-    drop(doc);
+    // its own equals its canonical form in place; and it is written in that
+    // form (explicit end tags, the declaration before the attributes, values
+    // that need no escaping), so it is signed as written (tested against
+    // libxml2's C14N for every algorithm, transform and PrefixList).
+    debug_assert_eq!(canonical_standalone(&si).as_deref().ok(), Some(si.as_str()));
+    let value = key.sign(alg, si.as_bytes())?;
     let inner = si
         .strip_prefix(&format!("<ds:SignedInfo xmlns:ds=\"{}\">", ns::DS))
         .expect("built above");
@@ -437,6 +435,14 @@ fn standalone_timestamp(ts: &str) -> String {
     )
 }
 
+/// Whether a Body child written by urna-wire is free of the constructs its
+/// writer used before it wrote canonically (empty-element tags, `&quot;` and
+/// decimal character references in text), which answers remembered for
+/// idempotency and stored sections may still contain.
+fn written_canonically(child: &str) -> bool {
+    !(child.contains("/>") || child.contains("&quot;") || child.contains("&#1"))
+}
+
 /// Exclusive C14N of `xml` parsed as a document of its own.
 fn canonical_standalone(xml: &str) -> Result<String, SignError> {
     let doc = parse(xml)?;
@@ -464,7 +470,20 @@ impl ResponseSigner {
         // the one attribute; ids and instants need no escaping): its
         // canonicalisation is itself (tested), so it is digested as it is.
         let ts_digest = digest.digest(ts_alone.as_bytes());
-        let body_digest = digest.digest(canonical_standalone(&body_alone)?.as_bytes());
+        // urna-wire writes Body children in canonical form (see its `xml`
+        // module), so the Body is digested as written; a child that shows a
+        // non-canonical construct (a stored answer or section written before
+        // urna-wire wrote canonically) is canonicalised by libxml2.
+        let body_digest = if written_canonically(child) {
+            debug_assert_eq!(
+                canonical_standalone(&body_alone).as_deref().ok(),
+                Some(body_alone.as_str()),
+                "urna-wire wrote a Body child that is not in canonical form"
+            );
+            digest.digest(body_alone.as_bytes())
+        } else {
+            digest.digest(canonical_standalone(&body_alone)?.as_bytes())
+        };
         let sig = signature(
             &self.key,
             self.algorithm,
@@ -820,6 +839,103 @@ mod tests {
         ] {
             let alone = standalone_timestamp(&timestamp(&id, at, ttl));
             assert_eq!(canonical_standalone(&alone).unwrap(), alone);
+        }
+    }
+
+    /// SignedInfo is signed as written: it must be its own canonical form for
+    /// every algorithm, transform and PrefixList the signers produce.
+    #[test]
+    fn the_written_signed_info_is_already_canonical() {
+        for alg in [SignatureAlg::RsaSha1, SignatureAlg::RsaSha256] {
+            for digest in [DigestAlg::Sha1, DigestAlg::Sha256] {
+                let refs = [
+                    RefSpec {
+                        id: "TS-1",
+                        enveloped: false,
+                        prefixes: &["wsse", "soap"],
+                        digest: digest.digest(b"a"),
+                    },
+                    RefSpec {
+                        id: "_a1",
+                        enveloped: true,
+                        prefixes: &[],
+                        digest: digest.digest(b"b"),
+                    },
+                ];
+                let si = signed_info(alg, digest, &refs);
+                assert_eq!(canonical_standalone(&si).unwrap(), si);
+            }
+        }
+    }
+
+    /// What urna-wire writes in a Body (answers OK, KO with text that needs
+    /// escaping, 3008 sections, faults) is digested as written: it must be
+    /// its own canonical form inside the Body urna signs.
+    #[test]
+    fn urna_wire_bodies_are_already_canonical() {
+        use urna_domain::{Anomaly, Code};
+        use urna_wire::envelope::Fault;
+        use urna_wire::messages::{write_response, Outcome, ResponseMeta};
+        use urna_wire::{Element, Operation};
+        let header = urna_domain::header::RequestHeader {
+            id_operazione_comune: "A&1".into(),
+            cod_mittente: "058091".into(),
+            cod_destinatario: "ANPR05".into(),
+            operazione_richiesta: "5011".into(),
+            data_ora_richiesta: "2025-01-10T10:00:00".into(),
+            data_decorrenza: Some("2025-01-10".into()),
+            ..Default::default()
+        };
+        let meta = ResponseMeta {
+            id_operazione_anpr: "42".into(),
+        };
+        let tricky = "l'elettore \"X\" <a> & b\r\n\tfine";
+        let section = Element::new("sezione")
+            .with_child(Element::leaf("numero", "1"))
+            .with_child(Element::leaf("descrizione", tricky))
+            .with_child(Element::new("vuoto"));
+        let mut children = vec![
+            write_response(
+                Operation::Mutazione5011,
+                &header,
+                &meta,
+                &Outcome::Done { warnings: vec![] },
+            ),
+            write_response(
+                Operation::Mutazione5011,
+                &header,
+                &meta,
+                &Outcome::Done {
+                    warnings: vec![Anomaly::new(Code::EN079, tricky).value(tricky)],
+                },
+            ),
+            write_response(
+                Operation::Mutazione5010,
+                &header,
+                &meta,
+                &Outcome::Ko(vec![Anomaly::new(Code::EN148, tricky).field("f")]),
+            ),
+            write_response(
+                Operation::Consultazione3008,
+                &header,
+                &meta,
+                &Outcome::Sections(vec![section.inner_xml(), String::new()]),
+            ),
+        ];
+        let fault = Fault::policy("replay", tricky).correlation("c-1");
+        children.push(own_body_child(&fault.to_envelope()).unwrap().to_string());
+        for child in children {
+            assert!(written_canonically(&child), "{child}");
+            let body = format!(
+                "<soap:Body xmlns:soap=\"{}\" xmlns:wsu=\"{}\" wsu:Id=\"id-1\">{child}</soap:Body>",
+                urna_wire::ns::SOAP_ENV,
+                ns::WSU
+            );
+            assert_eq!(canonical_standalone(&body).unwrap(), body);
+        }
+        // What the writer produced before it wrote canonically is detected.
+        for old in ["<a/>", "<a>&quot;</a>", "<a>&#13;</a>"] {
+            assert!(!written_canonically(old));
         }
     }
 }
