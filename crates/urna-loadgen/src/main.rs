@@ -223,25 +223,33 @@ fn crypto_floor() -> anyhow::Result<()> {
     use openssl::sign::{Signer, Verifier};
     let key = PKey::from_rsa(Rsa::generate(2048)?)?;
     let data = vec![b'x'; 700];
-    let rounds = 2000;
+    // Fixed work: noise on a shared VM (±15% here) only ever adds time, so
+    // the floor is the fastest of several rounds. That is the conservative
+    // choice for the ratio printed against it.
+    let (rounds, per_round) = (7, 400);
     let sig = {
         let mut s = Signer::new(MessageDigest::sha1(), &key)?;
         s.update(&data)?;
         s.sign_to_vec()?
     };
-    let started = Instant::now();
+    let mut times = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let mut s = Signer::new(MessageDigest::sha1(), &key)?;
-        s.update(&data)?;
-        std::hint::black_box(s.sign_to_vec()?);
-        for _ in 0..2 {
-            let mut v = Verifier::new(MessageDigest::sha1(), &key)?;
-            v.update(&data)?;
-            anyhow::ensure!(v.verify(&sig)?, "verification");
+        let started = Instant::now();
+        for _ in 0..per_round {
+            let mut s = Signer::new(MessageDigest::sha1(), &key)?;
+            s.update(&data)?;
+            std::hint::black_box(s.sign_to_vec()?);
+            for _ in 0..2 {
+                let mut v = Verifier::new(MessageDigest::sha1(), &key)?;
+                v.update(&data)?;
+                anyhow::ensure!(v.verify(&sig)?, "verification");
+            }
         }
+        times.push(started.elapsed().as_secs_f64() * 1e6 / per_round as f64);
     }
-    let us = started.elapsed().as_secs_f64() * 1e6 / rounds as f64;
-    println!("crypto floor: {us:.1} µs per signed request (1 RSA-2048 sign + 2 verifies, OpenSSL, one core)");
+    times.sort_by(f64::total_cmp);
+    let (us, median) = (times[0], times[rounds / 2]);
+    println!("crypto floor: {us:.1} µs per signed request (1 RSA-2048 sign + 2 verifies, OpenSSL, one core; fastest of {rounds} rounds of {per_round}, median {median:.1} µs)");
     println!("RESULT op=crypto-floor us={us:.1}");
     Ok(())
 }
