@@ -11,7 +11,12 @@
 //!   [`Services::handle_batch`], which runs it in one transaction with a
 //!   savepoint per request: under load the commit, the expensive part on
 //!   SQLite, is shared; without load a batch is one request and nothing
-//!   waits.
+//!   waits. Refusals come through the same queue: a gate thread signs the
+//!   fault, a request thread appends its audit entry (the refusals of a
+//!   batch in one transaction) and only then answers. So the request
+//!   threads are the only writers, and a burst of refused messages neither
+//!   takes SQLite's write lock away from the batches nor parks the gate
+//!   threads, which the valid traffic of other comuni needs, on it.
 //!
 //! Why fixed pools and not `web::block`: tokio's blocking pool grows to one
 //! thread per in-flight request, so under load every request paid a context
@@ -56,6 +61,20 @@ struct Checked {
     checked: gate::Checked,
     auth: Option<Authentication>,
     reply: Reply,
+}
+
+/// A refusal, answered (and signed) by a gate thread, waiting for its audit
+/// entry to be written before the answer goes out.
+struct Refused {
+    refusal: urna_service::Refusal,
+    answer: JobResult,
+    reply: Reply,
+}
+
+/// What the gate threads queue for the request threads.
+enum Work {
+    Check(Box<Checked>),
+    Refused(Box<Refused>),
 }
 
 /// A settled request, waiting for its answer to be written and signed.
@@ -103,7 +122,7 @@ impl RequestThreads {
             security,
         });
         let (tx, new_rx) = crossbeam_channel::unbounded::<Queued>();
-        let (checked_tx, checked_rx) = crossbeam_channel::unbounded::<Checked>();
+        let (checked_tx, checked_rx) = crossbeam_channel::unbounded::<Work>();
         let (settled_tx, settled_rx) = crossbeam_channel::unbounded::<Settled>();
         let mut threads = Vec::new();
         for i in 0..gate_threads.max(1) {
@@ -152,11 +171,26 @@ impl RequestThreads {
                                     Err(_) => break,
                                 }
                             }
+                            let mut checks = Vec::with_capacity(batch.len());
+                            let mut refused = Vec::new();
+                            for w in batch {
+                                match w {
+                                    Work::Check(c) => checks.push(*c),
+                                    Work::Refused(r) => refused.push(*r),
+                                }
+                            }
                             // A panic must not take the thread with it; the
                             // batch's callers then get a fault (dropped senders).
-                            let _ = catch_unwind(AssertUnwindSafe(|| {
-                                run_batch(&shared.services, batch, &settled_tx)
-                            }));
+                            if !checks.is_empty() {
+                                let _ = catch_unwind(AssertUnwindSafe(|| {
+                                    run_batch(&shared.services, checks, &settled_tx)
+                                }));
+                            }
+                            if !refused.is_empty() {
+                                let _ = catch_unwind(AssertUnwindSafe(|| {
+                                    write_refusals(&shared.services, refused)
+                                }));
+                            }
                         }
                     })?,
             );
@@ -181,7 +215,7 @@ fn gate_loop(
     shared: &Shared,
     new_rx: &crossbeam_channel::Receiver<Queued>,
     settled_rx: &crossbeam_channel::Receiver<Settled>,
-    checked_tx: &crossbeam_channel::Sender<Checked>,
+    checked_tx: &crossbeam_channel::Sender<Work>,
 ) {
     loop {
         let work = match settled_rx.try_recv() {
@@ -192,18 +226,14 @@ fn gate_loop(
             },
         };
         let _ = catch_unwind(AssertUnwindSafe(|| match work {
-            Ok(settled) => answer(shared, settled),
-            Err((job, reply)) => {
-                if let Some(c) = check(shared, job, reply) {
-                    let _ = checked_tx.send(c);
-                }
-            }
+            Ok(settled) => answer(shared, settled, checked_tx),
+            Err((job, reply)) => check(shared, job, reply, checked_tx),
         }));
     }
 }
 
-/// The gate: a checked request for the database, or the refusal answered.
-fn check(shared: &Shared, job: Job, reply: Reply) -> Option<Checked> {
+/// The gate: a checked request, or a refusal, queued for the database.
+fn check(shared: &Shared, job: Job, reply: Reply, work: &crossbeam_channel::Sender<Work>) {
     let security = shared.security.as_deref();
     let frame = security.filter(|s| s.require).map(|s| gate::Frame {
         policy: &s.policy,
@@ -224,73 +254,98 @@ fn check(shared: &Shared, job: Job, reply: Reply) -> Option<Checked> {
                 replay_key: s.replay_key.clone(),
                 expires_ms: s.expires_ms,
             });
-            Some(Checked {
+            let _ = work.send(Work::Check(Box::new(Checked {
                 job,
                 checked,
                 auth,
                 reply,
-            })
+            })));
         }
-        Err(f) => {
-            let _ = reply.send(fault_reply(&shared.services, security, &job, None, None, f));
-            None
-        }
+        Err(f) => refuse(shared, &job, None, None, f, reply, work),
     }
 }
 
 /// Writes (and signs) the answer of a settled request.
-fn answer(shared: &Shared, s: Settled) {
-    let security = shared.security.as_deref();
-    let answer = match s.result {
+fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
+    match s.result {
         Ok(h) => {
             let env = envelope(&h.body);
-            let env = match security {
+            let env = match shared.security.as_deref() {
                 Some(sec) => sec.seal(env),
                 None => env,
             };
-            Ok((s.op, h, env))
+            let _ = s.reply.send(Ok((s.op, h, env)));
         }
-        Err(e) => fault_reply(
-            &shared.services,
-            security,
+        Err(e) => refuse(
+            shared,
             &s.job,
             Some(s.op),
             s.operator.as_deref(),
             (shared.fault_of)(e),
+            s.reply,
+            work,
         ),
-    };
-    let _ = s.reply.send(answer);
+    }
 }
 
-/// A refusal after the pre-scan: its (signed) envelope, and its audit entry.
-fn fault_reply(
-    services: &Services,
-    security: Option<&crate::security::SecurityRuntime>,
+/// A refusal after the pre-scan: its (signed) envelope, sent once a request
+/// thread has written its audit entry. A storage failure is not audited
+/// (the database is what failed) and is answered at once.
+fn refuse(
+    shared: &Shared,
     job: &Job,
     op: Option<Operation>,
     operator: Option<&str>,
     f: Fault,
-) -> JobResult {
+    reply: Reply,
+    work: &crossbeam_channel::Sender<Work>,
+) {
+    let security = shared.security.as_deref();
     let f = f.correlation(&job.correlation);
     let envelope = match security {
         Some(s) => s.seal(s.redact(f.clone()).to_envelope()),
         None => f.to_envelope(),
     };
-    if f.reason != "storage-unavailable" {
-        let istat = job.caller.station.istat.to_string();
-        if let Err(e) = services.audit_refusal(
-            op,
-            &job.caller,
-            Some(&istat),
-            operator,
-            &job.body,
-            f.reason,
-            &envelope,
-        ) {
-            tracing::error!(error = %e, reason = f.reason, "the refusal could not be written to the audit log");
-        }
+    if f.reason == "storage-unavailable" {
+        let _ = reply.send(Err((op, f, envelope)));
+        return;
     }
-    Err((op, f, envelope))
+    let istat = job.caller.station.istat.to_string();
+    let refusal = shared.services.refusal(
+        op,
+        &job.caller,
+        Some(&istat),
+        operator,
+        &job.body,
+        f.reason,
+        &envelope,
+    );
+    let queued = work.send(Work::Refused(Box::new(Refused {
+        refusal,
+        answer: Err((op, f, envelope)),
+        reply,
+    })));
+    if let Err(crossbeam_channel::SendError(Work::Refused(r))) = queued {
+        tracing::error!(
+            "the refusal could not be written to the audit log: the request threads are stopped"
+        );
+        let _ = r.reply.send(r.answer);
+    }
+}
+
+/// Appends the refusals of a batch to the audit log in one transaction,
+/// then answers them.
+fn write_refusals(services: &Services, refused: Vec<Refused>) {
+    let (records, answers): (Vec<_>, Vec<_>) = refused
+        .into_iter()
+        .map(|r| (r.refusal, (r.answer, r.reply)))
+        .unzip();
+    if let Err(e) = services.audit_refusals(&records) {
+        tracing::error!(error = %e, refusals = records.len(), "refusals could not be written to the audit log");
+    }
+    for (answer, reply) in answers {
+        let _ = reply.send(answer);
+    }
 }
 
 /// The database part: one batch in one transaction; the results go back to

@@ -151,6 +151,20 @@ impl PendingAudit {
     }
 }
 
+/// The audit entry of a refused request ([`Services::refusal`]), waiting to
+/// be appended ([`Services::audit_refusals`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    at_ms: i64,
+    operation: &'static str,
+    outcome: String,
+    comune: Option<String>,
+    station: String,
+    operator: Option<String>,
+    request_digest: String,
+    response_digest: String,
+}
+
 /// A refusal that is answered but not remembered (the id belongs to another request).
 struct Unremembered(Vec<Anomaly>);
 
@@ -290,10 +304,11 @@ impl Services {
             .collect()
     }
 
-    /// Records a request refused before the services ran (security frame,
-    /// XSD, dispatch, replay): the audit log keeps refusals too.
+    /// The audit entry of a request refused before the services ran
+    /// (security frame, XSD, dispatch, replay), with its digests computed
+    /// here, on the caller's thread; [`Services::audit_refusals`] appends it.
     #[allow(clippy::too_many_arguments)]
-    pub fn audit_refusal(
+    pub fn refusal(
         &self,
         op: Option<Operation>,
         caller: &Caller,
@@ -302,33 +317,46 @@ impl Services {
         request: &[u8],
         reason: &str,
         response: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Refusal {
         let now = (self.clock)();
-        let outcome = format!("FAULT:{reason}");
-        let cn = caller.station.cn();
-        let request_digest = sha256_hex(request);
-        let response_digest = sha256_hex(response.as_bytes());
+        Refusal {
+            at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            operation: op.map_or("unknown", |o| o.code()),
+            outcome: format!("FAULT:{reason}"),
+            comune: comune.map(str::to_string),
+            station: caller.station.cn(),
+            operator: operator.map(str::to_string),
+            request_digest: sha256_hex(request),
+            response_digest: sha256_hex(response.as_bytes()),
+        }
+    }
+
+    /// Appends refusals to the audit log, all in one transaction: the log
+    /// keeps refusals too.
+    pub fn audit_refusals(&self, refusals: &[Refusal]) -> Result<(), StoreError> {
         self.store.write(|conn| {
-            urna_store::audit::append(
-                conn,
-                &urna_store::audit::Entry {
-                    at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
-                    operation: op.map_or("unknown", |o| o.code()),
-                    outcome: &outcome,
-                    id_operazione_anpr: None,
-                    comune,
-                    station: &cn,
-                    operator,
-                    auth_mode: if operator.is_some() {
-                        "wss-saml"
-                    } else {
-                        "tls"
+            for r in refusals {
+                urna_store::audit::append(
+                    conn,
+                    &urna_store::audit::Entry {
+                        at_ms: r.at_ms,
+                        operation: r.operation,
+                        outcome: &r.outcome,
+                        id_operazione_anpr: None,
+                        comune: r.comune.as_deref(),
+                        station: &r.station,
+                        operator: r.operator.as_deref(),
+                        auth_mode: if r.operator.is_some() {
+                            "wss-saml"
+                        } else {
+                            "tls"
+                        },
+                        request_digest: &r.request_digest,
+                        response_digest: &r.response_digest,
                     },
-                    request_digest: &request_digest,
-                    response_digest: &response_digest,
-                },
-            )
-            .map(|_| ())
+                )?;
+            }
+            Ok(())
         })
     }
 

@@ -12,4 +12,6 @@ pub mod generate;
 mod handler;
 pub mod subentro;
 
-pub use handler::{Authentication, Caller, Handled, Request, ServiceError, Services, Settled};
+pub use handler::{
+    Authentication, Caller, Handled, Refusal, Request, ServiceError, Services, Settled,
+};
