@@ -122,22 +122,22 @@ impl RequestThreads {
             security,
         });
         let (tx, new_rx) = crossbeam_channel::unbounded::<Queued>();
-        let (checked_tx, checked_rx) = crossbeam_channel::unbounded::<Work>();
+        let (work_tx, work_rx) = crossbeam_channel::unbounded::<Work>();
         let (settled_tx, settled_rx) = crossbeam_channel::unbounded::<Settled>();
         let mut threads = Vec::new();
         for i in 0..gate_threads.max(1) {
-            let (shared, new_rx, settled_rx, checked_tx) = (
+            let (shared, new_rx, settled_rx, work_tx) = (
                 shared.clone(),
                 new_rx.clone(),
                 settled_rx.clone(),
-                checked_tx.clone(),
+                work_tx.clone(),
             );
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("urna-gate-{i}"))
                     .spawn(move || {
-                        gate_loop(&shared, &new_rx, &settled_rx, &checked_tx);
-                        drop((shared, new_rx, settled_rx, checked_tx));
+                        gate_loop(&shared, &new_rx, &settled_rx, &work_tx);
+                        drop((shared, new_rx, settled_rx, work_tx));
                         // A gate thread holds libxml2 and OpenSSL state in
                         // thread-locals. Their destructors, run by a thread
                         // ending while the process exits (a server dropped at
@@ -155,18 +155,18 @@ impl RequestThreads {
                     })?,
             );
         }
-        drop(checked_tx);
+        drop(work_tx);
         for i in 0..n.max(1) {
-            let (shared, checked_rx, settled_tx) =
-                (shared.clone(), checked_rx.clone(), settled_tx.clone());
+            let (shared, work_rx, settled_tx) =
+                (shared.clone(), work_rx.clone(), settled_tx.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("urna-request-{i}"))
                     .spawn(move || {
-                        while let Ok(first) = checked_rx.recv() {
+                        while let Ok(first) = work_rx.recv() {
                             let mut batch = vec![first];
                             while batch.len() < max_batch.max(1) {
-                                match checked_rx.try_recv() {
+                                match work_rx.try_recv() {
                                     Ok(q) => batch.push(q),
                                     Err(_) => break,
                                 }
@@ -215,7 +215,7 @@ fn gate_loop(
     shared: &Shared,
     new_rx: &crossbeam_channel::Receiver<Queued>,
     settled_rx: &crossbeam_channel::Receiver<Settled>,
-    checked_tx: &crossbeam_channel::Sender<Work>,
+    work_tx: &crossbeam_channel::Sender<Work>,
 ) {
     loop {
         let work = match settled_rx.try_recv() {
@@ -226,8 +226,8 @@ fn gate_loop(
             },
         };
         let _ = catch_unwind(AssertUnwindSafe(|| match work {
-            Ok(settled) => answer(shared, settled, checked_tx),
-            Err((job, reply)) => check(shared, job, reply, checked_tx),
+            Ok(settled) => answer(shared, settled, work_tx),
+            Err((job, reply)) => check(shared, job, reply, work_tx),
         }));
     }
 }
