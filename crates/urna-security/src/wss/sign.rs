@@ -889,7 +889,7 @@ mod tests {
         let meta = ResponseMeta {
             id_operazione_anpr: "42".into(),
         };
-        let tricky = "l'elettore \"X\" <a> & b\r\n\tfine";
+        let tricky = "l'elettore \"X\" <a> & \"b\"\r\n\tfine";
         let section = Element::new("sezione")
             .with_child(Element::leaf("numero", "1"))
             .with_child(Element::leaf("descrizione", tricky))
