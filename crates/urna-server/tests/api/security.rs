@@ -202,3 +202,83 @@ async fn a_production_profile_keeps_the_cause_out_of_the_fault() {
     assert!(!r.body.contains("codMittente 058091"), "{}", r.body);
     assert!(r.body.contains("<u:correlationId>"), "{}", r.body);
 }
+
+/// Refusals share the request threads' queue with accepted requests (the
+/// gate threads never write): under a concurrent mix of accepted requests,
+/// gate refusals (no security frame) and service refusals (replays), every
+/// caller gets its own answer and every request is in the audit chain once.
+#[tokio::test]
+async fn refusals_and_requests_in_the_same_batches_are_all_answered_and_audited() {
+    let app = spawn_app().await;
+    let station = app.client_for("058091");
+    let http = station.http.clone();
+    let n = 10;
+    let replays: Vec<String> = (0..n)
+        .map(|i| station.prepare(create(&format!("MXR{i}"), &(700 + i).to_string())))
+        .collect();
+    for r in &replays {
+        let first = app.post_with(&http, P5000, r.clone()).await;
+        assert!(
+            first
+                .body
+                .contains("<esitoOperazione>0000</esitoOperazione>"),
+            "{}",
+            first.body
+        );
+    }
+    let mut tasks = Vec::new();
+    for (i, replay) in replays.iter().enumerate() {
+        let accepted = station.prepare(create(&format!("MXA{i}"), &(720 + i).to_string()));
+        let unsigned = create(&format!("MXU{i}"), &(740 + i).to_string());
+        for (kind, body) in [
+            ("accepted", accepted),
+            ("security-header-missing", unsigned),
+            ("replay", replay.clone()),
+        ] {
+            let (http, url) = (http.clone(), app.url(P5000));
+            tasks.push(tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .header("Content-Type", "text/xml")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (kind, r.text().await.unwrap())
+            }));
+        }
+    }
+    for t in tasks {
+        let (kind, body) = t.await.unwrap();
+        if kind == "accepted" {
+            assert!(
+                body.contains("<esitoOperazione>0000</esitoOperazione>"),
+                "{body}"
+            );
+        } else {
+            assert!(
+                body.contains(&format!("<u:reason>{kind}</u:reason>")),
+                "{kind}: {body}"
+            );
+        }
+    }
+    let store = urna_store::Store::open(&app.db.url, 1).unwrap();
+    let report = store
+        .read(|conn| urna_store::audit::verify(conn, &[]))
+        .unwrap();
+    assert_eq!((report.entries, report.first_broken), (4 * n as i64, None));
+    let outcomes: Vec<String> = store
+        .read(|conn| {
+            use diesel::prelude::*;
+            use urna_store::schema::audit_log::dsl::*;
+            Ok(audit_log.select(outcome).load(conn)?)
+        })
+        .unwrap();
+    for (o, expected) in [
+        ("OK", 2 * n),
+        ("FAULT:security-header-missing", n),
+        ("FAULT:replay", n),
+    ] {
+        assert_eq!(outcomes.iter().filter(|x| *x == o).count(), expected, "{o}");
+    }
+}
