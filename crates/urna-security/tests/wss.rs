@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use urna_pki::PkiDir;
 use urna_security::gate::{self, Frame};
@@ -228,8 +229,23 @@ fn tampering_is_a_digest_mismatch() {
         )),
         "digest-mismatch"
     );
-    // The Timestamp (Created a tenth of a millisecond later: still fresh).
-    let t = xml.replacen("Z</wsu:Created>", "1Z</wsu:Created>", 1);
+    // The Timestamp (Created a millisecond later: still fresh, and still
+    // well-formed whatever the instant; appending a digit was not when the
+    // instant fell on a whole second).
+    let created = xml
+        .split_once("<wsu:Created>")
+        .and_then(|(_, rest)| rest.split_once("</wsu:Created>"))
+        .map(|(c, _)| c)
+        .unwrap();
+    let later = (OffsetDateTime::parse(created, &Rfc3339).unwrap()
+        + time::Duration::milliseconds(1))
+    .format(&Rfc3339)
+    .unwrap();
+    let t = xml.replacen(
+        &format!("<wsu:Created>{created}</wsu:Created>"),
+        &format!("<wsu:Created>{later}</wsu:Created>"),
+        1,
+    );
     assert_ne!(t, xml);
     assert_eq!(refused(&t), "digest-mismatch");
     // An assertion attribute (a forged IdSede).
