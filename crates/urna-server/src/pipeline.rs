@@ -66,7 +66,7 @@ struct Checked {
 /// A refusal, answered (and signed) by a gate thread, waiting for its audit
 /// entry to be written before the answer goes out.
 struct Refused {
-    refusal: urna_service::Refusal,
+    refusal: urna_service::AuditRecord,
     answer: JobResult,
     reply: Reply,
 }

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -120,49 +121,43 @@ enum Plan {
     },
 }
 
-/// An audit entry waiting for the end of its transaction.
-struct PendingAudit {
+/// An audit entry waiting to be appended: at the end of its request's
+/// transaction, or for a refusal ([`Services::refusal`]) by
+/// [`Services::audit_refusals`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
     at_ms: i64,
     operation: &'static str,
-    outcome: &'static str,
-    id_operazione_anpr: i64,
-    comune: String,
+    /// `OK`, `KO`, `REPLAY`, or `FAULT:<reason>`.
+    outcome: Cow<'static, str>,
+    id_operazione_anpr: Option<i64>,
+    comune: Option<String>,
     station: String,
+    /// The SAML operator; with one the authentication mode is `wss-saml`.
     operator: Option<String>,
-    auth_mode: &'static str,
     request_digest: String,
     response_digest: String,
 }
 
-impl PendingAudit {
+impl AuditRecord {
     fn entry(&self) -> urna_store::audit::Entry<'_> {
         urna_store::audit::Entry {
             at_ms: self.at_ms,
             operation: self.operation,
-            outcome: self.outcome,
-            id_operazione_anpr: Some(self.id_operazione_anpr),
-            comune: Some(&self.comune),
+            outcome: &self.outcome,
+            id_operazione_anpr: self.id_operazione_anpr,
+            comune: self.comune.as_deref(),
             station: &self.station,
             operator: self.operator.as_deref(),
-            auth_mode: self.auth_mode,
+            auth_mode: if self.operator.is_some() {
+                "wss-saml"
+            } else {
+                "tls"
+            },
             request_digest: &self.request_digest,
             response_digest: &self.response_digest,
         }
     }
-}
-
-/// The audit entry of a refused request ([`Services::refusal`]), waiting to
-/// be appended ([`Services::audit_refusals`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    at_ms: i64,
-    operation: &'static str,
-    outcome: String,
-    comune: Option<String>,
-    station: String,
-    operator: Option<String>,
-    request_digest: String,
-    response_digest: String,
 }
 
 /// A refusal that is answered but not remembered (the id belongs to another request).
@@ -317,12 +312,13 @@ impl Services {
         request: &[u8],
         reason: &str,
         response: &str,
-    ) -> Refusal {
+    ) -> AuditRecord {
         let now = (self.clock)();
-        Refusal {
+        AuditRecord {
             at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             operation: op.map_or("unknown", |o| o.code()),
-            outcome: format!("FAULT:{reason}"),
+            outcome: Cow::Owned(format!("FAULT:{reason}")),
+            id_operazione_anpr: None,
             comune: comune.map(str::to_string),
             station: caller.station.cn(),
             operator: operator.map(str::to_string),
@@ -333,28 +329,10 @@ impl Services {
 
     /// Appends refusals to the audit log, all in one transaction: the log
     /// keeps refusals too.
-    pub fn audit_refusals(&self, refusals: &[Refusal]) -> Result<(), StoreError> {
+    pub fn audit_refusals(&self, refusals: &[AuditRecord]) -> Result<(), StoreError> {
         self.store.write(|conn| {
             for r in refusals {
-                urna_store::audit::append(
-                    conn,
-                    &urna_store::audit::Entry {
-                        at_ms: r.at_ms,
-                        operation: r.operation,
-                        outcome: &r.outcome,
-                        id_operazione_anpr: None,
-                        comune: r.comune.as_deref(),
-                        station: &r.station,
-                        operator: r.operator.as_deref(),
-                        auth_mode: if r.operator.is_some() {
-                            "wss-saml"
-                        } else {
-                            "tls"
-                        },
-                        request_digest: &r.request_digest,
-                        response_digest: &r.response_digest,
-                    },
-                )?;
+                urna_store::audit::append(conn, &r.entry())?;
             }
             Ok(())
         })
@@ -385,7 +363,7 @@ impl Services {
         header: &RequestHeader,
         digest: &str,
         now: OffsetDateTime,
-    ) -> Result<(Handled, PendingAudit), ServiceError> {
+    ) -> Result<(Handled, AuditRecord), ServiceError> {
         let Request {
             op,
             payload,
@@ -424,15 +402,14 @@ impl Services {
                 )
             };
             // The audit entry, appended at the end of the same transaction.
-            let audit = |outcome: Settled, id: i64, body: &str| PendingAudit {
+            let audit = |outcome: Settled, id: i64, body: &str| AuditRecord {
                 at_ms: received_at,
                 operation: op.code(),
-                outcome: outcome.as_str(),
-                id_operazione_anpr: id,
-                comune: istat.to_string(),
+                outcome: Cow::Borrowed(outcome.as_str()),
+                id_operazione_anpr: Some(id),
+                comune: Some(istat.to_string()),
                 station: cn.clone(),
                 operator: auth.map(|a| a.operator.clone()),
-                auth_mode: if auth.is_some() { "wss-saml" } else { "tls" },
                 request_digest: digest.to_string(),
                 response_digest: sha256_hex(body.as_bytes()),
             };

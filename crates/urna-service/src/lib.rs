@@ -13,5 +13,5 @@ mod handler;
 pub mod subentro;
 
 pub use handler::{
-    Authentication, Caller, Handled, Refusal, Request, ServiceError, Services, Settled,
+    AuditRecord, Authentication, Caller, Handled, Request, ServiceError, Services, Settled,
 };
