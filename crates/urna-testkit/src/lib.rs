@@ -111,6 +111,12 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A Risposta_Comune / Risposta3008_OK with esitoOperazione 0000.
+    pub fn is_ok(&self) -> bool {
+        self.body
+            .contains("<esitoOperazione>0000</esitoOperazione>")
+    }
+
     pub fn is_fault(&self) -> bool {
         self.status == 500 && self.body.contains("<soap:Fault>")
     }
@@ -258,19 +264,45 @@ impl TestApp {
         body: impl Into<String>,
     ) -> Reply {
         let body = client.prepare(body.into());
-        let r = client
-            .http()
-            .post(self.url(path))
-            .header("Content-Type", "text/xml; charset=UTF-8")
-            .header("SOAPAction", "\"\"")
-            .body(body)
-            .send()
-            .await
-            .expect("request sent");
-        Reply {
-            status: r.status().as_u16(),
-            body: r.text().await.expect("body"),
+        post(client.http(), self.url(path), body).await
+    }
+
+    /// POSTs envelopes (as they are) to `path` all at once, each from a task
+    /// of its own, so that they reach the server together; the replies in
+    /// the order of `bodies`.
+    pub async fn post_concurrently(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        bodies: Vec<String>,
+    ) -> Vec<Reply> {
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|body| {
+                let (client, url) = (client.clone(), self.url(path));
+                tokio::spawn(async move { post(&client, url, body).await })
+            })
+            .collect();
+        let mut replies = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            replies.push(t.await.expect("request task"));
         }
+        replies
+    }
+}
+
+async fn post(client: &reqwest::Client, url: String, body: String) -> Reply {
+    let r = client
+        .post(url)
+        .header("Content-Type", "text/xml; charset=UTF-8")
+        .header("SOAPAction", "\"\"")
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
+    Reply {
+        status: r.status().as_u16(),
+        body: r.text().await.expect("body"),
     }
 }
 

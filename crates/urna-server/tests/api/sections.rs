@@ -128,33 +128,18 @@ async fn concurrent_batches_on_postgres_never_fail_a_request() {
     })
     .await;
     let station = app.client_for("058091");
-    let c = station.http.clone();
-    let mut tasks = Vec::new();
-    for i in 0..240 {
-        let (c, url) = (c.clone(), app.url(P5000));
-        // Three hot sections, in different orders across batches.
-        let body = urna_testkit::Sender::prepare(
-            &station,
-            create(&format!("DL{i}"), &((i * 7) % 3 + 1).to_string()),
-        );
-        tasks.push(tokio::spawn(async move {
-            let r = c
-                .post(url)
-                .header("Content-Type", "text/xml")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }));
-    }
-    for t in tasks {
-        let (status, body) = t.await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        assert!(
-            body.contains("<esitoOperazione>0000</esitoOperazione>"),
-            "{body}"
-        );
+    // Three hot sections, in different orders across batches.
+    let bodies = (0..240)
+        .map(|i| {
+            urna_testkit::Sender::prepare(
+                &station,
+                create(&format!("DL{i}"), &((i * 7) % 3 + 1).to_string()),
+            )
+        })
+        .collect();
+    for r in app.post_concurrently(&station.http, P5000, bodies).await {
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.is_ok(), "{}", r.body);
     }
 }
 
