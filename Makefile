@@ -3,17 +3,24 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench bench-subentro docs lint fmt build fuzz-short
+.PHONY: run test test-rust conformance bench bench-subentro docs lint fmt build fuzz-short fuzz-long setup-run setup-test
+
+## System packages (scripts/setup.sh): what the build needs, and what the tests and peers need too.
+setup-run:
+	@bash scripts/setup.sh run
+setup-test:
+	@bash scripts/setup.sh test
 
 ## Build (release) and start the server with the demo world on https://127.0.0.1:8443 (mTLS).
-run:
+run: setup-run
 	$(CARGO) run --release -p urna-cli --bin urna -- --config $(CONFIG) serve
 
 build:
 	$(CARGO) build --workspace --all-targets
 
 ## All tests: SQLite always; PostgreSQL when it answers (URNA_REQUIRE_PG=1 makes it mandatory).
-test: test-rust conformance
+test: setup-test
+	@$(MAKE) --no-print-directory test-rust conformance
 
 test-rust:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -46,8 +53,10 @@ fmt:
 	$(CARGO) fmt --all
 
 ## Short fuzzing run (nightly + cargo-fuzz): pre-scan, envelope/gate, WS-Security verifier. FUZZ_SECS per target.
+## Each target starts from its committed corpus (fuzz/corpus/<target>) and the hand-written seeds (fuzz/seeds: the CPU bombs).
 FUZZ_SECS ?= 15
 fuzz-short:
 	set -o pipefail; cd fuzz && for t in prescan envelope verifier; do \
-		cargo +nightly fuzz run -O $$t -- -max_total_time=$(FUZZ_SECS) -print_final_stats=0 2>&1 | tail -n 2 || exit 1; \
+		mkdir -p corpus/$$t; \
+		cargo +nightly fuzz run -O $$t corpus/$$t seeds -- -max_total_time=$(FUZZ_SECS) -print_final_stats=0 2>&1 | tail -n 2 || exit 1; \
 	done
