@@ -17,6 +17,8 @@ common=(--url "https://127.0.0.1:$port" --ca "$work/pki/ca.crt" --cert "$st.crt"
 echo "== in-process floor (no HTTP/TLS, one thread)"
 "$root/target/release/urna-loadgen" --in-process --requests 20000 --op 5011
 "$root/target/release/urna-loadgen" --in-process --requests 20000 --op 3008
+echo "== worst-case body past the pre-scan (default limits and body cap)"
+"$root/target/release/urna-loadgen" --worst-case | tee "$work/worst.txt"
 echo "== crypto floor"
 "$root/target/release/urna-loadgen" --crypto-floor | tee "$work/floor.txt"
 echo "== security layer: urna and WSS4J on the same messages"
@@ -49,6 +51,8 @@ if os.path.exists(wss):
 else:
     u = re.search(r"^RESULT op=wss-micro side=urna verify_us=([\d.]+) gate_us=[\d.]+ sign_us=([\d.]+)", open(os.path.join(work, "wss-urna.txt")).read(), re.M)
     print(f"security layer, urna alone (no WSS4J peer here): verify {float(u.group(1)):.0f} µs, sign {float(u.group(2)):.0f} µs")
+w = re.search(r"^RESULT op=worst-case typical_us=([\d.]+) worst_us=([\d.]+) worst=(\S+) ratio=([\d.]+)", open(os.path.join(work, "worst.txt")).read(), re.M)
+print(f"worst-case accepted body, ms of CPU: {float(w.group(2))/1000:.2f} ({w.group(3)}) = {float(w.group(4)):.2f}x a typical signed 5010 ({float(w.group(1)):.0f} µs; target <= 5)")
 for name, target_rps, budget in [("5011", 2000, 25), ("5010", 2000, 25), ("5010mix", 2000, 25), ("3008", None, None)]:
     rps, p99 = result(name)
     text = open(os.path.join(work, name + ".txt")).read()

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use urna_security::{gate, prescan};
 
 fuzz_target!(|data: &[u8]| {
-    if prescan::prescan(data, prescan::Limits { max_depth: 48 }).is_ok() {
+    if prescan::prescan(data, prescan::Limits::default()).is_ok() {
         for family in [5000, 3000, 2000] {
             let _ = gate::check(data, family);
         }

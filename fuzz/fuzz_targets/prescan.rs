@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 use urna_security::prescan::{prescan, Limits};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = prescan(data, Limits { max_depth: 48 });
+    let _ = prescan(data, Limits::default());
 });

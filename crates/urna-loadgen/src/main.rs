@@ -14,6 +14,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod inproc;
+mod worst_case;
 mod wss_micro;
 use urna_pki::Issued;
 use urna_service::demo::DEMO_COMUNI;
@@ -72,6 +73,13 @@ struct Args {
     /// `--wss-micro`: timed rounds over the messages (after one untimed).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Measure the most expensive body that passes the pre-scan (default
+    /// limits) against a typical signed 5010, on one thread.
+    #[arg(long)]
+    worst_case: bool,
+    /// `--worst-case`: the body cap (server.max_body_bytes).
+    #[arg(long, default_value_t = 48 * 1024)]
+    max_body: usize,
     /// Print how many generated Roma electors `5010mix` needs for these
     /// `--warmup` and `--requests`, and exit.
     #[arg(long)]
@@ -288,6 +296,14 @@ fn mix_subjects(warmup: usize, requests: usize) -> usize {
     warmup / 3 + 1 + requests / 3 + 1
 }
 
+/// Now, as `dataOraRichiesta` and the bodies' timestamps write it.
+fn timestamp() -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::now_utc()
+        .format(&f)
+        .expect("timestamp")
+}
+
 fn move_demo_elector(
     roma: &urna_service::demo::DemoComune,
     comune: &urna_wire::Element,
@@ -386,6 +402,9 @@ fn main() -> anyhow::Result<()> {
     urna_security::wss::init_openssl();
     if args.crypto_floor {
         return crypto_floor();
+    }
+    if args.worst_case {
+        return worst_case::run(args.max_body, Default::default());
     }
     if let Some(dir) = &args.wss_micro {
         return wss_micro::run(dir, args.messages, args.rounds);

@@ -66,24 +66,8 @@ fn requests(n: usize, run: &str) -> Vec<(u16, String)> {
 pub fn run(dir: &Path, n: usize, rounds: usize) -> anyhow::Result<()> {
     anyhow::ensure!(n > 0 && rounds > 0, "--requests and --rounds must be > 0");
     std::fs::create_dir_all(dir)?;
-    gate::init().map_err(|e| anyhow::anyhow!(e))?;
-    let tmp = tempfile::tempdir()?;
-    let pki = PkiDir::new(tmp.path().join("pki"));
-    pki.init(&["localhost"], &[STATION.parse()?])?;
-    let station_pem = read(&pki.station_cert(STATION))?;
-    let station = SigningKey::from_pem(&station_pem, &read(&pki.station_key(STATION))?)?;
-    let fingerprint = hex_sha256(&station.cert.to_der()?);
-    let mut client = ClientSigner::anpr(
-        station,
-        STATION,
-        Operator {
-            codice_fiscale: urna_testkit::TEST_OPERATOR.into(),
-            application: "urna-wss-micro".into(),
-        },
-    );
-    client.key_info = KeyInfoForm::BinarySecurityToken;
-    // The messages must stay fresh through both measurements.
-    client.ttl_secs = 3600;
+    let bench = Bench::new("urna-wss-micro")?;
+    let (pki, client) = (&bench.pki, &bench.client);
     let service = ResponseSigner {
         key: SigningKey::from_pem(
             &read(&pki.service_signer_cert())?,
@@ -93,8 +77,6 @@ pub fn run(dir: &Path, n: usize, rounds: usize) -> anyhow::Result<()> {
         key_info: KeyInfoForm::BinarySecurityToken,
         ttl_secs: 300,
     };
-    let trust = Trust::new(&read(&pki.ca_cert())?, Some(&pki.crl()), Vec::new())
-        .map_err(|e| anyhow::anyhow!("station trust: {e}"))?;
 
     // The messages, and the replies of the in-process service to them.
     let unsigned = requests(n, &format!("M{}", std::process::id()));
@@ -134,16 +116,7 @@ pub fn run(dir: &Path, n: usize, rounds: usize) -> anyhow::Result<()> {
     std::fs::copy(pki.service_signer_cert(), dir.join("service.crt"))?;
     std::fs::copy(pki.service_signer_key(), dir.join("service.key"))?;
 
-    let policy = Policy::default();
-    let frame = |now| Frame {
-        policy: &policy,
-        trust: &trust,
-        tls: Some(TlsPeer {
-            fingerprint_sha256: &fingerprint,
-            cn: STATION,
-        }),
-        now,
-    };
+    let frame = |now| bench.frame(now);
     // One untimed round fills what a running server has warm (compiled
     // schemas, the chain check per signer and the CMS check per station);
     // the timed rounds follow.
@@ -186,6 +159,64 @@ pub fn run(dir: &Path, n: usize, rounds: usize) -> anyhow::Result<()> {
         per(sign)
     );
     Ok(())
+}
+
+/// What measuring the security frame needs: a development PKI, a station's
+/// ANPR-profile signer (BinarySecurityToken, messages fresh for an hour),
+/// the station trust and the default policy.
+pub struct Bench {
+    _dir: tempfile::TempDir,
+    pub pki: PkiDir,
+    pub client: ClientSigner,
+    pub trust: Trust,
+    pub fingerprint: String,
+    pub policy: Policy,
+}
+
+impl Bench {
+    pub fn new(application: &str) -> anyhow::Result<Bench> {
+        gate::init().map_err(|e| anyhow::anyhow!(e))?;
+        let dir = tempfile::tempdir()?;
+        let pki = PkiDir::new(dir.path().join("pki"));
+        pki.init(&["localhost"], &[STATION.parse()?])?;
+        let station_pem = read(&pki.station_cert(STATION))?;
+        let station = SigningKey::from_pem(&station_pem, &read(&pki.station_key(STATION))?)?;
+        let fingerprint = hex_sha256(&station.cert.to_der()?);
+        let mut client = ClientSigner::anpr(
+            station,
+            STATION,
+            Operator {
+                codice_fiscale: urna_testkit::TEST_OPERATOR.into(),
+                application: application.into(),
+            },
+        );
+        client.key_info = KeyInfoForm::BinarySecurityToken;
+        // The messages must stay fresh through every measurement.
+        client.ttl_secs = 3600;
+        let trust = Trust::new(&read(&pki.ca_cert())?, Some(&pki.crl()), Vec::new())
+            .map_err(|e| anyhow::anyhow!("station trust: {e}"))?;
+        Ok(Bench {
+            _dir: dir,
+            pki,
+            client,
+            trust,
+            fingerprint,
+            policy: Policy::default(),
+        })
+    }
+
+    /// The security frame a gate thread of the server checks with.
+    pub fn frame(&self, now: OffsetDateTime) -> Frame<'_> {
+        Frame {
+            policy: &self.policy,
+            trust: &self.trust,
+            tls: Some(TlsPeer {
+                fingerprint_sha256: &self.fingerprint,
+                cn: STATION,
+            }),
+            now,
+        }
+    }
 }
 
 fn hex_sha256(der: &[u8]) -> String {

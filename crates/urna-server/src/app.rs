@@ -120,9 +120,7 @@ impl Application {
         let state = web::Data::new(AppState {
             services: services.clone(),
             max_body: settings.server.max_body_bytes,
-            limits: Limits {
-                max_depth: settings.server.max_depth,
-            },
+            limits: settings.server.prescan_limits(),
             public_url: settings.server.public_url.clone(),
             metrics: crate::telemetry::metrics_handle(),
             requests: crate::pipeline::RequestThreads::start(

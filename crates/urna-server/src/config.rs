@@ -94,6 +94,33 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Deepest accepted element nesting.
     pub max_depth: usize,
+    /// Pre-scan limits (see `urna_security::prescan::Limits`): elements and
+    /// comments in a message, attributes and namespace declarations of one
+    /// element, attributes and namespace declarations in a message, bytes of a name, bytes of a run of
+    /// character data or an attribute value.
+    pub max_elements: usize,
+    pub max_attributes: usize,
+    pub max_namespaces: usize,
+    pub max_total_attributes: usize,
+    pub max_total_namespaces: usize,
+    pub max_name_bytes: usize,
+    pub max_text_bytes: usize,
+}
+
+impl ServerSettings {
+    /// The pre-scan limits these settings give.
+    pub fn prescan_limits(&self) -> urna_security::prescan::Limits {
+        urna_security::prescan::Limits {
+            max_depth: self.max_depth,
+            max_elements: self.max_elements,
+            max_attributes: self.max_attributes,
+            max_namespaces: self.max_namespaces,
+            max_total_attributes: self.max_total_attributes,
+            max_total_namespaces: self.max_total_namespaces,
+            max_name_bytes: self.max_name_bytes,
+            max_text_bytes: self.max_text_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -144,6 +171,7 @@ pub struct LogSettings {
 
 impl Default for Settings {
     fn default() -> Self {
+        let defaults = urna_security::prescan::Limits::default();
         Settings {
             server: ServerSettings {
                 listen: "127.0.0.1:8443".into(),
@@ -152,8 +180,15 @@ impl Default for Settings {
                 request_threads: 0,
                 gate_threads: 0,
                 max_batch: 0,
-                max_body_bytes: 512 * 1024,
-                max_depth: 48,
+                max_body_bytes: 48 * 1024,
+                max_depth: defaults.max_depth,
+                max_elements: defaults.max_elements,
+                max_attributes: defaults.max_attributes,
+                max_namespaces: defaults.max_namespaces,
+                max_total_attributes: defaults.max_total_attributes,
+                max_total_namespaces: defaults.max_total_namespaces,
+                max_name_bytes: defaults.max_name_bytes,
+                max_text_bytes: defaults.max_text_bytes,
             },
             database: DatabaseSettings {
                 url: "sqlite://var/urna.db".into(),
@@ -285,7 +320,7 @@ mod tests {
             assert!(s.demo.load);
             assert_eq!(s.database.url, "postgres://postgres@127.0.0.1/x");
             assert_eq!(s.header.tipo_invio, "PROD");
-            assert_eq!(s.server.max_body_bytes, 512 * 1024);
+            assert_eq!(s.server.max_body_bytes, 48 * 1024);
             Ok(())
         });
     }

@@ -21,7 +21,13 @@ fn reply(status: StatusCode, body: String) -> HttpResponse {
 }
 
 fn fault_response(f: &Fault, envelope: String) -> HttpResponse {
-    let mut r = HttpResponse::build(StatusCode::INTERNAL_SERVER_ERROR);
+    // ANPR's gateway answers every fault with HTTP 500 (spec §17.1); a
+    // request urna cannot read as SOAP 1.1 at all gets 415 (WS-I BP R1120).
+    let status = match f.reason {
+        UNSUPPORTED_MEDIA_TYPE | SOAP_VERSION_MISMATCH => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut r = HttpResponse::build(status);
     r.content_type(XML);
     if let Some(s) = f.retry_after {
         r.insert_header(("Retry-After", s.to_string()));
@@ -110,7 +116,13 @@ async fn pipeline(
             .await
             .map_err(|f| (unknown, f, None))?;
     }
-    // 1. Size cap while reading.
+    // 1. Content-Type, then the size cap while reading.
+    check_content_type(
+        req.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("(not ASCII)")),
+    )
+    .map_err(|f| (unknown, f, None))?;
     let max = state.max_body;
     if let Some(len) = req
         .headers()
@@ -174,6 +186,43 @@ async fn pipeline(
     }
 }
 
+const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported-media-type";
+const SOAP_VERSION_MISMATCH: &str = "soap-version-mismatch";
+
+/// SOAP 1.1 over HTTP is `text/xml` (any charset parameter; WS-I Basic
+/// Profile R1120 family). `application/soap+xml` is SOAP 1.2, which ANPR does
+/// not speak either; `multipart/related` (MTOM) is for operations that take
+/// attachments, and no request of these ports does.
+pub(crate) fn check_content_type(value: Option<&str>) -> Result<(), Fault> {
+    let received = value.unwrap_or("").trim();
+    let essence = received
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let shown = if received.is_empty() {
+        "none"
+    } else {
+        received
+    };
+    match essence.as_str() {
+        "text/xml" => Ok(()),
+        "application/soap+xml" => Err(Fault::client(
+            SOAP_VERSION_MISMATCH,
+            format!("Content-Type {shown} is SOAP 1.2; urna, like ANPR, speaks SOAP 1.1: send Content-Type text/xml; charset=UTF-8 and a http://schemas.xmlsoap.org/soap/envelope/ envelope"),
+        )),
+        "multipart/related" => Err(Fault::client(
+            UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type {shown}: no operation of this port takes attachments; send the request as text/xml; charset=UTF-8"),
+        )),
+        _ => Err(Fault::client(
+            UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type {shown} is not accepted: a SOAP 1.1 request is text/xml; charset=UTF-8"),
+        )),
+    }
+}
+
 fn too_large(max: usize) -> Fault {
     Fault::client(
         "body-too-large",
@@ -192,5 +241,47 @@ pub(crate) fn service_fault(e: ServiceError) -> Fault {
             Fault::server("storage-unavailable", format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))
         }
         ServiceError::Corrupt(m) => Fault::server("internal", m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_content_type;
+
+    #[test]
+    fn content_type_is_soap_1_1() {
+        for ok in [
+            "text/xml",
+            "text/xml; charset=UTF-8",
+            "Text/XML;charset=iso-8859-1",
+            " text/xml ; charset=\"utf-8\"",
+        ] {
+            assert!(check_content_type(Some(ok)).is_ok(), "{ok}");
+        }
+        let reason = |v: Option<&str>| check_content_type(v).unwrap_err().reason;
+        assert_eq!(
+            reason(Some("application/soap+xml; charset=utf-8")),
+            "soap-version-mismatch"
+        );
+        for bad in [
+            None,
+            Some(""),
+            Some("application/json"),
+            Some("text/plain"),
+            Some("text/xmlx"),
+            Some("multipart/related; type=\"application/xop+xml\""),
+        ] {
+            assert_eq!(reason(bad), "unsupported-media-type", "{bad:?}");
+        }
+        let f = check_content_type(Some("application/json")).unwrap_err();
+        assert!(
+            f.message.contains("application/json") && f.message.contains("text/xml"),
+            "{}",
+            f.message
+        );
+        assert!(check_content_type(None)
+            .unwrap_err()
+            .message
+            .contains("none"));
     }
 }
