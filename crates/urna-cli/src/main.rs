@@ -428,9 +428,10 @@ fn pki(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
 }
 
 fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
-    use urna_security::audit_head::SignedHead;
-    let store = open_store(settings)?;
+    use urna_server::audit_heads::{self, HeadSigner, Tsa, VerifyInputs};
+    let store = std::sync::Arc::new(open_store(settings)?);
     let pki = PkiDir::new(&settings.tls.pki_dir);
+    let a = &settings.audit;
     match command {
         AuditCommand::SignHead { heads } => {
             let cert = settings
@@ -447,73 +448,55 @@ fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
                 &std::fs::read(&cert)?,
                 &std::fs::read(&key)?,
             )?;
-            let file = heads.unwrap_or_else(|| settings.audit.heads_file.clone());
-            match urna_server::security::export_audit_head(&store, &key, &file, None)? {
-                Some(seq) => println!("signed head {seq} appended to {}", file.display()),
-                None => println!("the audit log is empty: nothing to sign"),
-            }
+            let file = heads.unwrap_or_else(|| a.heads_file.clone());
+            let signer = HeadSigner {
+                store,
+                key,
+                file: file.clone(),
+                tsa: Tsa::from_settings(a)?,
+            };
+            let seq = signer.export(None)?;
+            println!("signed head {seq} appended to {}", file.display());
             Ok(())
         }
         AuditCommand::Verify { heads, cert } => {
-            let file = heads.unwrap_or_else(|| settings.audit.heads_file.clone());
+            let file = heads.unwrap_or_else(|| a.heads_file.clone());
             let cert_path = cert
                 .or_else(|| settings.security.signing_cert.clone())
                 .unwrap_or_else(|| pki.service_signer_cert());
-            let mut signed: Vec<SignedHead> = Vec::new();
-            let mut problems: Vec<String> = Vec::new();
-            if file.exists() {
-                let cert = openssl::x509::X509::from_pem(&std::fs::read(&cert_path)?)?;
-                for (i, line) in std::fs::read_to_string(&file)?.lines().enumerate() {
-                    match serde_json::from_str::<SignedHead>(line) {
-                        Ok(h) => match h.verify(&cert) {
-                            Ok(()) => signed.push(h),
-                            Err(e) => {
-                                problems.push(format!("{} line {}: {e}", file.display(), i + 1))
-                            }
-                        },
-                        Err(e) => problems.push(format!("{} line {}: {e}", file.display(), i + 1)),
-                    }
-                }
-            } else {
-                println!(
-                    "no signed heads at {} (only the chain is checked)",
-                    file.display()
-                );
-            }
-            let at: Vec<i64> = signed.iter().map(|h| h.seq).collect();
-            let report = store.read(|c| urna_store::audit::verify(c, &at))?;
-            if let Some((seq, why)) = &report.first_broken {
-                problems.push(format!("entry {seq}: {why}"));
-            }
-            for h in &signed {
-                let recomputed = report
-                    .hashes_at
-                    .iter()
-                    .find(|(s, _)| *s == h.seq)
-                    .and_then(|(_, x)| x.clone());
-                match recomputed {
-                    Some(x) if x == h.hash => {}
-                    Some(x) => problems.push(format!(
-                        "signed head {} (at {}) has hash {}, the recomputed chain has {x}: entries up to {} were rewritten",
-                        h.seq, h.at, h.hash, h.seq
-                    )),
-                    None => problems.push(format!(
-                        "signed head {} (at {}) names an entry the table no longer has ({} entries)",
-                        h.seq, h.at, report.entries
-                    )),
-                }
-            }
+            let cert = openssl::x509::X509::from_pem(&std::fs::read(&cert_path)?)?;
+            let tsa = match &a.tsa_cert {
+                Some(p) => Some(
+                    urna_security::tsa::TsaTrust::from_pem(&std::fs::read(p)?)
+                        .map_err(|e| anyhow::anyhow!(e))?,
+                ),
+                None => None,
+            };
+            let v = audit_heads::verify(
+                &store,
+                &VerifyInputs {
+                    heads_file: &file,
+                    service_cert: &cert,
+                    tsa: tsa.as_ref(),
+                    tsa_max_skew_secs: a.tsa_max_skew_secs,
+                    // The interval, one poll of the heads thread and slack.
+                    max_unsigned_age: (a.sign_every_secs > 0)
+                        .then(|| std::time::Duration::from_secs(a.sign_every_secs + 30)),
+                    now: time::OffsetDateTime::now_utc(),
+                },
+            )?;
             println!(
-                "{} entries, last hash {}, {} signed heads checked",
-                report.entries,
-                report.last_hash,
-                signed.len()
+                "{} entries, last hash {}, {} signed heads checked, {} time-stamps checked",
+                v.entries, v.last_hash, v.heads, v.stamped
             );
-            if problems.is_empty() {
+            for n in &v.notes {
+                println!("note: {n}");
+            }
+            if v.problems.is_empty() {
                 println!("audit log intact");
                 Ok(())
             } else {
-                for p in &problems {
+                for p in &v.problems {
                     println!("BROKEN: {p}");
                 }
                 std::process::exit(1);

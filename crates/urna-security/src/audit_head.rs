@@ -19,6 +19,10 @@ pub struct SignedHead {
     pub alg: String,
     /// Base64 RSA-SHA256 over [`SignedHead::message`].
     pub signature: String,
+    /// Base64 RFC 3161 TimeStampToken over [`SignedHead::imprint`], from the
+    /// configured time-stamping authority (`audit.tsa_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa_token: Option<String>,
 }
 
 impl SignedHead {
@@ -38,7 +42,14 @@ impl SignedHead {
             at: at.to_string(),
             alg: "rsa-sha256".into(),
             signature: b64(&s.sign_to_vec().map_err(|e| e.to_string())?),
+            tsa_token: None,
         })
+    }
+
+    /// What the time-stamping authority stamps: SHA-256 of the signed
+    /// message (sequence number, hash and signing time of the head).
+    pub fn imprint(&self) -> [u8; 32] {
+        openssl::sha::sha256(Self::message(self.seq, &self.hash, &self.at).as_bytes())
     }
 
     /// Checks the signature with the service certificate.

@@ -18,4 +18,5 @@
 pub mod audit_head;
 pub mod gate;
 pub mod prescan;
+pub mod tsa;
 pub mod wss;

@@ -35,6 +35,7 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Services,
+    heads: Option<crate::audit_heads::HeadsHandle>,
 }
 
 impl Application {
@@ -90,28 +91,27 @@ impl Application {
         if !security.require {
             tracing::warn!("security.require_signature = false: SOAP requests are accepted without WS-Security (local experiments only)");
         }
-        // Signed audit heads, exported in the background.
-        if let (Some(signer), every) = (security.signer.as_ref(), settings.audit.sign_every_secs) {
-            if every > 0 {
-                let (store, key, file) = (
-                    services.store_arc(),
-                    signer.key.clone(),
-                    settings.audit.heads_file.clone(),
+        // Signed audit heads: now, periodically, and at shutdown.
+        let heads = match security.signer.as_ref() {
+            Some(signer) => {
+                let a = &settings.audit;
+                let signer = crate::audit_heads::HeadSigner {
+                    store: services.store_arc(),
+                    key: signer.key.clone(),
+                    file: a.heads_file.clone(),
+                    tsa: crate::audit_heads::Tsa::from_settings(a)?,
+                };
+                let (every, entries) = (
+                    std::time::Duration::from_secs(a.sign_every_secs),
+                    a.sign_every_entries,
                 );
-                std::thread::Builder::new()
-                    .name("urna-audit-heads".into())
-                    .spawn(move || {
-                        let mut last = None;
-                        loop {
-                            std::thread::sleep(std::time::Duration::from_secs(every));
-                            match crate::security::export_audit_head(&store, &key, &file, last) {
-                                Ok(l) => last = l,
-                                Err(e) => tracing::error!(error = %e, "exporting the signed audit head failed"),
-                            }
-                        }
-                    })?;
+                Some(web::block(move || signer.start(every, entries)).await??)
             }
-        }
+            None => {
+                tracing::warn!("security.sign_responses = false: no service key, so the audit chain's heads are not signed");
+                None
+            }
+        };
         let limiter =
             crate::ratelimit::RateLimiter::new(&settings.rate_limit, services.store_arc())?;
         let listener = TcpListener::bind(&settings.server.listen)
@@ -170,6 +170,7 @@ impl Application {
             port,
             server: server.run(),
             services,
+            heads,
         })
     }
 
@@ -181,8 +182,19 @@ impl Application {
         &self.services
     }
 
+    /// Stops the server (gracefully or not) from elsewhere.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until a graceful stop (SIGINT, SIGTERM), then signs the
+    /// audit head one last time.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(heads) = self.heads {
+            let _ = tokio::task::spawn_blocking(move || heads.finish()).await;
+        }
+        served
     }
 }
 

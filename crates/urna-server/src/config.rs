@@ -27,8 +27,20 @@ pub struct Settings {
 pub struct AuditSettings {
     /// Where signed chain heads are appended (one JSON line each).
     pub heads_file: PathBuf,
-    /// How often the server signs the head when it moved (0 = never).
+    /// How often the server signs the head when it moved (0 = only by
+    /// entries, at start-up and at shutdown).
     pub sign_every_secs: u64,
+    /// Sign the head as soon as this many entries are not covered (0 = off).
+    pub sign_every_entries: u64,
+    /// RFC 3161 time-stamping authority (HTTP POST of a TimeStampReq); each
+    /// signed head carries its token. Empty = none.
+    pub tsa_url: String,
+    /// The TSA's certificate or CA (PEM): tokens are checked against it as
+    /// they arrive and by `urna audit verify`, which then requires one on
+    /// every head.
+    pub tsa_cert: Option<PathBuf>,
+    /// Largest distance between a head's signing time and its token's time.
+    pub tsa_max_skew_secs: i64,
 }
 
 /// The security frame (spec §17): WS-Security on every SOAP request, signed
@@ -227,6 +239,10 @@ impl Default for Settings {
             audit: AuditSettings {
                 heads_file: "var/audit-heads.jsonl".into(),
                 sign_every_secs: 60,
+                sign_every_entries: 1000,
+                tsa_url: String::new(),
+                tsa_cert: None,
+                tsa_max_skew_secs: 300,
             },
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit_heads;
 pub mod config;
 pub mod pipeline;
 pub mod ratelimit;

@@ -111,35 +111,6 @@ impl SecurityRuntime {
     }
 }
 
-/// Signs the audit chain head, if it moved since `last`, and appends it to
-/// `heads_file`; returns the head signed (or `last`).
-pub fn export_audit_head(
-    store: &urna_store::Store,
-    key: &SigningKey,
-    heads_file: &Path,
-    last: Option<i64>,
-) -> anyhow::Result<Option<i64>> {
-    use std::io::Write;
-    let (seq, hash) = store.read(urna_store::audit::head)?;
-    if seq == 0 || last == Some(seq) {
-        return Ok(last);
-    }
-    let at =
-        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
-    let head = urna_security::audit_head::SignedHead::sign(key, seq, &hash, &at)
-        .map_err(|e| anyhow::anyhow!(e))?;
-    if let Some(dir) = heads_file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(heads_file)?;
-    writeln!(f, "{}", serde_json::to_string(&head)?)?;
-    f.sync_all()?;
-    Ok(Some(seq))
-}
-
 /// True for refusals of the security frame and of the TLS identity.
 pub fn is_security_fault(f: &Fault) -> bool {
     f.policy || wss::Reason::ALL.iter().any(|r| r.code() == f.reason)

@@ -244,3 +244,12 @@ pub fn verify(conn: &mut AnyConnection, at: &[i64]) -> Result<Report, StoreError
         hashes_at: at.iter().map(|s| (*s, found.get(s).cloned())).collect(),
     })
 }
+
+/// When entry `seq` was written (milliseconds), if the table has it.
+pub fn at_ms_of(conn: &mut AnyConnection, seq: i64) -> Result<Option<i64>, StoreError> {
+    Ok(audit_log::table
+        .find(seq)
+        .select(audit_log::at_ms)
+        .first(conn)
+        .optional()?)
+}

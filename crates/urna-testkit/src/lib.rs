@@ -2,6 +2,8 @@
 //! database and a freshly minted PKI, and talk to it over mutual TLS.
 #![forbid(unsafe_code)]
 
+pub mod tsa;
+
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
@@ -51,6 +53,9 @@ pub struct TestApp {
     pub ca: Ca,
     pub pki: PkiDir,
     pub db: TestDb,
+    /// Where the server signs the audit chain's heads.
+    pub heads_file: std::path::PathBuf,
+    server: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
 }
 
@@ -76,6 +81,7 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
     settings.tls.auto_init_pki = true;
     settings.demo.load = true;
     settings.subentro.upload_dir = dir.path().join("uploads");
+    settings.audit.heads_file = dir.path().join("audit-heads.jsonl");
     settings.security.verbose_faults = true;
     // Quotas that tests do not reach (the rate-limit tests set their own).
     settings.rate_limit.station.per_sec = 1e6;
@@ -84,8 +90,10 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
     settings.rate_limit.comune.burst = 1_000_000;
     tweak(&mut settings);
     let pki = PkiDir::new(&settings.tls.pki_dir);
+    let heads_file = settings.audit.heads_file.clone();
     let app = Application::build(settings).await.expect("server builds");
     let port = app.port();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     let ca = pki.load_ca().expect("CA");
     TestApp {
@@ -94,6 +102,8 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
         ca,
         pki,
         db,
+        heads_file,
+        server,
         _dir: dir,
     }
 }
@@ -250,6 +260,12 @@ impl TestApp {
             http: client(self.ca.cert_pem(), Some(&issued)).expect("client"),
             signer: signer_for(&issued).expect("signer"),
         }
+    }
+
+    /// Stops the server gracefully (as on SIGTERM); it then signs its last
+    /// audit head.
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -232,13 +232,13 @@ pub(crate) mod per_thread {
     }
 }
 
-pub(crate) fn b64(data: &[u8]) -> String {
+pub fn b64(data: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// Decodes base64 that may contain XML whitespace (line breaks).
-pub(crate) fn unb64(text: &str) -> Option<Vec<u8>> {
+pub fn unb64(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
