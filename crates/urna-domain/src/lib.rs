@@ -10,6 +10,7 @@ pub mod codice_fiscale;
 pub mod elector;
 pub mod header;
 pub mod ids;
+pub mod operator;
 pub mod section;
 
 pub use catalogue::{Anomaly, Code, Severity};

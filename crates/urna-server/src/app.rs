@@ -67,7 +67,8 @@ impl Application {
                 "demo world loaded"
             );
         }
-        let services = Services::new(store, settings.header_policy());
+        let services = Services::new(store, settings.header_policy())
+            .allow_unknown_operators(settings.security.allow_unknown_operators);
         let tls = crate::tls::load(
             &settings
                 .tls

@@ -70,6 +70,11 @@ pub struct SecuritySettings {
     pub signing_key: Option<PathBuf>,
     /// What inbound verification accepts.
     pub policy: urna_security::wss::Policy,
+    /// Serve SAML operators that are not registered for the comune
+    /// (`urna operators`): the local-testing profile; off in production,
+    /// where an unknown operator gets the policy fault `operator-unknown`.
+    /// Registered operators always need their profile.
+    pub allow_unknown_operators: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -235,6 +240,7 @@ impl Default for Settings {
                 signing_cert: None,
                 signing_key: None,
                 policy: urna_security::wss::Policy::default(),
+                allow_unknown_operators: false,
             },
             audit: AuditSettings {
                 heads_file: "var/audit-heads.jsonl".into(),

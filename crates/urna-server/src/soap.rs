@@ -236,6 +236,12 @@ pub(crate) fn service_fault(e: ServiceError) -> Fault {
             Fault::policy("identity-mismatch", e.to_string()).path("/testataRichiesta/codMittente")
         }
         ServiceError::Replay => Fault::policy("replay", e.to_string()),
+        ServiceError::OperatorUnknown { .. } => Fault::policy("operator-unknown", e.to_string())
+            .path("/Security/Assertion/Subject/NameID"),
+        ServiceError::OperatorNotProfiled { .. } => {
+            Fault::policy("operator-not-profiled", e.to_string())
+                .path("/Security/Assertion/Subject/NameID")
+        }
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "storage failure");
             Fault::server("storage-unavailable", format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))

@@ -154,6 +154,7 @@ pub struct DemoReport {
     pub sections: usize,
     pub subjects: usize,
     pub electors: usize,
+    pub operators: usize,
 }
 
 /// Demo people per comune: 0..=8 Italian electors in the general list, 9 an
@@ -212,6 +213,15 @@ pub fn subject_row(c: &DemoComune, i: u32) -> urna_store::subjects::SubjectRow {
         cancellato_anpr: 0,
     }
 }
+
+/// The demo operators of every demo comune: codice fiscale and profiles.
+/// The first is the operator the test kit, `urna wss sign` and the
+/// conformance suite sign as.
+pub const DEMO_OPERATORS: &[(&str, &str)] = &[
+    ("RSSMRA80A01H501U", "elettorale,anagrafe"),
+    ("BNCLRA85M41F205C", "elettorale"),
+    ("VRDGPP75C15H501P", "anagrafe"),
+];
 
 /// Electoral state of demo person `i` (see [`SUBJECTS_PER_COMUNE`]).
 pub fn elector_state(c: &DemoComune, i: u32) -> Option<ElectorState> {
@@ -360,6 +370,17 @@ pub fn load(store: &Store) -> Result<DemoReport, StoreError> {
                 .collect();
             urna_store::subjects::upsert(conn, &people)?;
             report.subjects += people.len();
+            for (cf, profiles) in DEMO_OPERATORS {
+                urna_store::operators::put(
+                    conn,
+                    &urna_store::operators::OperatorRow {
+                        comune_istat: c.istat.into(),
+                        codice_fiscale: (*cf).into(),
+                        profiles: (*profiles).into(),
+                    },
+                )?;
+            }
+            report.operators += DEMO_OPERATORS.len();
             if sections::count(conn, c.istat)? > 0 {
                 continue;
             }

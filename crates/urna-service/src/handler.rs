@@ -83,6 +83,18 @@ pub enum ServiceError {
     /// The same signed message was already accepted (replay protection).
     #[error("this message (its signature) was already accepted; sign every request anew")]
     Replay,
+    /// The SAML operator is not registered for the comune.
+    #[error("operator {operator} is not registered for comune {comune}: register the operator (urna operators add) before calling")]
+    OperatorUnknown { operator: String, comune: String },
+    /// The operator lacks the profile the operation needs.
+    #[error("operator {operator} of comune {comune} has profiles [{held}]; operation {operation} needs the {required} profile (ufficiale elettorale)")]
+    OperatorNotProfiled {
+        operator: String,
+        comune: String,
+        operation: &'static str,
+        required: urna_domain::operator::Profile,
+        held: String,
+    },
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
     #[error("stored data is corrupt: {0}")]
@@ -96,6 +108,8 @@ pub struct Services {
     policy: HeaderPolicy,
     clock: Arc<dyn Fn() -> OffsetDateTime + Send + Sync>,
     batches: Arc<std::sync::atomic::AtomicU64>,
+    /// Serve operators not registered for the comune (local-testing profile).
+    allow_unknown_operators: bool,
 }
 
 impl std::fmt::Debug for Services {
@@ -170,7 +184,15 @@ impl Services {
             policy,
             clock: Arc::new(OffsetDateTime::now_utc),
             batches: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            allow_unknown_operators: false,
         }
+    }
+
+    /// Serves SAML operators not registered for the comune (the
+    /// local-testing profile); registered ones still need their profile.
+    pub fn allow_unknown_operators(mut self, allow: bool) -> Self {
+        self.allow_unknown_operators = allow;
+        self
     }
 
     /// Replaces the clock (tests).
@@ -356,6 +378,43 @@ impl Services {
         }
     }
 
+    /// The operator's registration and profile (spec §17.3): refused like
+    /// ANPR's gateway does, by policy. A comune that is not active in ANPR
+    /// has no operators: its requests go on to get EC090, which says more.
+    fn authorise(
+        &self,
+        conn: &mut AnyConnection,
+        comune: &str,
+        operator: &str,
+        op: Operation,
+        now: OffsetDateTime,
+    ) -> Result<(), ServiceError> {
+        use urna_domain::operator::{authorise, Refusal};
+        let held = urna_store::operators::profiles(conn, comune, operator)?;
+        let refusal = match authorise(held.as_ref(), op.code(), self.allow_unknown_operators) {
+            Ok(()) => return Ok(()),
+            Err(Refusal::Unknown)
+                if comuni::active(conn, comune, &now.date().to_string())?.is_none() =>
+            {
+                return Ok(())
+            }
+            Err(r) => r,
+        };
+        Err(match refusal {
+            Refusal::Unknown => ServiceError::OperatorUnknown {
+                operator: operator.to_string(),
+                comune: comune.to_string(),
+            },
+            Refusal::NotProfiled { required, held } => ServiceError::OperatorNotProfiled {
+                operator: operator.to_string(),
+                comune: comune.to_string(),
+                operation: op.code(),
+                required,
+                held: held.to_string(),
+            },
+        })
+    }
+
     fn attempt(
         &self,
         conn: &mut AnyConnection,
@@ -377,6 +436,7 @@ impl Services {
             if !urna_store::replay::remember(conn, &a.replay_key, a.expires_ms)? {
                 return Err(ServiceError::Replay);
             }
+            self.authorise(conn, header.cod_mittente.as_str(), &a.operator, op, now)?;
         }
         let istat = header.cod_mittente.as_str();
         let id_op = header.id_operazione_comune.as_str();

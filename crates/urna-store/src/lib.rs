@@ -19,6 +19,7 @@ mod conn;
 pub mod constituencies;
 pub mod electors;
 pub mod operations;
+pub mod operators;
 pub mod ratelimit;
 pub mod replay;
 pub mod schema;

@@ -183,6 +183,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    operators (comune_istat, codice_fiscale) {
+        comune_istat -> Text,
+        codice_fiscale -> Text,
+        profiles -> Text,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         tat -> BigInt,
@@ -203,5 +211,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_head,
     rate_limits,
+    operators,
     notifications
 );

@@ -255,10 +255,17 @@ impl TestApp {
     /// A client presenting a fresh station certificate of `istat`
     /// (`<istat>-PC-0001`) and signing its SOAP requests with it.
     pub fn client_for(&self, istat: &str) -> StationClient {
+        self.client_as(istat, TEST_OPERATOR)
+    }
+
+    /// Same, signing as operator `codice_fiscale` (the SAML NameID).
+    pub fn client_as(&self, istat: &str, codice_fiscale: &str) -> StationClient {
         let issued = self.station(istat);
+        let mut signer = signer_for(&issued).expect("signer");
+        signer.operator.codice_fiscale = codice_fiscale.into();
         StationClient {
             http: client(self.ca.cert_pem(), Some(&issued)).expect("client"),
-            signer: signer_for(&issued).expect("signer"),
+            signer,
         }
     }
 
