@@ -122,22 +122,15 @@ pub struct ElectorState {
 }
 
 impl ElectorState {
-    /// Comuni holding any list of the subject.
-    fn holders(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = Vec::new();
-        if let Some((l, _)) = &self.general {
-            v.push(&l.comune);
-        }
-        for l in [&self.ue_comunali, &self.ue_parlamento]
-            .into_iter()
-            .flatten()
-        {
-            v.push(&l.comune);
-        }
-        if let Some((_, l)) = &self.comreg {
-            v.push(&l.comune);
-        }
-        v
+    /// The list that decides competence over the subject's personal
+    /// electoral data: the general list, else an additional one.
+    fn main_list(&self) -> Option<ListRef> {
+        self.general
+            .as_ref()
+            .map(|(l, _)| l.clone())
+            .or(self.ue_comunali.clone())
+            .or(self.ue_parlamento.clone())
+            .or(self.comreg.as_ref().map(|(_, l)| l.clone()))
     }
 }
 
@@ -149,12 +142,63 @@ pub enum Citizenship {
     NonEu,
 }
 
+/// The four partitions of the foreign constituency ("ripartizioni della
+/// circoscrizione Estero", law 459/2001 art. 6), in which electors
+/// registered in AIRE vote for the Camera and the Senato. The wire value of
+/// `circoscrcameradeputati` / `circoscrsenatorepubblica` is the label
+/// (docs/decisions.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ripartizione {
+    Europa = 1,
+    AmericaMeridionale = 2,
+    AmericaSettentrionaleCentrale = 3,
+    AfricaAsiaOceaniaAntartide = 4,
+}
+
+impl Ripartizione {
+    pub const ALL: [Ripartizione; 4] = [
+        Ripartizione::Europa,
+        Ripartizione::AmericaMeridionale,
+        Ripartizione::AmericaSettentrionaleCentrale,
+        Ripartizione::AfricaAsiaOceaniaAntartide,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Ripartizione::Europa => "EUROPA",
+            Ripartizione::AmericaMeridionale => "AMERICA MERIDIONALE",
+            Ripartizione::AmericaSettentrionaleCentrale => "AMERICA SETTENTRIONALE E CENTRALE",
+            Ripartizione::AfricaAsiaOceaniaAntartide => "AFRICA, ASIA, OCEANIA E ANTARTIDE",
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<Ripartizione> {
+        Self::ALL.into_iter().find(|r| r.label() == s)
+    }
+
+    pub fn from_number(n: u8) -> Option<Ripartizione> {
+        Self::ALL.into_iter().find(|r| *r as u8 == n)
+    }
+}
+
+/// Registration in AIRE (Italians resident abroad).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aire {
+    No,
+    /// Registered in AIRE; the partition of the state of residence, when
+    /// the registry records it.
+    Yes(Option<Ripartizione>),
+}
+
 /// What the registry says about the subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectFacts {
     pub citizenship: Citizenship,
     /// Cancelled from ANPR: list data may still be updated (R-E20).
     pub cancelled_from_anpr: bool,
+    /// ISTAT code of the comune of residence (None: not recorded, or AIRE).
+    pub residence: Option<String>,
+    pub aire: Aire,
 }
 
 /// A list named by a request.
@@ -409,7 +453,7 @@ pub fn apply_5010(
     // 03 — Bolzano/Trento/Aosta additional lists (R-E16…R-E18).
     if has("03") {
         if let Some(cr) = liste.and_then(|l| l.comreg.as_ref()) {
-            comreg(&mut c, &mut next, cr);
+            comreg(&mut c, &mut next, cr, subject);
         }
     }
     if has("01") || has("02") || has("03") {
@@ -420,7 +464,7 @@ pub fn apply_5010(
     // 04 — certifiability (R-E21).
     if has("04") {
         if let Some(Some(v)) = &m.certificabile {
-            certifiability(&mut c, &mut next, v);
+            certifiability(&mut c, &mut next, v, subject);
         }
     }
     // First load (EN556, R-T3).
@@ -619,8 +663,8 @@ fn general(
             .object("liste/listaGenerale"),
         );
     }
-    let _ = subject;
-    // R-E7: circumscriptions are mandatory with their flag and must match the table.
+    // R-E7: circumscriptions are mandatory with their flag and must match the
+    // table; R-E25: an AIRE elector's are the foreign partition instead.
     let table = c.world.constituencies();
     for (flag, value, kind) in [
         (
@@ -634,8 +678,9 @@ fn general(
             ConstituencyKind::CircCamera,
         ),
     ] {
-        match value {
-            None if flag => c.err(
+        let foreign = value.as_deref().and_then(Ripartizione::from_label);
+        match (value, subject.aire) {
+            (None, _) if flag => c.err(
                 Anomaly::new(
                     Code::EN562,
                     format!(
@@ -646,7 +691,48 @@ fn general(
                 .object("liste")
                 .field(kind.element()),
             ),
-            Some(v) if !table.contains(kind, v) => c.err(
+            (None, _) => {}
+            (Some(v), Aire::Yes(expected)) => {
+                let fits = match expected {
+                    Some(e) => foreign == Some(e),
+                    None => foreign.is_some(),
+                };
+                if !fits {
+                    let wanted = match expected {
+                        Some(e) => format!("\"{}\"", e.label()),
+                        None => Ripartizione::ALL
+                            .iter()
+                            .map(|r| r.label())
+                            .collect::<Vec<_>>()
+                            .join(" | "),
+                    };
+                    c.err(
+                        Anomaly::new(
+                            Code::EN562,
+                            format!(
+                                "elettore AIRE: {} e' la ripartizione della circoscrizione Estero {wanted}",
+                                kind.element()
+                            ),
+                        )
+                        .object("liste")
+                        .field(kind.element())
+                        .value(v.as_str()),
+                    );
+                }
+            }
+            (Some(v), Aire::No) if foreign.is_some() => c.err(
+                Anomaly::new(
+                    Code::EN562,
+                    format!(
+                        "campo \"{}\": la ripartizione della circoscrizione Estero vale solo per gli elettori iscritti all'AIRE",
+                        kind.description_it()
+                    ),
+                )
+                .object("liste")
+                .field(kind.element())
+                .value(v.as_str()),
+            ),
+            (Some(v), Aire::No) if !table.contains(kind, v) => c.err(
                 Anomaly::new(
                     Code::EN562,
                     format!(
@@ -753,7 +839,7 @@ fn eu_lists(c: &mut Check<'_>, next: &mut ElectorState, ue: &UeBlock, subject: &
     }
 }
 
-fn comreg(c: &mut Check<'_>, next: &mut ElectorState, b: &ComRegBlock) {
+fn comreg(c: &mut Check<'_>, next: &mut ElectorState, b: &ComRegBlock, subject: &SubjectFacts) {
     let set: Vec<ComReg> = [
         (b.bolzano, ComReg::Bolzano),
         (b.trento, ComReg::Trento),
@@ -802,28 +888,67 @@ fn comreg(c: &mut Check<'_>, next: &mut ElectorState, b: &ComRegBlock) {
             return;
         }
     }
-    // The list belongs to a comune of the right province (R-E18: the comune of previous residence).
-    if c.world.comune_sigla(&c.sender.istat).as_deref() != Some(kind.province()) {
+    // R-E18: the list is held by the comune the subject left on moving into
+    // the province/region of the list without the residence period: not the
+    // comune of residence, which is in that province/region and holds (or
+    // will hold) the general list.
+    let what = format!("lista aggiunta {}", kind.key());
+    let refuse = |c: &mut Check<'_>, msg: String| {
         c.err(
-            Anomaly::new(
-                Code::EN562,
+            Anomaly::new(Code::EN562, msg)
+                .object("liste/listaAggiuntaComReg")
+                .value(&c.sender.istat),
+        )
+    };
+    match &subject.residence {
+        Some(r) if *r == c.sender.istat => {
+            return refuse(
+                c,
                 format!(
-                    "la lista aggiunta {} e' tenuta solo da comuni della provincia {}",
-                    kind.key(),
+                    "la {what} e' tenuta dal comune di precedente residenza; il comune {} e' quello di residenza del soggetto e ne tiene la lista generale",
+                    c.sender.istat
+                ),
+            )
+        }
+        Some(r) if c.world.comune_sigla(r).as_deref() != Some(kind.province()) => {
+            let label = c.world.comune_label(r);
+            return refuse(
+                c,
+                format!(
+                    "la {what} riguarda chi risiede nella provincia {}: il soggetto risiede a {label}",
+                    kind.province()
+                ),
+            );
+        }
+        None => {
+            return refuse(
+                c,
+                format!(
+                    "la {what} riguarda chi risiede nella provincia {}: il soggetto non vi ha residenza",
                     kind.province()
                 ),
             )
-            .object("liste/listaAggiuntaComReg")
-            .value(&c.sender.istat),
-        );
-        return;
+        }
+        Some(_) => {}
+    }
+    if let Some((g, _)) = &next.general {
+        if g.comune == c.sender.istat {
+            let g = g.clone();
+            return refuse(
+                c,
+                format!(
+                    "il comune {} tiene la lista generale del soggetto (sezione {}): la {what} si iscrive dopo averlo cancellato dalla lista generale per trasferimento, anche nello stesso messaggio (tipoMutazione 05 con 03)",
+                    c.sender.istat, g.sezione
+                ),
+            );
+        }
     }
     if let Some(r) = c.own_list("liste/listaAggiuntaComReg/listaBolTreVal", l) {
         next.comreg = Some((kind, r));
     }
 }
 
-fn certifiability(c: &mut Check<'_>, next: &mut ElectorState, v: &str) {
+fn certifiability(c: &mut Check<'_>, next: &mut ElectorState, v: &str, subject: &SubjectFacts) {
     let Some(value) = v.parse::<u8>().ok().filter(|v| *v <= 2) else {
         c.err(
             Anomaly::new(Code::EC023, "")
@@ -833,25 +958,36 @@ fn certifiability(c: &mut Check<'_>, next: &mut ElectorState, v: &str) {
         );
         return;
     };
-    // R-E21: certifiability belongs to the comune holding the subject's lists
-    // (the general list first); a subject with no list yet may be set by anyone
-    // who then enrols them.
-    let holders = next.holders();
-    if !holders.is_empty() && !holders.contains(&c.sender.istat.as_str()) {
-        let held = next
-            .general
-            .as_ref()
-            .map(|(l, _)| l.clone())
-            .or(next.ue_comunali.clone())
-            .or(next.ue_parlamento.clone())
-            .or(next.comreg.as_ref().map(|(_, l)| l.clone()))
-            .expect("holders is not empty");
-        c.not_competent(
-            "la certificabilita' elettorale (liste)",
-            &held,
-            "la certificabilita' e' di competenza di quel comune",
-        );
-        return;
+    // R-E21: certifiability belongs to the holder of the subject's general
+    // list; without one, to the holder of another list; when no comune
+    // holds a list, to the comune of residence.
+    match next.main_list() {
+        Some(held) if held.comune != c.sender.istat => {
+            c.not_competent(
+                "la certificabilita' elettorale (lista)",
+                &held,
+                "la certificabilita' e' di competenza del comune che tiene la lista",
+            );
+            return;
+        }
+        None => {
+            if let Some(r) = subject.residence.as_ref().filter(|r| **r != c.sender.istat) {
+                let label = c.world.comune_label(r);
+                c.err(
+                    Anomaly::new(
+                        Code::EN204,
+                        format!(
+                            "la certificabilita' elettorale di un soggetto che non e' in alcuna lista e' di competenza del comune di residenza {label}"
+                        ),
+                    )
+                    .object("certificabilita")
+                    .field("soggettoCertificabile")
+                    .value(r),
+                );
+                return;
+            }
+        }
+        Some(_) => {}
     }
     next.certificabile = Some(value);
     next.cert_comune = Some(c.sender.istat.clone());
@@ -991,19 +1127,52 @@ mod tests {
     const ITALIAN: SubjectFacts = SubjectFacts {
         citizenship: Citizenship::Italian,
         cancelled_from_anpr: false,
+        residence: None,
+        aire: Aire::No,
     };
     const EU: SubjectFacts = SubjectFacts {
         citizenship: Citizenship::OtherEu,
         cancelled_from_anpr: false,
+        residence: None,
+        aire: Aire::No,
     };
+
+    fn resident_in(istat: &str) -> SubjectFacts {
+        SubjectFacts {
+            residence: Some(istat.into()),
+            ..ITALIAN
+        }
+    }
 
     fn run(
         from: &str,
         st: &ElectorState,
         m: &Mutation5010,
     ) -> Result<ElectorState, Vec<&'static str>> {
-        apply_5010(&sender(from), Some(&ITALIAN), st, m, &world())
+        run_as(from, &ITALIAN, st, m)
+    }
+
+    fn run_as(
+        from: &str,
+        subject: &SubjectFacts,
+        st: &ElectorState,
+        m: &Mutation5010,
+    ) -> Result<ElectorState, Vec<&'static str>> {
+        apply_5010(&sender(from), Some(subject), st, m, &world())
             .map_err(|e| e.iter().map(|a| a.code.wire()).collect())
+    }
+
+    fn messages(
+        from: &str,
+        subject: &SubjectFacts,
+        st: &ElectorState,
+        m: &Mutation5010,
+    ) -> Vec<String> {
+        apply_5010(&sender(from), Some(subject), st, m, &world())
+            .unwrap_err()
+            .into_iter()
+            .map(|a| a.text)
+            .collect()
     }
 
     fn enrolled_in_roma() -> ElectorState {
@@ -1303,45 +1472,88 @@ mod tests {
         }
     }
 
+    /// R-E17, R-E18: one flag; the list is held by the comune the subject
+    /// left (italia/anpr#4012, #4340, #4010), for a subject now resident in
+    /// the list's province, while the general list is held elsewhere; only
+    /// the holder cancels it (7), which leaves the general list alone.
     #[test]
-    fn bolzano_lists_one_flag_right_province_and_beside_a_general_list_elsewhere() {
+    fn bolzano_lists_are_held_by_the_former_comune() {
+        let in_bolzano = resident_in("021008");
         assert_eq!(
-            run(
-                "021008",
-                &ElectorState::default(),
-                &comreg_enrol("021008", Some(true), Some(true))
-            )
-            .unwrap_err(),
-            ["EN562"]
-        );
-        assert_eq!(
-            run(
+            run_as(
                 "058091",
+                &in_bolzano,
                 &ElectorState::default(),
-                &comreg_enrol("058091", Some(true), None)
+                &comreg_enrol("058091", Some(true), Some(true))
             )
             .unwrap_err(),
             ["EN562"]
         );
-        let bz = run(
+        // The comune of residence does not hold it.
+        let m = messages(
             "021008",
+            &in_bolzano,
             &ElectorState::default(),
             &comreg_enrol("021008", Some(true), None),
+        );
+        assert!(m[0].contains("precedente residenza"), "{m:?}");
+        // A subject resident outside the province has none.
+        let m = messages(
+            "058091",
+            &resident_in("015146"),
+            &ElectorState::default(),
+            &comreg_enrol("058091", Some(true), None),
+        );
+        assert!(
+            m[0].contains("provincia BZ") && m[0].contains("015146"),
+            "{m:?}"
+        );
+        // Roma, still holding the general list, must cancel it first...
+        let roma_general = run_as(
+            "058091",
+            &in_bolzano,
+            &ElectorState::default(),
+            &enrol("058091", "1"),
         )
         .unwrap();
-        assert_eq!(bz.comreg.as_ref().unwrap().0, ComReg::Bolzano);
-        // R-E16/R-E18: Roma enrols the general list while Bolzano keeps its list.
-        let mut m = enrol("058091", "1");
+        let mut m = comreg_enrol("058091", Some(true), None);
         m.decorrenza = "2025-01-11".into();
-        let s = run("058091", &bz, &m).unwrap();
-        assert!(s.general.is_some() && s.comreg.is_some());
-        // Only Bolzano may cancel it (7).
+        let msgs = messages("058091", &in_bolzano, &roma_general, &m);
+        assert!(msgs[0].contains("tiene la lista generale"), "{msgs:?}");
+        // ...which it may do in the same message (05 motive 1, then 03).
+        m.tipi = vec!["05".into(), "03".into()];
+        m.cancellazione = Some(CancBlock {
+            motivo: 1,
+            tipo_consultazione: None,
+            data_cancellazione_lista: None,
+        });
+        let bz = run_as("058091", &in_bolzano, &roma_general, &m).unwrap();
+        assert_eq!(bz.comreg.as_ref().unwrap().0, ComReg::Bolzano);
+        assert_eq!(bz.comreg.as_ref().unwrap().1.comune, "058091");
+        assert!(bz.general.is_none());
+        // Bolzano enrols the general list while Roma keeps the additional one.
+        let mut g = enrol("021008", "1");
+        g.decorrenza = "2025-01-12".into();
+        g.liste.as_mut().unwrap().flags.circ_senato = None;
+        g.liste.as_mut().unwrap().flags.circ_camera = None;
+        g.liste.as_mut().unwrap().flags.senato = false;
+        g.liste.as_mut().unwrap().flags.camera = false;
+        let both = run_as("021008", &in_bolzano, &bz, &g).unwrap();
+        assert!(both.general.is_some() && both.comreg.is_some());
+        // Only Roma may cancel it (7), and the general list stays.
         let mut k = cancel(7);
-        k.decorrenza = "2025-01-12".into();
-        assert_eq!(run("058091", &s, &k).unwrap_err(), ["EN204"]);
-        assert!(run("021008", &s, &k).unwrap().comreg.is_none());
+        k.decorrenza = "2025-01-13".into();
+        assert_eq!(
+            run_as("021008", &in_bolzano, &both, &k).unwrap_err(),
+            ["EN204"]
+        );
+        let after = run_as("058091", &in_bolzano, &both, &k).unwrap();
+        assert!(after.comreg.is_none());
+        assert_eq!(after.general, both.general);
     }
 
+    /// R-E21: the holder of the general list sets certifiability; with no
+    /// list, the comune of residence.
     #[test]
     fn certifiability_values_and_competence() {
         let mut m = enrol("058091", "1");
@@ -1361,8 +1573,67 @@ mod tests {
             decorrenza: "2025-01-11".into(),
             ..enrol("058091", "1")
         };
-        assert_eq!(run("015146", &s, &only4).unwrap_err(), ["EN204"]);
+        // Another comune, even the one of residence, names the holder.
+        let m = messages("015146", &resident_in("015146"), &s, &only4);
+        assert!(m[0].contains("ROMA (RM) 058091"), "{m:?}");
         assert_eq!(run("058091", &s, &only4).unwrap().certificabile, Some(1));
+        // No list anywhere: the comune of residence, and only it.
+        let none = ElectorState::default();
+        assert_eq!(
+            run_as("015146", &resident_in("058091"), &none, &only4).unwrap_err(),
+            ["EN204"]
+        );
+        assert_eq!(
+            run_as("058091", &resident_in("058091"), &none, &only4)
+                .unwrap()
+                .certificabile,
+            Some(1)
+        );
+    }
+
+    /// R-E25: an AIRE elector votes in the foreign constituency: a national
+    /// circumscription gets EN562 naming the expected partition, and a
+    /// partition is refused for anyone else.
+    #[test]
+    fn aire_electors_carry_the_foreign_partition() {
+        let aire_eu = SubjectFacts {
+            aire: Aire::Yes(Some(Ripartizione::Europa)),
+            ..ITALIAN
+        };
+        let national = enrol("058091", "1");
+        let m = messages("058091", &aire_eu, &ElectorState::default(), &national);
+        assert_eq!(m.len(), 2, "Senato and Camera: {m:?}");
+        assert!(
+            m.iter()
+                .all(|t| t.contains("\"EUROPA\"") && t.contains("AIRE")),
+            "{m:?}"
+        );
+        let mut foreign = enrol("058091", "1");
+        let f = &mut foreign.liste.as_mut().unwrap().flags;
+        f.circ_senato = Some("EUROPA".into());
+        f.circ_camera = Some("EUROPA".into());
+        assert!(run_as("058091", &aire_eu, &ElectorState::default(), &foreign).is_ok());
+        // Another partition than the registry's.
+        let aire_am = SubjectFacts {
+            aire: Aire::Yes(Some(Ripartizione::AmericaMeridionale)),
+            ..ITALIAN
+        };
+        let m = messages("058091", &aire_am, &ElectorState::default(), &foreign);
+        assert!(m[0].contains("\"AMERICA MERIDIONALE\""), "{m:?}");
+        // Partition not recorded: any of the four.
+        let aire = SubjectFacts {
+            aire: Aire::Yes(None),
+            ..ITALIAN
+        };
+        assert!(run_as("058091", &aire, &ElectorState::default(), &foreign).is_ok());
+        let m = messages("058091", &aire, &ElectorState::default(), &national);
+        assert!(m[0].contains("EUROPA | AMERICA MERIDIONALE | AMERICA SETTENTRIONALE E CENTRALE | AFRICA, ASIA, OCEANIA E ANTARTIDE"), "{m:?}");
+        // Not in AIRE: no partition.
+        let m = messages("058091", &ITALIAN, &ElectorState::default(), &foreign);
+        assert!(
+            m[0].contains("solo per gli elettori iscritti all'AIRE"),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -1392,8 +1663,8 @@ mod tests {
     #[test]
     fn subjects_cancelled_from_anpr_may_still_be_updated() {
         let dead = SubjectFacts {
-            citizenship: Citizenship::Italian,
             cancelled_from_anpr: true,
+            ..ITALIAN
         };
         assert!(apply_5010(
             &sender("058091"),

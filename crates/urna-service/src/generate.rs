@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use urna_domain::codice_fiscale::CodiceFiscale;
+use urna_domain::elector::Ripartizione;
 use urna_wire::{build, ns, Element};
 
 /// The comune to generate for.
@@ -247,14 +248,24 @@ fn write_people(spec: &Spec, files: &Files) -> std::io::Result<()> {
             Kind::Eu => "UE",
             _ => "IT",
         };
-        let aire = matches!(kind, Kind::Aire);
+        // AIRE electors live abroad, in one of the four partitions of the
+        // foreign constituency, and vote there (R-E25).
+        let partition = matches!(kind, Kind::Aire)
+            .then(|| Ripartizione::from_number(1 + (i % 4) as u8).expect("1..=4"));
         writeln!(
             csv,
             "{id},{cf},{surname},{name},{},{birth},{},{citt},{},{},2,N",
             if female { "F" } else { "M" },
             spec.catastale,
-            if aire { "" } else { spec.istat.as_str() },
-            if aire { "S" } else { "N" }
+            if partition.is_some() {
+                ""
+            } else {
+                spec.istat.as_str()
+            },
+            match partition {
+                Some(p) => format!("S{}", p as u8),
+                None => "N".into(),
+            }
         )?;
         if matches!(kind, Kind::Extra) {
             continue;
@@ -281,7 +292,12 @@ fn write_people(spec: &Spec, files: &Files) -> std::io::Result<()> {
             }
             _ => {}
         }
-        for f in flags(matches!(kind, Kind::Elector | Kind::Aire), spec) {
+        for mut f in flags(matches!(kind, Kind::Elector | Kind::Aire), spec) {
+            if let Some(p) = partition {
+                if f.name == "circoscrsenatorepubblica" || f.name == "circoscrcameradeputati" {
+                    f.text = p.label().into();
+                }
+            }
             l = l.with_child(f);
         }
         if matches!(kind, Kind::Eu) {

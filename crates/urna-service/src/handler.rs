@@ -716,6 +716,7 @@ fn plan_5010(
     istats.extend(current.comreg.as_ref().map(|(_, l)| l.comune.clone()));
     istats.extend(current.cancelled.as_ref().map(|c| c.comune.clone()));
     istats.extend(current.first_load.clone());
+    istats.extend(subject.as_ref().and_then(|s| s.residence.clone()));
     let mut comuni_map = std::collections::HashMap::new();
     comuni_map.insert(
         sender.istat.clone(),

@@ -616,6 +616,7 @@ impl<'a> Run<'a> {
         for istat in [
             current.first_load.clone(),
             current.general.as_ref().map(|(l, _)| l.comune.clone()),
+            subject.as_ref().and_then(|s| s.residence.clone()),
         ]
         .into_iter()
         .flatten()

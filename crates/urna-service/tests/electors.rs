@@ -98,15 +98,16 @@ fn generale(c: &Comune, sezione: &str) -> Element {
     )
 }
 
-fn bolzano_list(sezione: &str) -> Element {
+/// A Bolzano additional list in a section of `c` (the comune the subject left).
+fn bolzano_list(c: &Comune, sezione: &str) -> Element {
     let comreg = Element::new("listaAggiuntaComReg")
         .with_child(Element::leaf("comregelettorebolzano", "S"))
-        .with_child(lista(&BOLZANO, sezione, "listaBolTreVal"));
+        .with_child(lista(c, sezione, "listaBolTreVal"));
     flags(
         Element::new("liste")
             .with_child(Element::leaf("elettore", "S"))
             .with_child(comreg),
-        &BOLZANO,
+        c,
     )
 }
 
@@ -121,6 +122,17 @@ fn cancellazione(motivo: &str) -> Element {
 }
 
 impl World {
+    /// The subject now lives in `c`.
+    fn move_to(&self, c: &Comune) {
+        let store = self.services.store_arc();
+        let mut s = store
+            .read(|conn| subjects::get(conn, SUBJECT))
+            .unwrap()
+            .unwrap();
+        s.comune_residenza = Some(c.istat.into());
+        store.write(|conn| subjects::upsert(conn, &[s])).unwrap();
+    }
+
     fn send(&self, from: &Comune, id_op: &str, decorrenza: &str, body: Vec<Element>) -> Handled {
         let mut t = Testata::new(id_op, from.istat, "5010", "2025-01-10T10:00:00Z");
         t.data_decorrenza = Some(decorrenza.into());
@@ -243,39 +255,74 @@ fn first_load_of_the_same_subject_by_two_comuni_is_en556() {
     }
 }
 
+/// R-E18 (italia/anpr#4012, #4340, #4010): the subject left Roma for
+/// Bolzano without the residence period. Roma, the comune it left, holds the
+/// Bolzano additional list; Bolzano, where it lives, the general list; only
+/// Roma cancels the additional list (7), which leaves the general list alone.
 #[test]
 fn bolzano_list_in_the_previous_comune_with_the_general_list_in_the_new_one() {
     for w in worlds() {
         w.ok(
+            &ROMA,
+            "B0",
+            "2025-01-01",
+            vec![generale(&ROMA, "1"), controllo(&["01"])],
+        );
+        w.move_to(&BOLZANO);
+        // The comune of residence does not hold it.
+        let h = w.ko(
             &BOLZANO,
             "B1",
             "2025-01-02",
-            vec![bolzano_list("1"), controllo(&["03"])],
+            vec![bolzano_list(&BOLZANO, "1"), controllo(&["03"])],
         );
-        w.ok(
-            &ROMA,
-            "B2",
-            "2025-01-03",
-            vec![generale(&ROMA, "2"), controllo(&["01"])],
-        );
-        let s = w.state();
-        assert_eq!(s.comreg.as_ref().unwrap().1.comune, "021008", "{}", w.label);
-        assert_eq!(s.general.as_ref().unwrap().0.comune, "058091");
+        assert_eq!(h.codes, ["EN562", "EN527"], "{}", w.label);
+        assert!(h.body.contains("precedente residenza"), "{}", h.body);
+        // Nor does Roma while it holds the general list...
         let h = w.ko(
             &ROMA,
+            "B2",
+            "2025-01-02",
+            vec![bolzano_list(&ROMA, "2"), controllo(&["03"])],
+        );
+        assert!(h.body.contains("tiene la lista generale"), "{}", h.body);
+        // ...but it may cancel it for the transfer in the same message.
+        w.ok(
+            &ROMA,
             "B3",
+            "2025-01-02",
+            vec![
+                bolzano_list(&ROMA, "2"),
+                cancellazione("1"),
+                controllo(&["03", "05"]),
+            ],
+        );
+        w.ok(
+            &BOLZANO,
+            "B4",
+            "2025-01-03",
+            vec![generale(&BOLZANO, "1"), controllo(&["01"])],
+        );
+        let s = w.state();
+        assert_eq!(s.comreg.as_ref().unwrap().1.comune, "058091", "{}", w.label);
+        assert_eq!(s.general.as_ref().unwrap().0.comune, "021008");
+        let h = w.ko(
+            &BOLZANO,
+            "B5",
             "2025-01-04",
             vec![cancellazione("7"), controllo(&["05"])],
         );
         assert_eq!(h.codes, ["EN204", "EN527"]);
-        assert!(h.body.contains("BOLZANO (BZ) 021008"), "{}", h.body);
+        assert!(h.body.contains("ROMA (RM) 058091"), "{}", h.body);
         w.ok(
-            &BOLZANO,
-            "B4",
+            &ROMA,
+            "B6",
             "2025-01-04",
             vec![cancellazione("7"), controllo(&["05"])],
         );
-        assert!(w.state().comreg.is_none());
+        let after = w.state();
+        assert!(after.comreg.is_none());
+        assert_eq!(after.general, s.general, "motive 7 leaves the general list");
     }
 }
 

@@ -8,13 +8,18 @@
 //! * `luogo_nascita`: cadastral code of the comune (or foreign state code);
 //! * `cittadinanza`: `IT`, `UE` (another EU state) or `EXTRA`;
 //! * `comune_residenza`: ISTAT code, empty for AIRE residents abroad;
-//! * `aire`, `cancellato_anpr`: `S`/`N`; `certificabile_anagrafe`: 0..4 or empty.
+//! * `aire`: `N` (or empty), `S` (registered in AIRE), or `S1`..`S4`
+//!   (registered in AIRE, resident in a state of that partition of the
+//!   foreign constituency: 1 Europa, 2 America meridionale, 3 America
+//!   settentrionale e centrale, 4 Africa, Asia, Oceania e Antartide); stored
+//!   as 0, 1, or 2..5.
+//! * `cancellato_anpr`: `S`/`N`; `certificabile_anagrafe`: 0..4 or empty.
 
 use std::io::Read;
 
 use diesel::prelude::*;
 use urna_domain::codice_fiscale::CodiceFiscale;
-use urna_domain::elector::{Citizenship, SubjectFacts};
+use urna_domain::elector::{Aire, Citizenship, Ripartizione, SubjectFacts};
 
 use crate::schema::subjects;
 use crate::{AnyConnection, Store, StoreError};
@@ -45,6 +50,11 @@ impl SubjectRow {
                 _ => Citizenship::NonEu,
             },
             cancelled_from_anpr: self.cancellato_anpr != 0,
+            residence: self.comune_residenza.clone(),
+            aire: match self.aire {
+                0 => Aire::No,
+                n => Aire::Yes(u8::try_from(n - 1).ok().and_then(Ripartizione::from_number)),
+            },
         }
     }
 }
@@ -200,7 +210,14 @@ pub fn parse_record(r: &csv::StringRecord) -> Result<SubjectRow, String> {
         luogo_nascita: f(6).into(),
         cittadinanza: f(7).into(),
         comune_residenza: residenza,
-        aire: sn(9, "aire")?,
+        aire: match f(9) {
+            "N" | "" => 0,
+            "S" => 1,
+            s => match s.strip_prefix('S').and_then(|n| n.parse::<u8>().ok()) {
+                Some(n @ 1..=4) => 1 + i32::from(n),
+                _ => return Err(format!("aire {s:?} must be S, S1..S4 (partition) or N")),
+            },
+        },
         certificabile_anagrafe: cert,
         cancellato_anpr: sn(11, "cancellato_anpr")?,
     })

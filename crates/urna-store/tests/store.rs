@@ -275,12 +275,29 @@ fn subjects_import_validates_codice_fiscale_and_reports_bad_rows() {
 103,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,XX,058091,N,2,N
 abc,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,IT,058091,N,2,N
 104,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,UE,,S,,S
+105,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,IT,,S2,,N
+106,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,IT,,S5,,N
 ";
     each_backend(|store, label| {
         let r = urna_store::subjects::import_csv(store, file.as_bytes()).unwrap();
-        assert_eq!(r.imported, 2, "{label}: {:?}", r.rejected);
+        assert_eq!(r.imported, 3, "{label}: {:?}", r.rejected);
         let lines: Vec<u64> = r.rejected.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, [3, 4, 5, 6], "{label}");
+        assert_eq!(lines, [3, 4, 5, 6, 9], "{label}");
+        assert!(r.rejected[4].1.contains("S1..S4"), "{:?}", r.rejected);
+        let aire = store
+            .read(|c| urna_store::subjects::get(c, "105"))
+            .unwrap()
+            .unwrap()
+            .facts();
+        assert_eq!(
+            (aire.aire, aire.residence),
+            (
+                urna_domain::elector::Aire::Yes(Some(
+                    urna_domain::elector::Ripartizione::AmericaMeridionale
+                )),
+                None
+            )
+        );
         assert!(
             r.rejected[0].1.contains("check character"),
             "{:?}",
@@ -303,6 +320,7 @@ abc,RSSMRA80A01H501U,ROSSI,MARIO,M,1980-01-01,H501,IT,058091,N,2,N
             s.facts().citizenship,
             urna_domain::elector::Citizenship::OtherEu
         );
+        assert_eq!(s.facts().aire, urna_domain::elector::Aire::Yes(None));
     });
 }
 
