@@ -365,3 +365,55 @@ fn a_file_broken_mid_way_is_rolled_back_and_a_corrected_file_loads() {
         );
     }
 }
+
+/// `urna subentro reset` (test environments) forgets a lists upload
+/// exactly: every elector the upload created is removed (electors,
+/// non-electors, EU-list and AIRE electors alike), one it overwrote gets its
+/// state back, and the demo electors are untouched.
+#[test]
+fn reset_removes_what_the_upload_wrote_and_restores_what_it_overwrote() {
+    for w in worlds(2500) {
+        w.upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap();
+        let known = spec(2500).subject_id(generate::plain_elector_index(5));
+        let before = electors::ElectorRow::from_state(
+            &known,
+            &urna_domain::elector::ElectorState::default(),
+            42,
+            7,
+        );
+        w.store.write(|c| electors::put(c, &before)).unwrap();
+        let electors_before = w.store.read(electors::count).unwrap();
+        let r = w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
+        assert_eq!((r.loaded, r.anomalies), (r.records, 0), "{}", w.label);
+        // The mixed file: EU-list electors (12), non-electors (16), AIRE (23).
+        let mixed: Vec<String> = [12, 16, 23, 100]
+            .iter()
+            .map(|i| spec(2500).subject_id(*i))
+            .collect();
+        let loaded = w.store.read(|c| electors::get_rows(c, &mixed)).unwrap();
+        assert_eq!(loaded.len(), mixed.len(), "{}", w.label);
+
+        let removed = w
+            .store
+            .write(|c| urna_store::subentro::reset_lists(c, "058118"))
+            .unwrap();
+        assert_eq!(removed as u64, r.records, "{}", w.label);
+        assert_eq!(
+            w.store.read(electors::count).unwrap(),
+            electors_before,
+            "{}: nothing the upload created is left",
+            w.label
+        );
+        let after = w.store.read(|c| electors::get_rows(c, &mixed)).unwrap();
+        assert!(after.is_empty(), "{}: {after:?}", w.label);
+        let restored = w
+            .store
+            .read(|c| electors::get_rows(c, std::slice::from_ref(&known)))
+            .unwrap();
+        assert_eq!(restored.get(&known), Some(&before), "{}", w.label);
+        // And the upload can be made again.
+        let again = w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
+        assert_eq!(again.loaded, r.records, "{}", w.label);
+    }
+}

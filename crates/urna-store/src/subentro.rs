@@ -75,9 +75,10 @@ pub fn checkpoint(
     Ok(())
 }
 
-/// Ends a job (its before-images are no longer needed).
+/// Ends a job. A lists job keeps its before-images: they are what
+/// [`reset_lists`] restores (only electors the job overwrote have one, so a
+/// first load keeps few).
 pub fn finish(conn: &mut AnyConnection, id: i64, state: &str, now: i64) -> Result<(), StoreError> {
-    forget_undo(conn, id)?;
     diesel::update(subentro_jobs::table.find(id))
         .set((
             subentro_jobs::state.eq(state),
@@ -269,18 +270,39 @@ pub fn accepted_since(
     Ok(n > 0)
 }
 
-/// Test environments only: forgets a comune's lists upload: the electors it
-/// first-loaded, its `liste` jobs, their anomalies and notifications. Sections
-/// are never deleted (R-T1). Returns the electors removed.
+/// Test environments only: forgets a comune's lists upload: removes the
+/// electors its jobs wrote (those still marked with a job, and those
+/// first-loaded by the comune), gives those they overwrote their
+/// before-image back, and forgets the jobs, their anomalies and
+/// notifications. Sections are never deleted (R-T1). Returns the electors
+/// removed.
 pub fn reset_lists(conn: &mut AnyConnection, istat: &str) -> Result<usize, StoreError> {
     use crate::schema::electors;
-    let removed = diesel::delete(electors::table.filter(electors::first_load_comune.eq(istat)))
-        .execute(conn)?;
-    let job_ids: Vec<i64> = subentro_jobs::table
+    let mut job_ids: Vec<i64> = subentro_jobs::table
         .filter(subentro_jobs::comune_istat.eq(istat))
         .filter(subentro_jobs::kind.eq("liste"))
         .select(subentro_jobs::id)
         .load(conn)?;
+    job_ids.sort_unstable();
+    let mut removed = diesel::delete(electors::table.filter(electors::first_load_comune.eq(istat)))
+        .execute(conn)?;
+    for job in &job_ids {
+        removed += crate::electors::delete_by_operation(conn, -job)?;
+    }
+    // Newest job first, each job's images in reverse order: what was there
+    // before the first upload is what stays.
+    for job in job_ids.iter().rev() {
+        let images: Vec<String> = subentro_undo::table
+            .filter(subentro_undo::job_id.eq(job))
+            .order(subentro_undo::id.desc())
+            .select(subentro_undo::before_image)
+            .load(conn)?;
+        for image in images {
+            let row: crate::electors::ElectorRow = serde_json::from_str(&image)
+                .map_err(|e| StoreError::Data(format!("undo image of job {job}: {e}")))?;
+            crate::electors::put(conn, &row)?;
+        }
+    }
     diesel::delete(subentro_anomalies::table.filter(subentro_anomalies::job_id.eq_any(&job_ids)))
         .execute(conn)?;
     diesel::delete(notifications::table.filter(
