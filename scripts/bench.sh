@@ -64,3 +64,22 @@ for name, target_rps, budget in [("5011", 2000, 25), ("5010", 2000, 25), ("5010m
         line += f"; {rps/target_rps:.2f}x of {target_rps} signed req/s; p99 {p99/budget:.2f}x of {budget} ms"
     print(line)
 PY
+echo "== isolation: one station floods at 10x its quota, another comune reads at 20/s (p99 alone and beside the flood; target ratio <= 1.5)"
+isolation() { # $1 = station quota per second; the flood is offered at 10x
+  (
+    work="$(mktemp -d)"
+    export URNA_DATABASE_URL="sqlite://$work/urna.db"
+    export URNA_RATE_LIMIT__STATION__PER_SEC="$1" URNA_RATE_LIMIT__STATION__BURST=$(( $1 * 4 ))
+    export URNA_RATE_LIMIT__COMUNE__PER_SEC=$(( $1 * 4 )) URNA_RATE_LIMIT__COMUNE__BURST=$(( $1 * 16 ))
+    . "$root/scripts/start-server.sh" "$root/target/release/urna"
+    st="$work/pki/stations"
+    "$root/target/release/urna-loadgen" --isolation --url "https://127.0.0.1:$port" --ca "$work/pki/ca.crt" \
+      --cert "$st/015146-PC-0001.crt" --key "$st/015146-PC-0001.key" \
+      --flood-cert "$st/058091-PC-0001.crt" --flood-key "$st/058091-PC-0001.key" \
+      --flood-rate $(( $1 * 10 )) --light-rate 20 --seconds 15 --run-id "I$RANDOM"
+  )
+}
+echo "-- default station quota (50/s): the quota holds the flood"
+isolation 50
+echo "-- station quota 2000/s: the flood's admitted part saturates the gate threads"
+isolation 2000

@@ -14,6 +14,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod inproc;
+mod isolation;
 mod worst_case;
 mod wss_micro;
 use urna_pki::Issued;
@@ -80,6 +81,24 @@ struct Args {
     /// `--worst-case`: the body cap (server.max_body_bytes).
     #[arg(long, default_value_t = 48 * 1024)]
     max_body: usize,
+    /// Isolation run: a light 3008 stream from the `--cert` station alone,
+    /// then beside a flood from the `--flood-cert` station (another comune);
+    /// prints both p99s and their ratio.
+    #[arg(long)]
+    isolation: bool,
+    #[arg(long, default_value = "")]
+    flood_cert: String,
+    #[arg(long, default_value = "")]
+    flood_key: String,
+    /// `--isolation`: offered flood, requests/s (10x the default station quota).
+    #[arg(long, default_value_t = 500.0)]
+    flood_rate: f64,
+    /// `--isolation`: the light stream, requests/s.
+    #[arg(long, default_value_t = 20.0)]
+    light_rate: f64,
+    /// `--isolation`: seconds of each window.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
     /// Print how many generated Roma electors `5010mix` needs for these
     /// `--warmup` and `--requests`, and exit.
     #[arg(long)]
@@ -402,6 +421,18 @@ fn main() -> anyhow::Result<()> {
     urna_security::wss::init_openssl();
     if args.crypto_floor {
         return crypto_floor();
+    }
+    if args.isolation {
+        return isolation::run(isolation::Isolation {
+            url: args.url,
+            ca: args.ca,
+            light: (args.cert, args.key),
+            flood: (args.flood_cert, args.flood_key),
+            light_rate: args.light_rate,
+            flood_rate: args.flood_rate,
+            seconds: args.seconds,
+            run_id: args.run_id,
+        });
     }
     if args.worst_case {
         return worst_case::run(args.max_body, Default::default());

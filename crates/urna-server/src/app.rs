@@ -28,6 +28,8 @@ pub struct AppState {
     pub verbose_faults: bool,
     /// Quotas per station and per comune (none when disabled).
     pub limiter: Option<Arc<crate::ratelimit::RateLimiter>>,
+    /// Requests of one station inside the pipeline at once.
+    pub in_flight: crate::fair::InFlight,
 }
 
 /// A bound, not yet running server.
@@ -136,6 +138,7 @@ impl Application {
             max_upload_bytes: settings.subentro.max_upload_bytes,
             verbose_faults: settings.security.verbose_faults,
             limiter,
+            in_flight: crate::fair::InFlight::new(settings.effective_in_flight_per_station()),
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

@@ -111,6 +111,10 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Deepest accepted element nesting.
     pub max_depth: usize,
+    /// Requests of one station inside the pipeline (gate, database,
+    /// signing) at once; more wait at the HTTP layer (0 = auto: two per
+    /// gate thread).
+    pub max_in_flight_per_station: usize,
     /// Pre-scan limits (see `urna_security::prescan::Limits`): elements and
     /// comments in a message, attributes and namespace declarations of one
     /// element, attributes and namespace declarations in a message, bytes of a name, bytes of a run of
@@ -198,6 +202,7 @@ impl Default for Settings {
                 gate_threads: 0,
                 max_batch: 0,
                 max_body_bytes: 48 * 1024,
+                max_in_flight_per_station: 0,
                 max_depth: defaults.max_depth,
                 max_elements: defaults.max_elements,
                 max_attributes: defaults.max_attributes,
@@ -302,6 +307,14 @@ impl Settings {
     pub fn effective_gate_threads(&self) -> usize {
         match self.server.gate_threads {
             0 => Self::cores(),
+            n => n,
+        }
+    }
+
+    /// Requests of one station inside the pipeline at once.
+    pub fn effective_in_flight_per_station(&self) -> usize {
+        match self.server.max_in_flight_per_station {
+            0 => 2 * self.effective_gate_threads(),
             n => n,
         }
     }

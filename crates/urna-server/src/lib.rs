@@ -10,6 +10,7 @@
 pub mod app;
 pub mod audit_heads;
 pub mod config;
+mod fair;
 pub mod pipeline;
 pub mod ratelimit;
 pub mod security;

@@ -32,6 +32,8 @@ use urna_service::{Authentication, Caller, Handled, Request, Services};
 use urna_wire::envelope::{envelope, Fault};
 use urna_wire::Operation;
 
+use crate::fair::FairQueue;
+
 /// A pre-scanned request waiting for a request thread.
 pub struct Job {
     pub body: Vec<u8>,
@@ -89,7 +91,8 @@ struct Settled {
 /// The pools; cloning shares them.
 #[derive(Clone)]
 pub struct RequestThreads {
-    tx: crossbeam_channel::Sender<Queued>,
+    /// New requests, one queue per comune served in turn (`fair.rs`).
+    tx: Arc<FairQueue<Queued>>,
     _threads: Arc<Vec<std::thread::JoinHandle<()>>>,
 }
 
@@ -121,13 +124,15 @@ impl RequestThreads {
             fault_of,
             security,
         });
-        let (tx, new_rx) = crossbeam_channel::unbounded::<Queued>();
+        let (queue, new_rx) = FairQueue::<Queued>::new();
+        let tx = Arc::new(queue);
         let (work_tx, work_rx) = crossbeam_channel::unbounded::<Work>();
         let (settled_tx, settled_rx) = crossbeam_channel::unbounded::<Settled>();
         let mut threads = Vec::new();
         for i in 0..gate_threads.max(1) {
-            let (shared, new_rx, settled_rx, work_tx) = (
+            let (shared, queue, new_rx, settled_rx, work_tx) = (
                 shared.clone(),
+                Arc::downgrade(&tx),
                 new_rx.clone(),
                 settled_rx.clone(),
                 work_tx.clone(),
@@ -136,8 +141,8 @@ impl RequestThreads {
                 std::thread::Builder::new()
                     .name(format!("urna-gate-{i}"))
                     .spawn(move || {
-                        gate_loop(&shared, &new_rx, &settled_rx, &work_tx);
-                        drop((shared, new_rx, settled_rx, work_tx));
+                        gate_loop(&shared, &queue, &new_rx, &settled_rx, &work_tx);
+                        drop((shared, queue, new_rx, settled_rx, work_tx));
                         // A gate thread holds libxml2 and OpenSSL state in
                         // thread-locals. Their destructors, run by a thread
                         // ending while the process exits (a server dropped at
@@ -201,19 +206,21 @@ impl RequestThreads {
         })
     }
 
-    /// Queues a job and waits for its answer.
+    /// Queues a job in its comune's turn and waits for its answer.
     pub async fn submit(&self, job: Job) -> Result<JobResult, JobFailed> {
         let (done, wait) = oneshot::channel();
-        self.tx.send((job, done)).map_err(|_| JobFailed)?;
+        let key = job.caller.station.istat.to_string();
+        self.tx.push(&key, (job, done));
         wait.await.map_err(|_| JobFailed)
     }
 }
 
 /// A gate thread: answers of settled requests first (they hold a client
-/// waiting the longest), then new requests.
+/// waiting the longest), then new requests, comuni in turn.
 fn gate_loop(
     shared: &Shared,
-    new_rx: &crossbeam_channel::Receiver<Queued>,
+    queue: &std::sync::Weak<FairQueue<Queued>>,
+    new_rx: &crossbeam_channel::Receiver<()>,
     settled_rx: &crossbeam_channel::Receiver<Settled>,
     work_tx: &crossbeam_channel::Sender<Work>,
 ) {
@@ -222,7 +229,15 @@ fn gate_loop(
             Ok(s) => Ok(s),
             Err(_) => crossbeam_channel::select! {
                 recv(settled_rx) -> s => match s { Ok(s) => Ok(s), Err(_) => return },
-                recv(new_rx) -> q => match q { Ok(q) => Err(q), Err(_) => return },
+                recv(new_rx) -> token => {
+                    if token.is_err() {
+                        return;
+                    }
+                    match queue.upgrade().and_then(|q| q.pop()) {
+                        Some(q) => Err(q),
+                        None => continue,
+                    }
+                }
             },
         };
         let _ = catch_unwind(AssertUnwindSafe(|| match work {

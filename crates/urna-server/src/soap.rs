@@ -163,6 +163,8 @@ async fn pipeline(
         correlation: correlation.to_string(),
         tls: Some((station.fingerprint_sha256.clone(), station.station.cn())),
     };
+    // One station's share of the pipeline (fair.rs).
+    let _slot = state.in_flight.enter(&station.station.cn()).await;
     let result = state.requests.submit(job).await.map_err(|e| {
         (
             unknown,
