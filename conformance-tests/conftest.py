@@ -38,13 +38,18 @@ def pytest_addoption(parser):
     # The certificate urna signs its responses with (default: the one of the
     # development PKI, beside the CA).
     parser.addoption("--service-cert", default=env("URNA_SERVICE_CERT", None))
+    # An operator of the comune registered without the electoral profile
+    # (urna's demo world has this one); empty skips the profile test.
+    parser.addoption("--registry-operator", default=env("URNA_REGISTRY_OPERATOR", "VRDGPP75C15H501P"))
 
 
 class Signer:
     """Signs envelopes with ANPR's security frame through `urna wss sign`."""
 
-    def __init__(self, urna, cert, key):
+    def __init__(self, urna, cert, key, operator=None):
         self.command = [urna, "wss", "sign", "--cert", cert, "--key", key]
+        if operator:
+            self.command += ["--operator", operator]
 
     def sign(self, data: bytes) -> bytes:
         done = subprocess.run(self.command, input=data, capture_output=True)
@@ -78,6 +83,7 @@ class Target:
         self.session.cert = (o("--cert"), o("--key"))
         self.signer = Signer(o("--signer"), o("--cert"), o("--key"))
         self.urna, self.cert, self.key, self.ca = o("--signer"), o("--cert"), o("--key"), o("--ca")
+        self.registry_operator = o("--registry-operator")
         self.service_cert = o("--service-cert") or os.path.join(os.path.dirname(self.ca), "service-signing.crt")
         self._clients = {}
 
@@ -94,18 +100,17 @@ class Target:
             )
         return self._clients[path]
 
-    def post(self, path, body, sign=True):
+    def post(self, path, body, sign=True, content_type="text/xml; charset=UTF-8"):
         data = body.encode("utf-8") if isinstance(body, str) else body
         if sign:
             try:
                 data = self.signer.sign(data)
             except RuntimeError:
                 pass  # not an envelope (bad-input probes): sent as it is
-        return self.session.post(
-            f"{self.url}{path}",
-            data=data,
-            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
-        )
+        headers = {"SOAPAction": '""'}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return self.session.post(f"{self.url}{path}", data=data, headers=headers)
 
     def comune_ref(self):
         return {"nomeComune": self.comune, "codiceIstat": self.istat, "siglaProvinciaIstat": self.sigla}

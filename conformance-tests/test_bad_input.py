@@ -39,3 +39,32 @@ def test_schema_invalid(target):
 def test_body_too_large(target):
     body = ENV.format("<x>" + "a" * (2 * 1024 * 1024) + "</x>")
     assert reason(target.post(P5000, body)) == "body-too-large"
+
+
+def test_a_request_cut_short_is_not_well_formed(target):
+    body = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><x>1</x>'
+    resp = target.post(P5000, body, sign=False)
+    assert reason(resp) == "not-well-formed"
+    assert "<u:line>" in resp.text and "<u:column>" in resp.text
+
+
+def test_cpu_bombs_stop_at_the_prescan(target):
+    attrs = "".join(f' a{i}=""' for i in range(3000))
+    assert reason(target.post(P5000, ENV.format(f"<x{attrs}/>"), sign=False)) == "too-many-attributes"
+    nss = "".join(f' xmlns:p{i}="urn:{i}"' for i in range(1000))
+    assert reason(target.post(P5000, ENV.format(f"<x{nss}/>"), sign=False)) == "too-many-namespaces"
+    assert reason(target.post(P5000, ENV.format("<r>" + "<x/>" * 5000 + "</r>"), sign=False)) == "too-many-elements"
+    assert reason(target.post(P5000, ENV.format("<" + "n" * 5000 + "/>"), sign=False)) == "name-too-long"
+
+
+def test_content_type_must_be_text_xml(target):
+    body = ENV.format('<m:Richiesta5011 xmlns:m="http://sogei.it/ANPR/5000mutazione"/>')
+    for ct, why in [
+        ("application/json", "unsupported-media-type"),
+        (None, "unsupported-media-type"),
+        ("application/soap+xml; charset=utf-8", "soap-version-mismatch"),
+    ]:
+        resp = target.post(P5000, body, sign=False, content_type=ct)
+        assert resp.status_code == 415, resp.text
+        assert f"<u:reason>{why}</u:reason>" in resp.text, resp.text
+        assert "text/xml" in resp.text

@@ -3,7 +3,11 @@ with their reason code; what zeep sends is signed by `urna wss sign`."""
 import datetime
 import re
 
-from conftest import P3000
+import pytest
+from lxml import etree
+
+from conftest import P3000, P5000, Signer
+from test_sections import header, sezione
 
 
 def reason(resp):
@@ -48,3 +52,27 @@ def test_a_tampered_body_is_refused(target, new_id):
     tampered = signed.replace(b"<tipoRichiesta>2</tipoRichiesta>", b"<tipoRichiesta>1</tipoRichiesta>")
     assert tampered != signed
     assert reason(target.post(P3000, tampered, sign=False)) == "digest-mismatch"
+
+
+def test_an_operator_without_the_electoral_profile_cannot_change_sections(target, new_id):
+    """ANPR refuses electoral changes by policy to registry operators without
+    the "ufficiale elettorale" profile (spec §17.3, §17.7)."""
+    if not target.registry_operator:
+        pytest.skip("no --registry-operator given")
+    service = target.client(P5000)
+    client, plugins = service._client, service._client.plugins
+    client.plugins = []  # unsigned: signed below as the other operator
+    try:
+        message = client.create_message(
+            service,
+            "mutazione_liste_sezioni",
+            testataRichiesta=header(target, new_id, "5011"),
+            sezione=sezione(target, "9901"),
+        )
+    finally:
+        client.plugins = plugins
+    signer = Signer(target.urna, target.cert, target.key, target.registry_operator)
+    signed = signer.sign(etree.tostring(message))
+    resp = target.post(P5000, signed, sign=False)
+    assert reason(resp) == "operator-not-profiled", resp.text
+    assert "Rejected by policy. (from client)" in resp.text
