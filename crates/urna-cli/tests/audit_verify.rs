@@ -10,8 +10,10 @@ use urna_store::audit::{self, Entry};
 use urna_store::testing::TestDb;
 use urna_store::Store;
 
+mod common;
+
 fn urna(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    urna_env(db, dir, args, &[])
+    common::urna(db, dir, args, &[])
 }
 
 fn urna_env(
@@ -20,23 +22,18 @@ fn urna_env(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_urna"))
-        .args(args)
-        .envs(env.iter().copied())
-        .env("URNA_DATABASE_URL", &db.url)
-        .env("URNA_TLS__PKI_DIR", dir.join("pki"))
-        .env("URNA_AUDIT__HEADS_FILE", dir.join("heads.jsonl"))
-        .current_dir(dir)
-        .output()
+    common::urna(db, dir, args, env)
+}
+
+/// A development PKI in a fresh folder and a fresh SQLite database.
+fn setup() -> (tempfile::TempDir, TestDb, Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    urna_pki::PkiDir::new(tmp.path().join("pki"))
+        .init(&["localhost"], &[])
         .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    let db = TestDb::sqlite();
+    let store = Store::open(&db.url, 1).unwrap();
+    (tmp, db, store)
 }
 
 fn append(store: &Store, outcome: &'static str, n: i64) {
@@ -70,13 +67,8 @@ fn append_at(store: &Store, outcome: &'static str, n: i64, at_ms: i64) {
 
 #[test]
 fn signed_heads_catch_a_rewritten_table_and_a_forged_head() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, db, store) = setup();
     let dir = tmp.path();
-    urna_pki::PkiDir::new(dir.join("pki"))
-        .init(&["localhost"], &[])
-        .unwrap();
-    let db = TestDb::sqlite();
-    let store = Store::open(&db.url, 1).unwrap();
     append(&store, "OK", 5);
     let (ok, out) = urna(&db, dir, &["audit", "sign-head"]);
     assert!(ok && out.contains("signed head 5"), "{out}");
@@ -139,13 +131,8 @@ fn drop_triggers(store: &Store, sql: &str) {
 /// head row fixed.
 #[test]
 fn a_missing_heads_file_an_old_unsigned_tail_and_a_cut_tail_fail() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, db, store) = setup();
     let dir = tmp.path();
-    urna_pki::PkiDir::new(dir.join("pki"))
-        .init(&["localhost"], &[])
-        .unwrap();
-    let db = TestDb::sqlite();
-    let store = Store::open(&db.url, 1).unwrap();
     append(&store, "OK", 5);
     let (ok, out) = urna(&db, dir, &["audit", "verify"]);
     assert!(!ok && out.contains("no heads file"), "{out}");
@@ -199,13 +186,8 @@ fn a_missing_heads_file_an_old_unsigned_tail_and_a_cut_tail_fail() {
 /// covers it disagrees.
 #[test]
 fn a_rewritten_entry_with_a_recomputed_chain_fails() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, db, store) = setup();
     let dir = tmp.path();
-    urna_pki::PkiDir::new(dir.join("pki"))
-        .init(&["localhost"], &[])
-        .unwrap();
-    let db = TestDb::sqlite();
-    let store = Store::open(&db.url, 1).unwrap();
     append(&store, "OK", 5);
     urna(&db, dir, &["audit", "sign-head"]);
     // Recompute the chain as a forger would, with entry 3 saying KO.
@@ -261,13 +243,8 @@ fn a_rewritten_entry_with_a_recomputed_chain_fails() {
 /// when its time is too far from the head's.
 #[test]
 fn time_stamped_heads_are_checked_against_the_authority() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, db, store) = setup();
     let dir = tmp.path();
-    urna_pki::PkiDir::new(dir.join("pki"))
-        .init(&["localhost"], &[])
-        .unwrap();
-    let db = TestDb::sqlite();
-    let store = Store::open(&db.url, 1).unwrap();
     append(&store, "OK", 3);
     let tsa = urna_testkit::tsa::LocalTsa::start("first").unwrap();
     let other = urna_testkit::tsa::LocalTsa::start("other").unwrap();

@@ -1,23 +1,12 @@
 //! `urna operators`: register, list and remove a comune's operators.
 
-use std::process::Command;
-
 use urna_store::testing::TestDb;
 
+mod common;
+
 fn urna(db: &TestDb, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_urna"))
-        .args(args)
-        .env("URNA_DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    let dir = tempfile::tempdir().unwrap();
+    common::urna(db, dir.path(), args, &[])
 }
 
 #[test]

@@ -13,7 +13,7 @@ use urna_wire::ns;
 /// attribute costs the parse, C14N and the tree copy a fixed amount. ANPR's
 /// messages need a handful of attributes per element, a few hundred
 /// elements and values of at most a few KB (certificates in base64).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Deepest element nesting accepted (the deepest ANPR payload is about 12).
     pub max_depth: usize,

@@ -123,7 +123,7 @@ impl Application {
         let state = web::Data::new(AppState {
             services: services.clone(),
             max_body: settings.server.max_body_bytes,
-            limits: settings.server.prescan_limits(),
+            limits: settings.server.prescan,
             public_url: settings.server.public_url.clone(),
             metrics: crate::telemetry::metrics_handle(),
             requests: crate::pipeline::RequestThreads::start(

@@ -109,39 +109,16 @@ pub struct ServerSettings {
     pub max_batch: usize,
     /// Largest accepted SOAP request, in bytes.
     pub max_body_bytes: usize,
-    /// Deepest accepted element nesting.
-    pub max_depth: usize,
     /// Requests of one station inside the pipeline (gate, database,
     /// signing) at once; more wait at the HTTP layer (0 = auto: two per
     /// gate thread).
     pub max_in_flight_per_station: usize,
-    /// Pre-scan limits (see `urna_security::prescan::Limits`): elements and
-    /// comments in a message, attributes and namespace declarations of one
-    /// element, attributes and namespace declarations in a message, bytes of a name, bytes of a run of
-    /// character data or an attribute value.
-    pub max_elements: usize,
-    pub max_attributes: usize,
-    pub max_namespaces: usize,
-    pub max_total_attributes: usize,
-    pub max_total_namespaces: usize,
-    pub max_name_bytes: usize,
-    pub max_text_bytes: usize,
-}
-
-impl ServerSettings {
-    /// The pre-scan limits these settings give.
-    pub fn prescan_limits(&self) -> urna_security::prescan::Limits {
-        urna_security::prescan::Limits {
-            max_depth: self.max_depth,
-            max_elements: self.max_elements,
-            max_attributes: self.max_attributes,
-            max_namespaces: self.max_namespaces,
-            max_total_attributes: self.max_total_attributes,
-            max_total_namespaces: self.max_total_namespaces,
-            max_name_bytes: self.max_name_bytes,
-            max_text_bytes: self.max_text_bytes,
-        }
-    }
+    /// Pre-scan limits, flat in `[server]` (`max_depth`, `max_elements`,
+    /// `max_attributes`, `max_namespaces`, `max_total_attributes`,
+    /// `max_total_namespaces`, `max_name_bytes`, `max_text_bytes`; see
+    /// `urna_security::prescan::Limits`).
+    #[serde(flatten)]
+    pub prescan: urna_security::prescan::Limits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -192,7 +169,6 @@ pub struct LogSettings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let defaults = urna_security::prescan::Limits::default();
         Settings {
             server: ServerSettings {
                 listen: "127.0.0.1:8443".into(),
@@ -203,14 +179,7 @@ impl Default for Settings {
                 max_batch: 0,
                 max_body_bytes: 48 * 1024,
                 max_in_flight_per_station: 0,
-                max_depth: defaults.max_depth,
-                max_elements: defaults.max_elements,
-                max_attributes: defaults.max_attributes,
-                max_namespaces: defaults.max_namespaces,
-                max_total_attributes: defaults.max_total_attributes,
-                max_total_namespaces: defaults.max_total_namespaces,
-                max_name_bytes: defaults.max_name_bytes,
-                max_text_bytes: defaults.max_text_bytes,
+                prescan: Default::default(),
             },
             database: DatabaseSettings {
                 url: "sqlite://var/urna.db".into(),
@@ -366,8 +335,28 @@ mod tests {
         let s = Settings::load(Some(&path)).unwrap();
         assert!(s.security.require_signature && s.security.verbose_faults);
         assert_eq!(s.security.policy, urna_security::wss::Policy::default());
-        // The production default keeps causes out of faults.
+        // The production default keeps causes out of faults and serves
+        // registered operators only.
         assert!(!Settings::default().security.verbose_faults);
+        assert!(
+            s.security.allow_unknown_operators
+                && !Settings::default().security.allow_unknown_operators
+        );
+        // The shipped pre-scan limits are the built-in ones, flat in [server].
+        assert_eq!(s.server.prescan, urna_security::prescan::Limits::default());
+    }
+
+    #[test]
+    fn prescan_limits_are_flat_server_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("p.toml", "[server]\nmax_elements = 100\n")?;
+            jail.set_env("URNA_SERVER__MAX_TEXT_BYTES", "999");
+            let s = Settings::load(Some(Path::new("p.toml"))).unwrap();
+            assert_eq!(s.server.prescan.max_elements, 100);
+            assert_eq!(s.server.prescan.max_text_bytes, 999);
+            assert_eq!(s.server.prescan.max_depth, 48);
+            Ok(())
+        });
     }
 
     #[test]

@@ -62,6 +62,20 @@ fn worlds(electors: u64) -> Vec<World> {
 }
 
 impl World {
+    /// Stores a state for a subject of the lists file, so that an upload
+    /// overwrites it; its id and the row.
+    fn store_a_known_elector(&self) -> (String, electors::ElectorRow) {
+        let known = spec(2500).subject_id(generate::plain_elector_index(5));
+        let before = electors::ElectorRow::from_state(
+            &known,
+            &urna_domain::elector::ElectorState::default(),
+            42,
+            7,
+        );
+        self.store.write(|c| electors::put(c, &before)).unwrap();
+        (known, before)
+    }
+
     /// Uploads without progress reporting.
     fn upload(
         &self,
@@ -296,14 +310,7 @@ fn a_file_broken_mid_way_is_rolled_back_and_a_corrected_file_loads() {
             .unwrap();
         // A subject of the file that already has a stored state: the job
         // overwrites it, the rollback must give it back.
-        let known = spec(2500).subject_id(generate::plain_elector_index(5));
-        let before = electors::ElectorRow::from_state(
-            &known,
-            &urna_domain::elector::ElectorState::default(),
-            42,
-            7,
-        );
-        w.store.write(|c| electors::put(c, &before)).unwrap();
+        let (known, before) = w.store_a_known_elector();
         let demo_electors = w.store.read(electors::count).unwrap();
         // The lists file cut after its second chunk of records, inside a
         // record: the first chunks commit, then the reader finds the break.
@@ -375,14 +382,7 @@ fn reset_removes_what_the_upload_wrote_and_restores_what_it_overwrote() {
     for w in worlds(2500) {
         w.upload("058118", FileKind::Sezioni, &w.files.sezioni)
             .unwrap();
-        let known = spec(2500).subject_id(generate::plain_elector_index(5));
-        let before = electors::ElectorRow::from_state(
-            &known,
-            &urna_domain::elector::ElectorState::default(),
-            42,
-            7,
-        );
-        w.store.write(|c| electors::put(c, &before)).unwrap();
+        let (known, before) = w.store_a_known_elector();
         let electors_before = w.store.read(electors::count).unwrap();
         let r = w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
         assert_eq!((r.loaded, r.anomalies), (r.records, 0), "{}", w.label);
