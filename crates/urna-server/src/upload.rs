@@ -11,48 +11,111 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
-use urna_service::subentro::{self, FileKind};
+use urna_service::subentro::{FileKind, SubentroError};
 
 use crate::app::AppState;
 use crate::tls::PeerIdentity;
 
-fn json(status: actix_web::http::StatusCode, v: serde_json::Value) -> HttpResponse {
+fn json(status: StatusCode, v: serde_json::Value) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
         .body(v.to_string())
 }
 
-fn refuse(status: actix_web::http::StatusCode, reason: &str, message: String) -> HttpResponse {
-    json(
-        status,
-        serde_json::json!({ "reason": reason, "message": message }),
-    )
+/// Why a takeover request is refused: one JSON shape (`reason`, `message`)
+/// and one status each.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The TLS identity does not allow the comune in the path.
+    #[error("{message}")]
+    Identity {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{0}: use sezioni or liste")]
+    UnknownKind(String),
+    /// R-T1, R-T2, R-T5 or an inactive comune: answered before the body.
+    #[error("{0}")]
+    Refused(String),
+    #[error("cannot read the request body: {0}")]
+    Body(String),
+    #[error("the file exceeds {0} bytes")]
+    TooLarge(u64),
+    #[error("{0}")]
+    Storage(String),
+    #[error("{0}")]
+    Worker(String),
+}
+
+impl UploadError {
+    fn reason(&self) -> &'static str {
+        match self {
+            UploadError::Identity { reason, .. } => reason,
+            UploadError::UnknownKind(_) => "unknown-file-kind",
+            UploadError::Refused(_) => "subentro-refused",
+            UploadError::Body(_) => "bad-http-body",
+            UploadError::TooLarge(_) => "upload-too-large",
+            UploadError::Storage(_) => "storage-unavailable",
+            UploadError::Worker(_) => "worker-failure",
+        }
+    }
+}
+
+impl ResponseError for UploadError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            UploadError::Identity { .. } => StatusCode::FORBIDDEN,
+            UploadError::UnknownKind(_) => StatusCode::NOT_FOUND,
+            UploadError::Refused(_) => StatusCode::CONFLICT,
+            UploadError::Body(_) => StatusCode::BAD_REQUEST,
+            UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::Storage(_) | UploadError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        json(
+            self.status_code(),
+            serde_json::json!({ "reason": self.reason(), "message": self.to_string() }),
+        )
+    }
+}
+
+impl From<std::io::Error> for UploadError {
+    fn from(e: std::io::Error) -> Self {
+        UploadError::Storage(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for UploadError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        UploadError::Worker(e.to_string())
+    }
 }
 
 /// The caller's comune, if the connection carries a valid station certificate for `istat`.
-fn authorise(req: &HttpRequest, istat: &str) -> Result<(), HttpResponse> {
-    use actix_web::http::StatusCode;
+fn authorise(req: &HttpRequest, istat: &str) -> Result<(), UploadError> {
     match req.conn_data::<PeerIdentity>() {
         Some(PeerIdentity::Station(s)) if s.station.istat.as_str() == istat => Ok(()),
-        Some(PeerIdentity::Station(s)) => Err(refuse(
-            StatusCode::FORBIDDEN,
-            "identity-mismatch",
-            format!(
+        Some(PeerIdentity::Station(s)) => Err(UploadError::Identity {
+            reason: "identity-mismatch",
+            message: format!(
                 "the station {} belongs to comune {}, not {istat}",
                 s.station.cn(),
                 s.station.istat
             ),
-        )),
-        Some(PeerIdentity::Refused { reason, message }) => {
-            Err(refuse(StatusCode::FORBIDDEN, reason, message.clone()))
-        }
-        None => Err(refuse(
-            StatusCode::FORBIDDEN,
-            "no-client-certificate",
-            "a station certificate is required".into(),
-        )),
+        }),
+        Some(PeerIdentity::Refused { reason, message }) => Err(UploadError::Identity {
+            reason,
+            message: message.clone(),
+        }),
+        None => Err(UploadError::Identity {
+            reason: "no-client-certificate",
+            message: "a station certificate is required".into(),
+        }),
     }
 }
 
@@ -61,117 +124,47 @@ pub async fn post(
     path: web::Path<(String, String)>,
     mut body: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    use actix_web::http::StatusCode;
+) -> Result<HttpResponse, UploadError> {
     let (istat, kind) = path.into_inner();
-    if let Err(r) = authorise(&req, &istat) {
-        return r;
-    }
+    authorise(&req, &istat)?;
     let kind = match kind.as_str() {
         "sezioni" => FileKind::Sezioni,
         "liste" => FileKind::Liste,
-        other => {
-            return refuse(
-                StatusCode::NOT_FOUND,
-                "unknown-file-kind",
-                format!("{other}: use sezioni or liste"),
-            )
-        }
+        other => return Err(UploadError::UnknownKind(other.into())),
     };
     // Refusals that need no file (R-T1, R-T2, R-T5) are answered before the
     // body is read, so the sender learns them at once.
-    let store = state.services.store_arc();
-    let (i, today) = (
-        istat.clone(),
-        time::OffsetDateTime::now_utc().date().to_string(),
-    );
-    let admissible = web::block(move || {
-        store.read(|c| match subentro::admissible(c, &i, kind, &today) {
-            Ok(_) => Ok(None),
-            Err(subentro::SubentroError::Refused(why)) => Ok(Some(why)),
-            Err(subentro::SubentroError::Store(e)) => Err(e),
-            Err(other) => Ok(Some(other.to_string())),
-        })
-    })
-    .await;
-    match admissible {
-        Ok(Ok(None)) => {}
-        Ok(Ok(Some(why))) => return refuse(StatusCode::CONFLICT, "subentro-refused", why),
-        Ok(Err(e)) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage-unavailable",
-                e.to_string(),
-            )
-        }
-        Err(e) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "worker-failure",
-                e.to_string(),
-            )
-        }
+    let (services, i) = (state.services.clone(), istat.clone());
+    match web::block(move || services.subentro_admissible(&i, kind)).await? {
+        Ok(()) => {}
+        Err(SubentroError::Store(e)) => return Err(UploadError::Storage(e.to_string())),
+        Err(why) => return Err(UploadError::Refused(why.to_string())),
     }
     let dir = state.upload_dir.clone();
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "storage-unavailable",
-            format!("upload directory {}: {e}", dir.display()),
-        );
-    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| UploadError::Storage(format!("upload directory {}: {e}", dir.display())))?;
     let file: PathBuf = dir.join(format!(
         "{istat}-{}-{}.upload",
         kind.key(),
         uuid::Uuid::new_v4().simple()
     ));
-    let mut out = match std::fs::File::create(&file) {
-        Ok(f) => std::io::BufWriter::new(f),
-        Err(e) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage-unavailable",
-                e.to_string(),
-            )
-        }
-    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad-http-body", e.to_string()),
-        };
+        let chunk = chunk.map_err(|e| UploadError::Body(e.to_string()))?;
         size += chunk.len() as u64;
         if size > state.max_upload_bytes {
             drop(out);
             let _ = std::fs::remove_file(&file);
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "upload-too-large",
-                format!("the file exceeds {} bytes", state.max_upload_bytes),
-            );
+            return Err(UploadError::TooLarge(state.max_upload_bytes));
         }
-        if let Err(e) = out.write_all(&chunk) {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage-unavailable",
-                e.to_string(),
-            );
-        }
+        out.write_all(&chunk)?;
     }
-    if let Err(e) = out.flush() {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "storage-unavailable",
-            e.to_string(),
-        );
-    }
+    out.flush()?;
     drop(out);
-    let store = state.services.store_arc();
-    let (istat2, file2) = (istat.clone(), file.clone());
+    let (services, istat2, file2) = (state.services.clone(), istat.clone(), file.clone());
     tokio::task::spawn_blocking(move || {
-        let r = subentro::upload(&store, &istat2, kind, &file2, &mut |_| {});
-        match &r {
+        match services.subentro_upload(&istat2, kind, &file2) {
             Ok(r) => {
                 tracing::info!(comune = %istat2, job = r.job_id, records = r.records, anomalies = r.anomalies, "subentro upload done")
             }
@@ -179,52 +172,32 @@ pub async fn post(
         }
         let _ = std::fs::remove_file(&file2);
     });
-    json(
+    Ok(json(
         StatusCode::ACCEPTED,
         serde_json::json!({ "comune": istat, "kind": kind.key(), "bytes": size, "status": format!("/subentro/{istat}") }),
-    )
+    ))
 }
 
 pub async fn status(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, UploadError> {
     let istat = path.into_inner();
-    if let Err(r) = authorise(&req, &istat) {
-        return r;
-    }
-    let store = state.services.store_arc();
-    let i = istat.clone();
-    let jobs = web::block(move || {
-        store.read(|c| {
-            let mut v = urna_store::subentro::jobs(c, &i, "sezioni")?;
-            v.extend(urna_store::subentro::jobs(c, &i, "liste")?);
-            Ok(v)
-        })
-    })
-    .await;
-    match jobs {
-        Ok(Ok(jobs)) => json(
-            actix_web::http::StatusCode::OK,
-            serde_json::json!({
-                "comune": istat,
-                "jobs": jobs.iter().map(|j| serde_json::json!({
-                    "id": j.id, "kind": j.kind, "state": j.state, "records": j.records_done,
-                    "loaded": j.loaded, "anomalies": j.anomalies, "declared": j.declared,
-                    "error": j.error,
-                })).collect::<Vec<_>>(),
-            }),
-        ),
-        Ok(Err(e)) => refuse(
-            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "storage-unavailable",
-            e.to_string(),
-        ),
-        Err(e) => refuse(
-            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "worker-failure",
-            e.to_string(),
-        ),
-    }
+    authorise(&req, &istat)?;
+    let (services, i) = (state.services.clone(), istat.clone());
+    let jobs = web::block(move || services.subentro_jobs(&i))
+        .await?
+        .map_err(|e| UploadError::Storage(e.to_string()))?;
+    Ok(json(
+        StatusCode::OK,
+        serde_json::json!({
+            "comune": istat,
+            "jobs": jobs.iter().map(|j| serde_json::json!({
+                "id": j.id, "kind": j.kind, "state": j.state, "records": j.records_done,
+                "loaded": j.loaded, "anomalies": j.anomalies, "declared": j.declared,
+                "error": j.error,
+            })).collect::<Vec<_>>(),
+        }),
+    ))
 }

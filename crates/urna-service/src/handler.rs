@@ -213,6 +213,38 @@ impl Services {
         self.store.clone()
     }
 
+    /// Whether `istat` may upload a takeover file of `kind` today: `Ok` or
+    /// the refusal (R-T1, R-T2, R-T5, an inactive comune).
+    pub fn subentro_admissible(
+        &self,
+        istat: &str,
+        kind: crate::subentro::FileKind,
+    ) -> Result<(), crate::subentro::SubentroError> {
+        let today = (self.clock)().date().to_string();
+        self.store
+            .read(|c| Ok(crate::subentro::admissible(c, istat, kind, &today)))?
+            .map(|_| ())
+    }
+
+    /// Loads a takeover file (blocking; see [`crate::subentro::upload`]).
+    pub fn subentro_upload(
+        &self,
+        istat: &str,
+        kind: crate::subentro::FileKind,
+        path: &std::path::Path,
+    ) -> Result<crate::subentro::UploadReport, crate::subentro::SubentroError> {
+        crate::subentro::upload(&self.store, istat, kind, path, &mut |_| {})
+    }
+
+    /// The comune's takeover jobs, sections first.
+    pub fn subentro_jobs(&self, istat: &str) -> Result<Vec<urna_store::subentro::Job>, StoreError> {
+        self.store.read(|c| {
+            let mut v = urna_store::subentro::jobs(c, istat, "sezioni")?;
+            v.extend(urna_store::subentro::jobs(c, istat, "liste")?);
+            Ok(v)
+        })
+    }
+
     /// Handles one dispatched, XSD-valid request.
     pub fn handle(
         &self,
