@@ -283,7 +283,7 @@ fn default_config() -> Option<PathBuf> {
 
 fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.database.url, 2)
-        .with_context(|| format!("opening {}", settings.database.url))
+        .with_context(|| format!("opening {}", settings.database.url_for_display()))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -407,7 +407,10 @@ fn main() -> anyhow::Result<()> {
             command: DbCommand::Migrate,
         } => {
             open_store(&settings)?;
-            println!("database {} is migrated", settings.database.url);
+            println!(
+                "database {} is migrated",
+                settings.database.url_for_display()
+            );
             Ok(())
         }
     }
@@ -769,7 +772,7 @@ fn demo_stations() -> Vec<StationId> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    urna_server::telemetry::init_logs(&settings.log.format, &settings.log.level);
+    urna_server::telemetry::init_logs(settings.log.format, &settings.log.level);
     let rt = actix_web::rt::System::new();
     rt.block_on(async move {
         let pki = PkiDir::new(&settings.tls.pki_dir);

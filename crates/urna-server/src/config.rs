@@ -121,11 +121,45 @@ pub struct ServerSettings {
     pub prescan: urna_security::prescan::Limits,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct DatabaseSettings {
     /// `sqlite://path` or `postgres://…`.
     pub url: String,
     pub pool_size: u32,
+}
+
+impl DatabaseSettings {
+    /// The URL as it may be shown: a password in it is replaced by `***`.
+    pub fn url_for_display(&self) -> String {
+        redact_password(&self.url)
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url_for_display())
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -159,10 +193,19 @@ pub struct DemoSettings {
     pub load: bool,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (for log collectors).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogSettings {
-    /// `json` or `text`.
-    pub format: String,
+    pub format: LogFormat,
     /// tracing filter, e.g. `info` or `urna_server=debug,info`.
     pub level: String,
 }
@@ -226,7 +269,7 @@ impl Default for Settings {
             },
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {
-                format: "json".into(),
+                format: LogFormat::Json,
                 level: "info".into(),
             },
         }
@@ -344,6 +387,45 @@ mod tests {
         );
         // The shipped pre-scan limits are the built-in ones, flat in [server].
         assert_eq!(s.server.prescan, urna_security::prescan::Limits::default());
+    }
+
+    #[test]
+    fn database_passwords_stay_out_of_what_is_shown() {
+        let d = |url: &str| DatabaseSettings {
+            url: url.into(),
+            pool_size: 1,
+        };
+        assert_eq!(
+            d("postgres://urna:s3cr:et@db.example:5432/urna").url_for_display(),
+            "postgres://urna:***@db.example:5432/urna"
+        );
+        assert!(!format!("{:?}", d("postgres://u:pw@h/db")).contains("pw"));
+        assert_eq!(
+            d("postgres://u@h/db").url_for_display(),
+            "postgres://u@h/db"
+        );
+        assert_eq!(
+            d("sqlite://var/urna.db").url_for_display(),
+            "sqlite://var/urna.db"
+        );
+    }
+
+    #[test]
+    fn an_unknown_log_format_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("l.toml", "[log]\nformat = \"xml\"\n")?;
+            let e = Settings::load(Some(Path::new("l.toml"))).unwrap_err();
+            assert!(e.to_string().contains("format"), "{e}");
+            jail.create_file("t.toml", "[log]\nformat = \"text\"\n")?;
+            assert_eq!(
+                Settings::load(Some(Path::new("t.toml")))
+                    .unwrap()
+                    .log
+                    .format,
+                LogFormat::Text
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -6,9 +6,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Installs the global log subscriber once (later calls are no-ops).
-pub fn init_logs(format: &str, level: &str) {
+pub fn init_logs(format: crate::config::LogFormat, level: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = if format == "text" {
+    let _ = if format == crate::config::LogFormat::Text {
         fmt().with_env_filter(filter).with_target(false).try_init()
     } else {
         fmt()

@@ -68,7 +68,7 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     install_crypto_provider();
     if std::env::var_os("TEST_LOG").is_some() {
-        urna_server::telemetry::init_logs("text", "info");
+        urna_server::telemetry::init_logs(urna_server::config::LogFormat::Text, "info");
     }
     let dir = tempfile::tempdir().expect("temporary directory");
     let pki = PkiDir::new(dir.path().join("pki"));
