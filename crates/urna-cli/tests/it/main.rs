@@ -1,0 +1,6 @@
+//! The integration tests of urna-cli, one binary (one link step).
+mod audit_verify;
+mod common;
+mod kill_during_upload;
+mod operators;
+mod setup_script;
