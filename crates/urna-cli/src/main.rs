@@ -15,6 +15,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use urna_domain::StationId;
 use urna_pki::PkiDir;
+use urna_security::wss::sign::KeyInfoForm;
+use urna_security::wss::SignatureAlg;
 use urna_server::Settings;
 use urna_store::Store;
 
@@ -138,9 +140,9 @@ enum WssCommand {
         /// IdApplicazione.
         #[arg(long, default_value = "urna-wss-sign")]
         application: String,
-        /// x509-data (ANPR's examples), binary-security-token or issuer-serial.
-        #[arg(long, default_value = "x509-data")]
-        key_info: String,
+        /// How the message signature names its key (x509-data: ANPR's examples).
+        #[arg(long, value_enum, default_value_t = KeyInfoForm::X509Data)]
+        key_info: KeyInfoForm,
     },
     /// Read a request already signed by another WS-Security stack (zeep's
     /// BinarySignature, node-soap's WSSecurityCert, …: Timestamp and Body
@@ -169,10 +171,10 @@ struct StationSigning {
     /// The operator's codice fiscale (SAML NameID).
     #[arg(long, default_value = "RSSMRA80A01H501U")]
     operator: String,
-    /// rsa-sha1 (ANPR's examples) or rsa-sha256 (the assertion's signature,
-    /// and for sign the message's).
-    #[arg(long, default_value = "rsa-sha1")]
-    algorithm: String,
+    /// The assertion's signature, and for sign the message's (rsa-sha1:
+    /// ANPR's examples; the digest follows: SHA-1 or SHA-256).
+    #[arg(long, value_enum, default_value_t = SignatureAlg::RsaSha1)]
+    algorithm: SignatureAlg,
 }
 
 #[derive(Subcommand)]
@@ -302,7 +304,7 @@ fn main() -> anyhow::Result<()> {
                     application,
                     key_info,
                 },
-        } => wss_sign(station, application, &key_info),
+        } => wss_sign(station, application, key_info),
         Command::Wss {
             command:
                 WssCommand::AddAssertion {
@@ -588,7 +590,7 @@ fn client_signer(
     station: StationSigning,
     application: String,
 ) -> anyhow::Result<urna_security::wss::ClientSigner> {
-    use urna_security::wss::{ClientSigner, DigestAlg, Operator, SignatureAlg, SigningKey};
+    use urna_security::wss::{ClientSigner, DigestAlg, Operator, SigningKey};
     let StationSigning {
         cert,
         key,
@@ -611,10 +613,10 @@ fn client_signer(
             application,
         },
     );
-    (signer.algorithm, signer.digest) = match algorithm.as_str() {
-        "rsa-sha1" => (SignatureAlg::RsaSha1, DigestAlg::Sha1),
-        "rsa-sha256" => (SignatureAlg::RsaSha256, DigestAlg::Sha256),
-        other => anyhow::bail!("--algorithm {other}: rsa-sha1 or rsa-sha256"),
+    signer.algorithm = algorithm;
+    signer.digest = match algorithm {
+        SignatureAlg::RsaSha1 => DigestAlg::Sha1,
+        SignatureAlg::RsaSha256 => DigestAlg::Sha256,
     };
     Ok(signer)
 }
@@ -626,18 +628,14 @@ fn read_stdin() -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn wss_sign(station: StationSigning, application: String, key_info: &str) -> anyhow::Result<()> {
+fn wss_sign(
+    station: StationSigning,
+    application: String,
+    key_info: KeyInfoForm,
+) -> anyhow::Result<()> {
     use std::io::Write;
-    use urna_security::wss::sign::KeyInfoForm;
     let mut signer = client_signer(station, application)?;
-    signer.key_info = match key_info {
-        "x509-data" => KeyInfoForm::X509Data,
-        "binary-security-token" => KeyInfoForm::BinarySecurityToken,
-        "issuer-serial" => KeyInfoForm::IssuerSerial,
-        other => {
-            anyhow::bail!("--key-info {other}: x509-data, binary-security-token or issuer-serial")
-        }
-    };
+    signer.key_info = key_info;
     let envelope = read_stdin()?;
     let signed = signer.sign(&envelope, time::OffsetDateTime::now_utc())?;
     std::io::stdout().write_all(signed.as_bytes())?;
@@ -810,4 +808,62 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    /// clap's own consistency checks on every subcommand and argument.
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn wss_enums_parse_by_their_wire_names() {
+        let cli = Cli::try_parse_from([
+            "urna",
+            "wss",
+            "sign",
+            "--cert",
+            "c",
+            "--key",
+            "k",
+            "--algorithm",
+            "rsa-sha256",
+            "--key-info",
+            "binary-security-token",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            super::Command::Wss {
+                command: super::WssCommand::Sign {
+                    key_info: super::KeyInfoForm::BinarySecurityToken,
+                    ..
+                }
+            }
+        ));
+        let err = Cli::try_parse_from([
+            "urna",
+            "wss",
+            "sign",
+            "--cert",
+            "c",
+            "--key",
+            "k",
+            "--algorithm",
+            "md5",
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("rsa-sha1") && err.contains("rsa-sha256"),
+            "{err}"
+        );
+    }
 }

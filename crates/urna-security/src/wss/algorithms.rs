@@ -45,6 +45,7 @@ impl DigestAlg {
 
 /// Signature methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureAlg {
     RsaSha1,

@@ -107,6 +107,7 @@ impl SigningKey {
 
 /// How a signature names its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyInfoForm {
     /// `ds:X509Data/ds:X509Certificate` inline (ANPR's examples).
