@@ -2,9 +2,14 @@
 //! pipeline, WSDL/XSD serving, Prometheus metrics and JSON logs.
 //!
 //! Path of a request (see `ARCHITECTURE.md`): [`tls`] admits the connection and
-//! records the station identity → [`soap`] caps and pre-scans the body → the
-//! blocking pool runs the libxml2 gate and [`urna_service::Services::handle`] →
-//! the reply or fault goes back with its correlation id in the log.
+//! records the station identity → `soap` applies the quotas, checks the
+//! Content-Type, caps and pre-scans the body → [`pipeline`]: a gate thread
+//! runs the libxml2 gate (security frame, XSD), a request thread runs the
+//! batch through [`urna_service::Services::handle_batch`] in one
+//! transaction, a gate thread signs the answer → the reply or fault goes
+//! back with its correlation id in the log. `fair` keeps one station's
+//! flood from holding more than its share of the two pools; `audit_heads`
+//! signs the audit chain's head.
 #![forbid(unsafe_code)]
 
 pub mod app;

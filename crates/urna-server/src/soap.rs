@@ -153,7 +153,8 @@ async fn pipeline(
     }
     // 1b. Streaming pre-scan.
     prescan::prescan(&body, state.limits).map_err(|f| (unknown, f, None))?;
-    // 2–7. Strict parse, dispatch, XSD gate and the service, on the blocking pool.
+    // 2–7. Strict parse, security frame, dispatch, XSD gate and the service,
+    // on the gate and request threads (pipeline.rs).
     let job = crate::pipeline::Job {
         body: body.to_vec(),
         family: port.family,
