@@ -1,4 +1,4 @@
-//! The closed set of algorithms of the profile (spec §17.4, stack.md §6.2
+//! The closed set of algorithms of the profile (spec §17.4, docs/security.md
 //! rule 5), by their XML-DSig URIs.
 
 use openssl::hash::MessageDigest;

@@ -1,4 +1,4 @@
-//! Verification of `wsse:Security` (spec §17, stack.md §6.2).
+//! Verification of `wsse:Security` (spec §17; the checks and their reasons: docs/security.md).
 //!
 //! The rules, in the order they are applied:
 //!
