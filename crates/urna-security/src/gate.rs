@@ -106,9 +106,9 @@ pub struct Frame<'a> {
 /// the stable reason code and the precise text.
 pub fn security_fault(e: wss::SecurityError) -> Fault {
     if e.reason.is_policy() {
-        Fault::policy(e.reason.code(), e.message)
+        Fault::policy(e.reason, e.message)
     } else {
-        Fault::client(e.reason.code(), e.message)
+        Fault::client(e.reason, e.message)
     }
 }
 
@@ -145,7 +145,7 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
     };
     let request = body
         .get_first_element_child()
-        .ok_or_else(|| Fault::client("empty-body", "soap:Body is empty"))?;
+        .ok_or_else(|| Fault::client(urna_wire::FaultReason::EmptyBody, "soap:Body is empty"))?;
     let req_ns = request
         .get_namespace()
         .map(|n| n.get_href())
@@ -153,7 +153,7 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
     let name = request.get_name();
     let operation = Operation::from_qname(&req_ns, &name).ok_or_else(|| {
         Fault::client(
-            "unknown-operation",
+            urna_wire::FaultReason::UnknownOperation,
             format!(
                 "no operation for request element {{{req_ns}}}{name}; this port serves {}",
                 served_by(family)
@@ -163,7 +163,7 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
     })?;
     if operation.family() != family {
         return Err(Fault::client(
-            "wrong-port",
+            urna_wire::FaultReason::WrongPort,
             format!(
                 "{} ({}) belongs to the {} port, not to the {family} port it was posted to",
                 operation.request_element(),
@@ -177,12 +177,12 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
         .find(|p| p.family == family)
         .expect("every operation family has a port");
     let result = with_validator(port.schema, |v| v.validate_node(&request))
-        .map_err(|e| Fault::server("schema-unavailable", e))?;
+        .map_err(|e| Fault::server(urna_wire::FaultReason::SchemaUnavailable, e))?;
     if let Err(errors) = result {
         let first = errors.first();
         let messages: Vec<String> = errors.iter().take(5).map(|e| msg(e).to_string()).collect();
         return Err(Fault::client(
-            "xsd-invalid",
+            urna_wire::FaultReason::XsdInvalid,
             format!(
                 "the request does not conform to {}: {}",
                 port.schema,
@@ -264,7 +264,7 @@ fn parse(bytes: &[u8]) -> Result<Document, Fault> {
         Err(XmlParseFailure::ParseFailed(diags)) => {
             let first = diags.first();
             Err(Fault::client(
-                "not-well-formed",
+                urna_wire::FaultReason::NotWellFormed,
                 format!(
                     "the request is not well-formed XML: {}",
                     first.map(msg).unwrap_or("no diagnostic")
@@ -276,7 +276,7 @@ fn parse(bytes: &[u8]) -> Result<Document, Fault> {
             ))
         }
         Err(e) => Err(Fault::client(
-            "not-well-formed",
+            urna_wire::FaultReason::NotWellFormed,
             format!("the request cannot be parsed: {e}"),
         )),
     }
@@ -292,7 +292,10 @@ fn body_of(doc: &Document) -> Result<Node, Fault> {
         .get_root_element()
         .filter(|r| is(r, ns::SOAP_ENV, "Envelope"))
         .ok_or_else(|| {
-            Fault::client("not-soap-envelope", "the root element is not soap:Envelope")
+            Fault::client(
+                urna_wire::FaultReason::NotSoapEnvelope,
+                "the root element is not soap:Envelope",
+            )
         })?;
     let mut bodies = root
         .get_child_elements()
@@ -301,10 +304,13 @@ fn body_of(doc: &Document) -> Result<Node, Fault> {
     match (bodies.next(), bodies.next()) {
         (Some(b), None) => Ok(b),
         (None, _) => Err(Fault::client(
-            "bad-envelope",
+            urna_wire::FaultReason::BadEnvelope,
             "the envelope has no soap:Body",
         )),
-        (Some(_), Some(_)) => Err(Fault::client("multiple-bodies", "more than one soap:Body")),
+        (Some(_), Some(_)) => Err(Fault::client(
+            urna_wire::FaultReason::MultipleBodies,
+            "more than one soap:Body",
+        )),
     }
 }
 
@@ -397,7 +403,7 @@ mod tests {
             ("invalid-3008-istat-length.xml", 3000),
         ] {
             let f = check(sample(file).as_bytes(), family).unwrap_err();
-            assert_eq!(f.reason, "xsd-invalid", "{file}: {f:?}");
+            assert_eq!(f.reason.code(), "xsd-invalid", "{file}: {f:?}");
             assert!(f.line.is_some(), "{file}");
         }
     }
@@ -406,17 +412,20 @@ mod tests {
     fn unknown_root_and_wrong_port_are_refused() {
         let x = sample("Richiesta5011.xml").replace("Richiesta5011", "Richiesta5001");
         assert_eq!(
-            check(x.as_bytes(), 5000).unwrap_err().reason,
+            check(x.as_bytes(), 5000).unwrap_err().reason.code(),
             "unknown-operation"
         );
         let x = sample("Richiesta5011.xml");
-        assert_eq!(check(x.as_bytes(), 3000).unwrap_err().reason, "wrong-port");
+        assert_eq!(
+            check(x.as_bytes(), 3000).unwrap_err().reason.code(),
+            "wrong-port"
+        );
         let x = sample("Richiesta5011.xml").replace(
             "http://sogei.it/ANPR/5000mutazione",
             "http://example.org/other",
         );
         assert_eq!(
-            check(x.as_bytes(), 5000).unwrap_err().reason,
+            check(x.as_bytes(), 5000).unwrap_err().reason.code(),
             "unknown-operation"
         );
     }
@@ -443,7 +452,7 @@ mod tests {
     #[test]
     fn malformed_xml_is_refused_strictly() {
         let f = check(b"<a><b></a>", 5000).unwrap_err();
-        assert_eq!(f.reason, "not-well-formed");
+        assert_eq!(f.reason.code(), "not-well-formed");
         assert!(f.line.is_some());
     }
 

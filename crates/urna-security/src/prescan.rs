@@ -5,6 +5,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use urna_wire::envelope::Fault;
 use urna_wire::ns;
+use urna_wire::FaultReason;
 
 /// Limits of the pre-scan. They bound what the strict parse, the signature
 /// checks and the XSD gate behind it can be made to do: libxml2 checks an
@@ -88,7 +89,7 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
     let mut text_run = 0usize;
     // Names of the open elements (at most max_depth of them).
     let mut open: Vec<Vec<u8>> = Vec::new();
-    let fail = |reason: &'static str, msg: String, pos: u64| {
+    let fail = |reason: FaultReason, msg: String, pos: u64| {
         let (l, c) = line_col(bytes, pos as usize);
         Fault::client(reason, msg).at(Some(l), Some(c))
     };
@@ -98,7 +99,7 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
             Ok(x) => x,
             Err(e) => {
                 return Err(fail(
-                    "not-well-formed",
+                    FaultReason::NotWellFormed,
                     format!("the request is not well-formed XML: {e}"),
                     reader.error_position(),
                 ))
@@ -108,34 +109,34 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
         match ev {
             Event::DocType(_) => {
                 return Err(fail(
-                    "doctype",
+                    FaultReason::Doctype,
                     "DOCTYPE declarations are not allowed in SOAP messages (WS-I BP R1008); entities are never expanded".into(),
                     pos,
                 ))
             }
             Event::PI(_) => {
                 return Err(fail(
-                    "processing-instruction",
+                    FaultReason::ProcessingInstruction,
                     "processing instructions are not allowed in SOAP messages".into(),
                     pos,
                 ))
             }
             Event::Decl(_) if seen_root => {
-                return Err(fail("not-well-formed", "XML declaration after the root element".into(), pos))
+                return Err(fail(FaultReason::NotWellFormed, "XML declaration after the root element".into(), pos))
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 text_run = 0;
                 elements += 1;
                 if elements > limits.max_elements {
                     return Err(fail(
-                        "too-many-elements",
+                        FaultReason::TooManyElements,
                         format!("the message has more than {} elements (server.max_elements)", limits.max_elements),
                         pos,
                     ));
                 }
                 if e.name().as_ref().len() > limits.max_name_bytes {
                     return Err(fail(
-                        "name-too-long",
+                        FaultReason::NameTooLong,
                         format!("an element name is longer than {} bytes (server.max_name_bytes)", limits.max_name_bytes),
                         pos,
                     ));
@@ -147,12 +148,12 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
                 let soap = is_ns(&res, ns::SOAP_ENV.as_bytes());
                 if depth == 0 {
                     if seen_root {
-                        return Err(fail("not-well-formed", "more than one root element".into(), pos));
+                        return Err(fail(FaultReason::NotWellFormed, "more than one root element".into(), pos));
                     }
                     seen_root = true;
                     if !(soap && local == b"Envelope") {
                         return Err(fail(
-                            "not-soap-envelope",
+                            FaultReason::NotSoapEnvelope,
                             format!(
                                 "the root element must be {{{}}}Envelope (SOAP 1.1), found {}",
                                 ns::SOAP_ENV,
@@ -169,11 +170,11 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
                             in_body = !empty;
                         }
                         (true, b"Body") => {
-                            return Err(fail("multiple-bodies", "the envelope contains more than one soap:Body".into(), pos))
+                            return Err(fail(FaultReason::MultipleBodies, "the envelope contains more than one soap:Body".into(), pos))
                         }
                         _ => {
                             return Err(fail(
-                                "bad-envelope",
+                                FaultReason::BadEnvelope,
                                 format!(
                                     "unexpected element {} in soap:Envelope: only one soap:Header followed by one soap:Body are allowed",
                                     String::from_utf8_lossy(e.name().as_ref())
@@ -186,7 +187,7 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
                     body_children += 1;
                     if body_children > 1 {
                         return Err(fail(
-                            "multiple-body-children",
+                            FaultReason::MultipleBodyChildren,
                             "soap:Body must contain exactly one element (the request)".into(),
                             pos,
                         ));
@@ -200,7 +201,7 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
                     depth += 1;
                     if depth > limits.max_depth {
                         return Err(fail(
-                            "too-deep",
+                            FaultReason::TooDeep,
                             format!("element nesting deeper than {} levels", limits.max_depth),
                             pos,
                         ));
@@ -216,14 +217,14 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
                 }
             }
             Event::Text(ref t) if depth == 2 && in_body && !t.iter().all(|b| b.is_ascii_whitespace()) => {
-                return Err(fail("bad-envelope", "character data directly inside soap:Body".into(), pos));
+                return Err(fail(FaultReason::BadEnvelope, "character data directly inside soap:Body".into(), pos));
             }
             Event::Comment(_) => {
                 text_run = 0;
                 elements += 1;
                 if elements > limits.max_elements {
                     return Err(fail(
-                        "too-many-elements",
+                        FaultReason::TooManyElements,
                         format!("the message has more than {} elements and comments (server.max_elements)", limits.max_elements),
                         pos,
                     ));
@@ -232,7 +233,7 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
             Event::Eof if depth > 0 => {
                 let names: Vec<_> = open.iter().map(|n| String::from_utf8_lossy(n)).collect();
                 return Err(fail(
-                    "not-well-formed",
+                    FaultReason::NotWellFormed,
                     format!(
                         "the request is not well-formed XML: it ends inside {} (unclosed: {})",
                         names.last().map_or("an element".into(), |n| n.to_string()),
@@ -248,7 +249,7 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
             text_run += (reader.buffer_position() - pos) as usize;
             if text_run > limits.max_text_bytes {
                 return Err(fail(
-                    "text-too-long",
+                    FaultReason::TextTooLong,
                     format!(
                         "a run of character data is longer than {} bytes (server.max_text_bytes)",
                         limits.max_text_bytes
@@ -260,19 +261,19 @@ pub fn prescan(bytes: &[u8], limits: Limits) -> Result<Report, Fault> {
     }
     if !seen_root {
         return Err(Fault::client(
-            "not-well-formed",
+            FaultReason::NotWellFormed,
             "the request is empty or has no root element",
         ));
     }
     if bodies == 0 {
         return Err(Fault::client(
-            "bad-envelope",
+            FaultReason::BadEnvelope,
             "the envelope has no soap:Body",
         ));
     }
     if body_children == 0 {
         return Err(Fault::client(
-            "empty-body",
+            FaultReason::EmptyBody,
             "soap:Body is empty: it must contain the request element",
         ));
     }
@@ -293,19 +294,19 @@ fn count_attributes(
     e: &quick_xml::events::BytesStart<'_>,
     limits: &Limits,
     total: &mut Counts,
-) -> Result<(), (&'static str, String)> {
+) -> Result<(), (FaultReason, String)> {
     let (mut plain, mut namespaces) = (0usize, 0usize);
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|err| {
             (
-                "not-well-formed",
+                FaultReason::NotWellFormed,
                 format!("the request is not well-formed XML: {err}"),
             )
         })?;
         let key = a.key.as_ref();
         if key.len() > limits.max_name_bytes {
             return Err((
-                "name-too-long",
+                FaultReason::NameTooLong,
                 format!(
                     "an attribute name is longer than {} bytes (server.max_name_bytes)",
                     limits.max_name_bytes
@@ -315,7 +316,7 @@ fn count_attributes(
         let declaration = key == b"xmlns" || key.starts_with(b"xmlns:");
         if declaration && a.value.len() > limits.max_name_bytes {
             return Err((
-                "name-too-long",
+                FaultReason::NameTooLong,
                 format!(
                     "a namespace name is longer than {} bytes (server.max_name_bytes)",
                     limits.max_name_bytes
@@ -324,7 +325,7 @@ fn count_attributes(
         }
         if a.value.len() > limits.max_text_bytes {
             return Err((
-                "text-too-long",
+                FaultReason::TextTooLong,
                 format!(
                     "an attribute value is longer than {} bytes (server.max_text_bytes)",
                     limits.max_text_bytes
@@ -336,7 +337,7 @@ fn count_attributes(
             total.namespaces += 1;
             if namespaces > limits.max_namespaces {
                 return Err((
-                    "too-many-namespaces",
+                    FaultReason::TooManyNamespaces,
                     format!(
                         "an element declares more than {} namespaces (server.max_namespaces)",
                         limits.max_namespaces
@@ -345,7 +346,7 @@ fn count_attributes(
             }
             if total.namespaces > limits.max_total_namespaces {
                 return Err((
-                    "too-many-namespaces-total",
+                    FaultReason::TooManyNamespacesTotal,
                     format!(
                         "the message declares more than {} namespaces (server.max_total_namespaces)",
                         limits.max_total_namespaces
@@ -356,7 +357,7 @@ fn count_attributes(
             plain += 1;
             if plain > limits.max_attributes {
                 return Err((
-                    "too-many-attributes",
+                    FaultReason::TooManyAttributes,
                     format!(
                         "an element has more than {} attributes (server.max_attributes)",
                         limits.max_attributes
@@ -367,7 +368,7 @@ fn count_attributes(
         total.attributes += 1;
         if total.attributes > limits.max_total_attributes {
             return Err((
-                "too-many-attributes-total",
+                FaultReason::TooManyAttributesTotal,
                 format!(
                     "the message has more than {} attributes and namespace declarations (server.max_total_attributes)",
                     limits.max_total_attributes
@@ -390,7 +391,10 @@ mod tests {
     }
 
     fn reason(x: &str) -> &'static str {
-        prescan(x.as_bytes(), Limits::default()).unwrap_err().reason
+        prescan(x.as_bytes(), Limits::default())
+            .unwrap_err()
+            .reason
+            .code()
     }
 
     #[test]
@@ -443,7 +447,7 @@ mod tests {
         let whole = env("<r/>").replace("<s:Header/>", "<s:Header>\n<a>x</a></s:Header>");
         let cut = &whole[..whole.find("</a>").unwrap() + 4];
         let f = prescan(cut.as_bytes(), Limits::default()).unwrap_err();
-        assert_eq!(f.reason, "not-well-formed", "{}", f.message);
+        assert_eq!(f.reason.code(), "not-well-formed", "{}", f.message);
         assert!(f.message.contains("s:Envelope > s:Header"), "{}", f.message);
         assert_eq!((f.line, f.column), (Some(2), Some(9)));
     }
@@ -452,7 +456,7 @@ mod tests {
     fn refuses_deep_nesting() {
         let deep = format!("{}x{}", "<a>".repeat(100), "</a>".repeat(100));
         let f = prescan(env(&deep).as_bytes(), Limits::default()).unwrap_err();
-        assert_eq!(f.reason, "too-deep");
+        assert_eq!(f.reason.code(), "too-deep");
         assert_eq!(f.line, Some(1));
     }
 

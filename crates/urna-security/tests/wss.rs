@@ -133,7 +133,7 @@ fn check(xml: &str) -> Gate {
 fn refused(xml: &str) -> &'static str {
     match check(xml) {
         Ok(c) => panic!("accepted: {:?}\n{xml}", c.signed),
-        Err(f) => f.reason,
+        Err(f) => f.reason.code(),
     }
 }
 
@@ -279,12 +279,12 @@ fn stale_and_future_messages_are_refused() {
 fn identity_binding() {
     // The TLS certificate of another station.
     let f = check_with(&signed(), &Policy::default(), Some(tls_der(OTHER))).unwrap_err();
-    assert_eq!(f.reason, "identity-mismatch");
+    assert_eq!(f.reason.code(), "identity-mismatch");
     assert!(f.policy);
     // codMittente of another comune, correctly signed by Roma's station.
     let xml = signer(STATION).sign(&request("015146"), now()).unwrap();
     let f = check(&xml).unwrap_err();
-    assert_eq!(f.reason, "identity-mismatch");
+    assert_eq!(f.reason.code(), "identity-mismatch");
     assert!(f.message.contains("codMittente 015146"), "{}", f.message);
     // Signed by Milano's station, sent on Roma's TLS connection…
     let xml = signer(OTHER).sign(&request("015146"), now()).unwrap();
@@ -300,7 +300,7 @@ fn disallowed_algorithms_are_refused() {
         ..Policy::default()
     };
     let f = check_with(&signed(), &policy, Some(tls_der(STATION))).unwrap_err();
-    assert_eq!(f.reason, "algorithm-not-allowed");
+    assert_eq!(f.reason.code(), "algorithm-not-allowed");
     assert!(f.message.contains("xmldsig#sha1"), "{}", f.message);
     // An XPath transform on the Body reference.
     let xml = signed();
@@ -324,12 +324,12 @@ fn untrusted_and_revoked_signers_are_refused() {
     let s = ClientSigner::anpr(key_in(&other, STATION), STATION, operator());
     let xml = s.sign(&request("058091"), now()).unwrap();
     let f = check_with(&xml, &Policy::default(), None).unwrap_err();
-    assert_eq!(f.reason, "untrusted-certificate", "{}", f.message);
+    assert_eq!(f.reason.code(), "untrusted-certificate", "{}", f.message);
     assert!(f.message.contains("CN=058091-PC-0001"), "{}", f.message);
     // Revoked in its own CA's CRL.
     other.revoke_station(STATION).unwrap();
     let f = check_on(&xml, &Policy::default(), &trust_of(&other, &[]), None).unwrap_err();
-    assert_eq!(f.reason, "certificate-revoked", "{}", f.message);
+    assert_eq!(f.reason.code(), "certificate-revoked", "{}", f.message);
 }
 
 /// Moves the signed Body into a header wrapper and puts `attacker` in its
@@ -528,7 +528,7 @@ fn every_remaining_reason_code_has_its_case() {
         ..Policy::default()
     };
     let f = check_with(&xml, &one, Some(tls_der(STATION))).unwrap_err();
-    assert_eq!(f.reason, "too-many-references");
+    assert_eq!(f.reason.code(), "too-many-references");
     // keyinfo-unsupported: the message signature's KeyInfo removed (it is
     // not signed, so nothing else breaks).
     let ki = span(&xml, "<ds:KeyInfo>", "</ds:KeyInfo>", true);
@@ -571,7 +571,12 @@ fn every_remaining_reason_code_has_its_case() {
         .sign(&request("058091"), now())
         .unwrap();
     let f = check_with(&xml, &Policy::default(), None).unwrap_err();
-    assert_eq!(f.reason, "not-a-station-certificate", "{}", f.message);
+    assert_eq!(
+        f.reason.code(),
+        "not-a-station-certificate",
+        "{}",
+        f.message
+    );
     // certificate-expired: a station certificate of the CA that expired.
     let ca = d.load_ca().unwrap();
     let at = now();
@@ -587,7 +592,7 @@ fn every_remaining_reason_code_has_its_case() {
         .sign(&request("058091"), now())
         .unwrap();
     let f = check_with(&xml, &Policy::default(), None).unwrap_err();
-    assert_eq!(f.reason, "certificate-expired", "{}", f.message);
+    assert_eq!(f.reason.code(), "certificate-expired", "{}", f.message);
 }
 
 // ---------------------------------------------------------------------------

@@ -321,7 +321,7 @@ fn refuse(
         Some(s) => s.seal(s.redact(f.clone()).to_envelope()),
         None => f.to_envelope(),
     };
-    if f.reason == "storage-unavailable" {
+    if f.reason == urna_wire::FaultReason::StorageUnavailable {
         let _ = reply.send(Err((op, f, envelope)));
         return;
     }
@@ -332,7 +332,7 @@ fn refuse(
         Some(&istat),
         operator,
         &job.body,
-        f.reason,
+        f.reason.code(),
         &envelope,
     );
     let queued = work.send(Work::Refused(Box::new(Refused {

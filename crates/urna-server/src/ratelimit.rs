@@ -235,19 +235,24 @@ impl RateLimiter {
                     Ok(None)
                 })
                 .await
-                .map_err(|e| Fault::server("worker-failure", e.to_string()))?
+                .map_err(|e| Fault::server(urna_wire::FaultReason::WorkerFailure, e.to_string()))?
                 .map_err(|e| {
-                    Fault::server("storage-unavailable", format!("rate limit state: {e}"))
+                    Fault::server(
+                        urna_wire::FaultReason::StorageUnavailable,
+                        format!("rate limit state: {e}"),
+                    )
                 })?
             }
             State::Redis { pool, prefix } => {
                 let (pool, prefix) = (pool.clone(), prefix.clone());
                 actix_web::web::block(move || Self::admit_redis(&pool, &prefix, &keys))
                     .await
-                    .map_err(|e| Fault::server("worker-failure", e.to_string()))?
+                    .map_err(|e| {
+                        Fault::server(urna_wire::FaultReason::WorkerFailure, e.to_string())
+                    })?
                     .map_err(|e| {
                         Fault::server(
-                            "storage-unavailable",
+                            urna_wire::FaultReason::StorageUnavailable,
                             format!("rate limit state in Redis: {e}"),
                         )
                     })?
@@ -258,7 +263,7 @@ impl RateLimiter {
             Some((wait_ms, what)) => {
                 let secs = ((wait_ms + 999) / 1000) as u64;
                 let mut f = Fault::policy(
-                    "rate-limited",
+                    urna_wire::FaultReason::RateLimited,
                     format!(
                         "the {what} quota is exhausted ({}); retry after {secs} s",
                         if what == "station" { station } else { comune }

@@ -113,7 +113,7 @@ impl SecurityRuntime {
 
 /// True for refusals of the security frame and of the TLS identity.
 pub fn is_security_fault(f: &Fault) -> bool {
-    f.policy || wss::Reason::ALL.iter().any(|r| r.code() == f.reason)
+    f.policy || f.reason.is_security()
 }
 
 pub fn redact(mut f: Fault, verbose: bool) -> Fault {
@@ -135,15 +135,18 @@ mod tests {
 
     #[test]
     fn production_faults_keep_reason_and_correlation_only() {
-        let f =
-            Fault::policy("timestamp-expired", "the Timestamp expired 42 s ago").correlation("c1");
+        let f = Fault::policy(
+            urna_wire::SecurityReason::TimestampExpired,
+            "the Timestamp expired 42 s ago",
+        )
+        .correlation("c1");
         let quiet = redact(f.clone(), false);
-        assert_eq!(quiet.reason, "timestamp-expired");
+        assert_eq!(quiet.reason.code(), "timestamp-expired");
         assert_eq!(quiet.correlation_id, "c1");
         assert!(!quiet.message.contains("42 s"), "{}", quiet.message);
         assert_eq!(redact(f.clone(), true), f);
         // Not a security refusal: unchanged.
-        let x = Fault::client("xsd-invalid", "element 'cap'");
+        let x = Fault::client(urna_wire::FaultReason::XsdInvalid, "element 'cap'");
         assert_eq!(redact(x.clone(), false), x);
     }
 }

@@ -10,6 +10,7 @@ use urna_security::prescan;
 use urna_service::{Caller, ServiceError};
 use urna_wire::envelope::Fault;
 use urna_wire::schemas::Port;
+use urna_wire::FaultReason;
 
 use crate::app::AppState;
 use crate::tls::PeerIdentity;
@@ -24,7 +25,9 @@ fn fault_response(f: &Fault, envelope: String) -> HttpResponse {
     // ANPR's gateway answers every fault with HTTP 500 (spec §17.1); a
     // request urna cannot read as SOAP 1.1 at all gets 415 (WS-I BP R1120).
     let status = match f.reason {
-        UNSUPPORTED_MEDIA_TYPE | SOAP_VERSION_MISMATCH => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        FaultReason::UnsupportedMediaType | FaultReason::SoapVersionMismatch => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut r = HttpResponse::build(status);
@@ -57,13 +60,13 @@ pub async fn endpoint(
             Ok((op, outcome, envelope)) => (op, outcome, reply(StatusCode::OK, envelope)),
             Err((op, f, envelope)) => {
                 let f = f.correlation(&correlation);
-                tracing::warn!(reason = f.reason, message = %f.message, line = f.line, column = f.column, "fault");
+                tracing::warn!(reason = f.reason.code(), message = %f.message, line = f.line, column = f.column, "fault");
                 // Faults raised before the request threads (TLS identity,
                 // size, pre-scan) go out unsigned; the others come signed.
                 let envelope = envelope.unwrap_or_else(|| {
                     crate::security::redact(f.clone(), state.verbose_faults).to_envelope()
                 });
-                (op, f.reason, fault_response(&f, envelope))
+                (op, f.reason.code(), fault_response(&f, envelope))
             }
         };
         let elapsed = started.elapsed();
@@ -94,13 +97,13 @@ async fn pipeline(
     let station = match req.conn_data::<PeerIdentity>() {
         Some(PeerIdentity::Station(s)) => s.clone(),
         Some(PeerIdentity::Refused { reason, message }) => {
-            return Err((unknown, Fault::policy(reason, message.clone()), None))
+            return Err((unknown, Fault::policy(*reason, message.clone()), None))
         }
         None => {
             return Err((
                 unknown,
                 Fault::policy(
-                    "no-client-certificate",
+                    FaultReason::NoClientCertificate,
                     "the connection is not TLS with a client certificate",
                 ),
                 None,
@@ -140,7 +143,7 @@ async fn pipeline(
             (
                 unknown,
                 Fault::client(
-                    "bad-http-body",
+                    FaultReason::BadHttpBody,
                     format!("cannot read the request body: {e}"),
                 ),
                 None,
@@ -169,7 +172,7 @@ async fn pipeline(
     let result = state.requests.submit(job).await.map_err(|e| {
         (
             unknown,
-            Fault::server("worker-failure", e.to_string()),
+            Fault::server(FaultReason::WorkerFailure, e.to_string()),
             None,
         )
     })?;
@@ -188,9 +191,6 @@ async fn pipeline(
         Err((op, f, envelope)) => Err((op.map(|o| o.code()).unwrap_or(unknown), f, Some(envelope))),
     }
 }
-
-const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported-media-type";
-const SOAP_VERSION_MISMATCH: &str = "soap-version-mismatch";
 
 /// SOAP 1.1 over HTTP is `text/xml` (any charset parameter; WS-I Basic
 /// Profile R1120 family). `application/soap+xml` is SOAP 1.2, which ANPR does
@@ -212,15 +212,15 @@ pub(crate) fn check_content_type(value: Option<&str>) -> Result<(), Fault> {
     match essence.as_str() {
         "text/xml" => Ok(()),
         "application/soap+xml" => Err(Fault::client(
-            SOAP_VERSION_MISMATCH,
+            FaultReason::SoapVersionMismatch,
             format!("Content-Type {shown} is SOAP 1.2; urna, like ANPR, speaks SOAP 1.1: send Content-Type text/xml; charset=UTF-8 and a http://schemas.xmlsoap.org/soap/envelope/ envelope"),
         )),
         "multipart/related" => Err(Fault::client(
-            UNSUPPORTED_MEDIA_TYPE,
+            FaultReason::UnsupportedMediaType,
             format!("Content-Type {shown}: no operation of this port takes attachments; send the request as text/xml; charset=UTF-8"),
         )),
         _ => Err(Fault::client(
-            UNSUPPORTED_MEDIA_TYPE,
+            FaultReason::UnsupportedMediaType,
             format!("Content-Type {shown} is not accepted: a SOAP 1.1 request is text/xml; charset=UTF-8"),
         )),
     }
@@ -228,7 +228,7 @@ pub(crate) fn check_content_type(value: Option<&str>) -> Result<(), Fault> {
 
 fn too_large(max: usize) -> Fault {
     Fault::client(
-        "body-too-large",
+        FaultReason::BodyTooLarge,
         format!("the request body exceeds the limit of {max} bytes (server.max_body_bytes); bulk loads go through the subentro upload"),
     )
 }
@@ -236,26 +236,30 @@ fn too_large(max: usize) -> Fault {
 pub(crate) fn service_fault(e: ServiceError) -> Fault {
     match e {
         ServiceError::IdentityMismatch { .. } => {
-            Fault::policy("identity-mismatch", e.to_string()).path("/testataRichiesta/codMittente")
+            Fault::policy(urna_wire::SecurityReason::IdentityMismatch, e.to_string())
+                .path("/testataRichiesta/codMittente")
         }
-        ServiceError::Replay => Fault::policy("replay", e.to_string()),
-        ServiceError::OperatorUnknown { .. } => Fault::policy("operator-unknown", e.to_string())
-            .path("/Security/Assertion/Subject/NameID"),
+        ServiceError::Replay => Fault::policy(urna_wire::SecurityReason::Replay, e.to_string()),
+        ServiceError::OperatorUnknown { .. } => {
+            Fault::policy(FaultReason::OperatorUnknown, e.to_string())
+                .path("/Security/Assertion/Subject/NameID")
+        }
         ServiceError::OperatorNotProfiled { .. } => {
-            Fault::policy("operator-not-profiled", e.to_string())
+            Fault::policy(FaultReason::OperatorNotProfiled, e.to_string())
                 .path("/Security/Assertion/Subject/NameID")
         }
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "storage failure");
-            Fault::server("storage-unavailable", format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))
+            Fault::server(FaultReason::StorageUnavailable, format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))
         }
-        ServiceError::Corrupt(m) => Fault::server("internal", m),
+        ServiceError::Corrupt(m) => Fault::server(FaultReason::Internal, m),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::check_content_type;
+    use urna_wire::FaultReason;
 
     #[test]
     fn content_type_is_soap_1_1() {
@@ -270,7 +274,7 @@ mod tests {
         let reason = |v: Option<&str>| check_content_type(v).unwrap_err().reason;
         assert_eq!(
             reason(Some("application/soap+xml; charset=utf-8")),
-            "soap-version-mismatch"
+            FaultReason::SoapVersionMismatch
         );
         for bad in [
             None,
@@ -280,7 +284,7 @@ mod tests {
             Some("text/xmlx"),
             Some("multipart/related; type=\"application/xop+xml\""),
         ] {
-            assert_eq!(reason(bad), "unsupported-media-type", "{bad:?}");
+            assert_eq!(reason(bad), FaultReason::UnsupportedMediaType, "{bad:?}");
         }
         let f = check_content_type(Some("application/json")).unwrap_err();
         assert!(

@@ -31,7 +31,7 @@ use urna_pki::StationCert;
 pub enum PeerIdentity {
     Station(StationCert),
     Refused {
-        reason: &'static str,
+        reason: urna_wire::FaultReason,
         message: String,
     },
 }
@@ -149,7 +149,7 @@ pub fn identify(
 ) -> PeerIdentity {
     let Some((leaf, rest)) = chain.and_then(|c| c.split_first()) else {
         return PeerIdentity::Refused {
-            reason: "no-client-certificate",
+            reason: urna_wire::FaultReason::NoClientCertificate,
             message: "the TLS connection presented no client certificate: every call needs a station certificate issued by the CA Postazioni".into(),
         };
     };
@@ -157,26 +157,26 @@ pub fn identify(
         let (reason, what) = match &e {
             rustls::Error::InvalidCertificate(CertificateError::Expired)
             | rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => (
-                "certificate-expired",
+                urna_wire::FaultReason::Security(urna_wire::SecurityReason::CertificateExpired),
                 "the station certificate has expired".to_string(),
             ),
             rustls::Error::InvalidCertificate(CertificateError::NotValidYet)
             | rustls::Error::InvalidCertificate(CertificateError::NotValidYetContext { .. }) => (
-                "certificate-not-yet-valid",
+                urna_wire::FaultReason::CertificateNotYetValid,
                 "the station certificate is not valid yet".to_string(),
             ),
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
             | rustls::Error::InvalidCertificate(CertificateError::BadSignature) => (
-                "untrusted-certificate",
+                urna_wire::FaultReason::Security(urna_wire::SecurityReason::UntrustedCertificate),
                 "the station certificate was not issued by the configured CA Postazioni"
                     .to_string(),
             ),
             rustls::Error::InvalidCertificate(CertificateError::Revoked) => (
-                "certificate-revoked",
+                urna_wire::FaultReason::Security(urna_wire::SecurityReason::CertificateRevoked),
                 "the station certificate is revoked (CRL)".to_string(),
             ),
             other => (
-                "invalid-certificate",
+                urna_wire::FaultReason::InvalidCertificate,
                 format!("the station certificate is not acceptable: {other}"),
             ),
         };
@@ -191,7 +191,9 @@ pub fn identify(
     match urna_pki::station_cert(leaf.as_ref()) {
         Ok(s) => PeerIdentity::Station(s),
         Err(e) => PeerIdentity::Refused {
-            reason: "not-a-station-certificate",
+            reason: urna_wire::FaultReason::Security(
+                urna_wire::SecurityReason::NotAStationCertificate,
+            ),
             message: e.to_string(),
         },
     }

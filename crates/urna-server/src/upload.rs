@@ -15,6 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use urna_service::subentro::{FileKind, SubentroError};
+use urna_wire::{FaultReason, SecurityReason};
 
 use crate::app::AppState;
 use crate::tls::PeerIdentity;
@@ -32,7 +33,7 @@ pub enum UploadError {
     /// The TLS identity does not allow the comune in the path.
     #[error("{message}")]
     Identity {
-        reason: &'static str,
+        reason: FaultReason,
         message: String,
     },
     #[error("{0}: use sezioni or liste")]
@@ -53,7 +54,7 @@ pub enum UploadError {
 impl UploadError {
     fn reason(&self) -> &'static str {
         match self {
-            UploadError::Identity { reason, .. } => reason,
+            UploadError::Identity { reason, .. } => reason.code(),
             UploadError::UnknownKind(_) => "unknown-file-kind",
             UploadError::Refused(_) => "subentro-refused",
             UploadError::Body(_) => "bad-http-body",
@@ -101,7 +102,7 @@ fn authorise(req: &HttpRequest, istat: &str) -> Result<(), UploadError> {
     match req.conn_data::<PeerIdentity>() {
         Some(PeerIdentity::Station(s)) if s.station.istat.as_str() == istat => Ok(()),
         Some(PeerIdentity::Station(s)) => Err(UploadError::Identity {
-            reason: "identity-mismatch",
+            reason: SecurityReason::IdentityMismatch.into(),
             message: format!(
                 "the station {} belongs to comune {}, not {istat}",
                 s.station.cn(),
@@ -109,11 +110,11 @@ fn authorise(req: &HttpRequest, istat: &str) -> Result<(), UploadError> {
             ),
         }),
         Some(PeerIdentity::Refused { reason, message }) => Err(UploadError::Identity {
-            reason,
+            reason: *reason,
             message: message.clone(),
         }),
         None => Err(UploadError::Identity {
-            reason: "no-client-certificate",
+            reason: FaultReason::NoClientCertificate,
             message: "a station certificate is required".into(),
         }),
     }

@@ -1,6 +1,7 @@
 //! The SOAP 1.1 envelope and faults (spec §2.1, §17.7).
 
 use crate::ns;
+use crate::reason::FaultReason;
 use crate::xml::Out;
 
 /// Wraps a Body child in a SOAP 1.1 envelope.
@@ -32,7 +33,7 @@ pub enum FaultCode {
 pub struct Fault {
     pub code: FaultCode,
     /// Stable machine-readable reason (e.g. `xsd-invalid`, `doctype`).
-    pub reason: &'static str,
+    pub reason: FaultReason,
     pub message: String,
     pub correlation_id: String,
     pub line: Option<u32>,
@@ -46,10 +47,10 @@ pub struct Fault {
 }
 
 impl Fault {
-    pub fn client(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn client(reason: impl Into<FaultReason>, message: impl Into<String>) -> Self {
         Fault {
             code: FaultCode::Client,
-            reason,
+            reason: reason.into(),
             message: message.into(),
             correlation_id: String::new(),
             line: None,
@@ -60,14 +61,14 @@ impl Fault {
         }
     }
 
-    pub fn server(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn server(reason: impl Into<FaultReason>, message: impl Into<String>) -> Self {
         Fault {
             code: FaultCode::Server,
             ..Fault::client(reason, message)
         }
     }
 
-    pub fn policy(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn policy(reason: impl Into<FaultReason>, message: impl Into<String>) -> Self {
         Fault {
             policy: true,
             ..Fault::client(reason, message)
@@ -113,7 +114,7 @@ impl Fault {
             .leaf("faultstring", &self.faultstring());
         o.open("detail");
         o.open_ns("u:fault", "u", ns::URNA_FAULT);
-        o.leaf("u:reason", self.reason)
+        o.leaf("u:reason", self.reason.code())
             .leaf("u:message", &self.message)
             .leaf("u:correlationId", &self.correlation_id);
         if let Some(l) = self.line {
@@ -140,10 +141,13 @@ mod tests {
 
     #[test]
     fn fault_carries_anpr_wording_and_precise_detail() {
-        let f = Fault::client("xsd-invalid", "element 'cap': [facet 'pattern'] <bad>")
-            .at(Some(12), Some(7))
-            .path("/Richiesta5011/sezione/sezioneelettoraleind/cap")
-            .correlation("c-1");
+        let f = Fault::client(
+            FaultReason::XsdInvalid,
+            "element 'cap': [facet 'pattern'] <bad>",
+        )
+        .at(Some(12), Some(7))
+        .path("/Richiesta5011/sezione/sezioneelettoraleind/cap")
+        .correlation("c-1");
         let x = f.to_envelope();
         assert!(x.contains("<faultcode>soap:Client</faultcode>"));
         assert!(x.contains("<faultstring>Internal Error (from client): element 'cap': [facet 'pattern'] &lt;bad&gt;</faultstring>"));
@@ -151,10 +155,10 @@ mod tests {
         assert!(x.contains(
             "<u:correlationId>c-1</u:correlationId><u:line>12</u:line><u:column>7</u:column>"
         ));
-        assert!(Fault::server("db", "x")
+        assert!(Fault::server(FaultReason::StorageUnavailable, "x")
             .to_envelope()
             .contains("soap:Server"));
-        assert!(Fault::policy("no-client-certificate", "x")
+        assert!(Fault::policy(FaultReason::NoClientCertificate, "x")
             .faultstring()
             .starts_with("Rejected by policy. (from client)"));
     }

@@ -12,10 +12,12 @@ pub mod build;
 pub mod envelope;
 pub mod messages;
 pub mod ns;
+pub mod reason;
 pub mod schemas;
 pub mod stream;
 pub mod tree;
 pub mod xml;
 
 pub use messages::Operation;
+pub use reason::{FaultReason, SecurityReason};
 pub use tree::Element;

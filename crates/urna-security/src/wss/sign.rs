@@ -923,7 +923,7 @@ mod tests {
                 &Outcome::Sections(vec![section.inner_xml(), String::new()]),
             ),
         ];
-        let fault = Fault::policy("replay", tricky).correlation("c-1");
+        let fault = Fault::policy(urna_wire::SecurityReason::Replay, tricky).correlation("c-1");
         children.push(own_body_child(&fault.to_envelope()).unwrap().to_string());
         for child in children {
             assert!(written_canonically(&child), "{child}");
