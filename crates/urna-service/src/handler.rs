@@ -1,10 +1,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::view::ReadView;
 use time::OffsetDateTime;
-use urna_domain::elector::{apply_5010, World};
+use urna_domain::elector::apply_5010;
 use urna_domain::header::{check_header, HeaderPolicy, RequestHeader};
-use urna_domain::section::ConstituencyTable;
 use urna_domain::section::{self, DeleteTarget, SectionQuery, SenderComune};
 use urna_domain::{Anomaly, Code, StationId};
 use urna_store::operations::{self, NewOperation, Remembered};
@@ -681,34 +681,6 @@ impl Services {
     }
 }
 
-/// What the 5010 rules look up, fetched before they run.
-struct Prefetched {
-    sections: std::collections::HashSet<String>,
-    table: constituencies::ComuneConstituencies,
-    comuni: std::collections::HashMap<String, (String, String)>,
-}
-
-impl World for Prefetched {
-    fn section_exists(&self, _istat: &str, numero: &str) -> bool {
-        self.sections.contains(numero)
-    }
-
-    fn constituencies(&self) -> &dyn ConstituencyTable {
-        &self.table
-    }
-
-    fn comune_label(&self, istat: &str) -> String {
-        match self.comuni.get(istat) {
-            Some((nome, sigla)) => format!("{nome} ({sigla}) {istat}"),
-            None => istat.to_string(),
-        }
-    }
-
-    fn comune_sigla(&self, istat: &str) -> Option<String> {
-        self.comuni.get(istat).map(|(_, s)| s.clone())
-    }
-}
-
 fn plan_5010(
     conn: &mut AnyConnection,
     payload: &Element,
@@ -749,23 +721,8 @@ fn plan_5010(
     istats.extend(current.cancelled.as_ref().map(|c| c.comune.clone()));
     istats.extend(current.first_load.clone());
     istats.extend(subject.as_ref().and_then(|s| s.residence.clone()));
-    let mut comuni_map = std::collections::HashMap::new();
-    comuni_map.insert(
-        sender.istat.clone(),
-        (sender.nome.clone(), sender.sigla.clone()),
-    );
-    istats.sort();
-    istats.dedup();
-    for i in istats.into_iter().filter(|i| *i != sender.istat) {
-        if let Some(c) = comuni::active(conn, &i, today)? {
-            comuni_map.insert(i, (c.nome, c.sigla));
-        }
-    }
-    let world = Prefetched {
-        sections: existing,
-        table: constituencies::for_comune(conn, &sender.istat)?,
-        comuni: comuni_map,
-    };
+    let mut world = ReadView::new(conn, sender, existing)?;
+    world.learn_comuni(conn, istats, today)?;
     Ok(
         match apply_5010(sender, subject.as_ref(), &current, &m, &world) {
             Ok(state) => Plan::Elector {

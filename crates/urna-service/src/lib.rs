@@ -11,6 +11,7 @@ pub mod demo;
 pub mod generate;
 mod handler;
 pub mod subentro;
+mod view;
 
 pub use handler::{
     AuditRecord, Authentication, Caller, Handled, Request, ServiceError, Services, Settled,

@@ -17,15 +17,14 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
+use crate::view::ReadView;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use urna_domain::elector::{apply_5010, Mutation5010, World};
-use urna_domain::section::{self, ConstituencyTable, SenderComune};
+use urna_domain::elector::{apply_5010, Mutation5010};
+use urna_domain::section::{self, SenderComune};
 use urna_domain::{Anomaly, Code};
 use urna_store::subentro::{self as jobs, AnomalyRow};
-use urna_store::{
-    comuni, constituencies, electors, sections, subjects, AnyConnection, Backend, Store, StoreError,
-};
+use urna_store::{comuni, electors, sections, subjects, AnyConnection, Backend, Store, StoreError};
 use urna_wire::{messages, ns, stream, Element};
 
 /// Which file.
@@ -383,9 +382,8 @@ struct Run<'a> {
     kind: FileKind,
     job: i64,
     today: String,
-    table: constituencies::ComuneConstituencies,
-    sections: HashSet<String>,
-    labels: HashMap<String, (String, String)>,
+    /// What the rules look up; its sections grow as a sections file loads.
+    view: ReadView,
     done: u64,
     loaded: u64,
     anomalies: u64,
@@ -399,28 +397,20 @@ impl<'a> Run<'a> {
         job: i64,
         today: &str,
     ) -> Result<Self, SubentroError> {
-        let (table, sections) = store.read(|c| {
-            let t = constituencies::for_comune(c, &sender.istat)?;
-            let s = sections::list(c, &sender.istat)?
+        let view = store.read(|c| {
+            let sections = sections::list(c, &sender.istat)?
                 .into_iter()
                 .map(|r| r.numero)
                 .collect();
-            Ok((t, s))
+            ReadView::new(c, sender, sections)
         })?;
-        let mut labels = HashMap::new();
-        labels.insert(
-            sender.istat.clone(),
-            (sender.nome.clone(), sender.sigla.clone()),
-        );
         Ok(Run {
             store,
             sender,
             kind,
             job,
             today: today.into(),
-            table,
-            sections,
-            labels,
+            view,
             done: 0,
             loaded: 0,
             anomalies: 0,
@@ -552,7 +542,7 @@ impl<'a> Run<'a> {
         rec: &Element,
     ) -> Result<Vec<Anomaly>, StoreError> {
         let input = messages::section_input(rec);
-        let errors = section::check_upsert(self.sender, &input, &self.table);
+        let errors = section::check_upsert(self.sender, &input, self.view.table());
         if !errors.is_empty() {
             return Ok(errors);
         }
@@ -568,7 +558,7 @@ impl<'a> Run<'a> {
                 last_operation: 0,
             },
         )?;
-        self.sections.insert(numero);
+        self.view.add_section(numero);
         Ok(vec![])
     }
 
@@ -613,22 +603,18 @@ impl<'a> Run<'a> {
         };
         let subject = b.subjects.get(&id).map(|s| s.facts());
         let current = b.states.get(&id).cloned().unwrap_or_default();
-        for istat in [
-            current.first_load.clone(),
-            current.general.as_ref().map(|(l, _)| l.comune.clone()),
-            subject.as_ref().and_then(|s| s.residence.clone()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if !self.labels.contains_key(&istat) {
-                if let Some(r) = comuni::active(c, &istat, &self.today)? {
-                    self.labels.insert(istat, (r.nome, r.sigla));
-                }
-            }
-        }
-        let world = RunWorld { run: self };
-        match apply_5010(self.sender, subject.as_ref(), &current, &m, &world) {
+        self.view.learn_comuni(
+            c,
+            [
+                current.first_load.clone(),
+                current.general.as_ref().map(|(l, _)| l.comune.clone()),
+                subject.as_ref().and_then(|s| s.residence.clone()),
+            ]
+            .into_iter()
+            .flatten(),
+            &self.today,
+        )?;
+        match apply_5010(self.sender, subject.as_ref(), &current, &m, &self.view) {
             Ok(state) => {
                 // Later records of the chunk see this one (a subject twice
                 // in the file gets EN556 the second time).
@@ -678,29 +664,4 @@ struct Batch {
     /// The rows of subjects that had a stored state when the chunk began.
     stored: HashMap<String, electors::ElectorRow>,
     changed: HashSet<String>,
-}
-
-struct RunWorld<'r, 'a> {
-    run: &'r Run<'a>,
-}
-
-impl World for RunWorld<'_, '_> {
-    fn section_exists(&self, istat: &str, numero: &str) -> bool {
-        istat == self.run.sender.istat && self.run.sections.contains(numero)
-    }
-
-    fn constituencies(&self) -> &dyn ConstituencyTable {
-        &self.run.table
-    }
-
-    fn comune_label(&self, istat: &str) -> String {
-        match self.run.labels.get(istat) {
-            Some((n, s)) => format!("{n} ({s}) {istat}"),
-            None => istat.to_string(),
-        }
-    }
-
-    fn comune_sigla(&self, istat: &str) -> Option<String> {
-        self.run.labels.get(istat).map(|(_, s)| s.clone())
-    }
 }
