@@ -728,7 +728,7 @@ fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()>
                     for j in urna_store::subentro::jobs(c, &comune, kind)? {
                         println!(
                             "job {} {kind}: {} ({} records, {} loaded, {} anomalies, declared {:?})",
-                            j.id, j.state, j.records_done, j.loaded, j.anomalies, j.declared
+                            j.id, j.state().as_str(), j.records_done, j.loaded, j.anomalies, j.declared
                         );
                         if let Some(e) = &j.error {
                             println!("  failed, rolled back: {e}");
@@ -744,7 +744,7 @@ fn subentro(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()>
                                 a.value.as_deref().unwrap_or("")
                             );
                         }
-                        if kind == "liste" && j.state == "done" {
+                        if kind == "liste" && j.state() == urna_store::subentro::JobState::Done {
                             let since = j.finished_at.unwrap_or(0);
                             let s5011 = urna_store::subentro::accepted_since(c, &comune, "5011", since)?;
                             let s5010 = urna_store::subentro::accepted_since(c, &comune, "5010", since)?;

@@ -195,7 +195,7 @@ pub async fn status(
         serde_json::json!({
             "comune": istat,
             "jobs": jobs.iter().map(|j| serde_json::json!({
-                "id": j.id, "kind": j.kind, "state": j.state, "records": j.records_done,
+                "id": j.id, "kind": j.kind, "state": j.state().as_str(), "records": j.records_done,
                 "loaded": j.loaded, "anomalies": j.anomalies, "declared": j.declared,
                 "error": j.error,
             })).collect::<Vec<_>>(),

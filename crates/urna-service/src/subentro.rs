@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use urna_domain::elector::{apply_5010, Mutation5010};
 use urna_domain::section::{self, SenderComune};
 use urna_domain::{Anomaly, Code};
+use urna_store::subentro::JobState;
 use urna_store::subentro::{self as jobs, AnomalyRow};
 use urna_store::{comuni, electors, sections, subjects, AnyConnection, Backend, Store, StoreError};
 use urna_wire::{messages, ns, stream, Element};
@@ -178,13 +179,13 @@ pub fn admissible(
         sigla: row.sigla,
     };
     let previous = jobs::jobs(c, istat, kind.key())?;
-    if previous.iter().any(|j| j.state == "done") {
+    if previous.iter().any(|j| j.state() == JobState::Done) {
         return Err(SubentroError::Refused(format!(
             "I file elettorali sono stati gia' caricati: the {} file of comune {istat} was already loaded (R-T1, R-T5)",
             kind.key()
         )));
     }
-    let resuming = previous.iter().any(|j| j.state == "running");
+    let resuming = previous.iter().any(|j| j.state() == JobState::Running);
     match kind {
         FileKind::Sezioni if !resuming && jobs::accepted_since(c, istat, "5011", 0)? => {
             return Err(SubentroError::Refused(
@@ -245,7 +246,7 @@ pub fn upload_tuned(
     let sha = sha256_of(path)?;
     let (sender, job_id, resume_from, loaded_before, anomalies_before) = store.write(|c| -> Result<_, SubentroError> {
         let (sender, previous) = admissible(c, istat, kind, &today)?;
-        if let Some(j) = previous.iter().find(|j| j.state == "running") {
+        if let Some(j) = previous.iter().find(|j| j.state() == JobState::Running) {
             if j.file_sha256 != sha {
                 return Err(SubentroError::Refused(format!(
                     "job {} for this comune was interrupted while loading another file; upload that same file to resume it",
@@ -365,7 +366,7 @@ pub fn upload_tuned(
             return Err(SubentroError::NotXml(error));
         }
     };
-    store.write(|c| jobs::finish(c, job_id, "done", now_ms()))?;
+    store.write(|c| jobs::finish(c, job_id, JobState::Done, now_ms()))?;
     Ok(UploadReport {
         job_id,
         records: total,

@@ -5,13 +5,41 @@ use diesel::prelude::*;
 use crate::schema::{notifications, operations, subentro_anomalies, subentro_jobs, subentro_undo};
 use crate::{AnyConnection, StoreError};
 
+/// Where a takeover job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Loading, or stopped mid-way (a crash): the same file resumes it.
+    Running,
+    Done,
+    /// The file was broken; what the job applied was rolled back.
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<JobState> {
+        [JobState::Running, JobState::Done, JobState::Failed]
+            .into_iter()
+            .find(|j| j.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = subentro_jobs)]
 pub struct Job {
     pub id: i64,
     pub comune_istat: String,
     pub kind: String,
-    pub state: String,
+    /// As stored; [`Job::state`] reads it.
+    #[diesel(column_name = state)]
+    state_code: String,
     pub file_sha256: String,
     pub declared: Option<i32>,
     pub records_done: i32,
@@ -21,6 +49,13 @@ pub struct Job {
     pub finished_at: Option<i64>,
     /// Why the job failed (state `failed`).
     pub error: Option<String>,
+}
+
+impl Job {
+    /// The job's state (a stored value urna did not write reads as failed).
+    pub fn state(&self) -> JobState {
+        JobState::parse(&self.state_code).unwrap_or(JobState::Failed)
+    }
 }
 
 /// Jobs of a comune for a file kind, newest first.
@@ -44,7 +79,7 @@ pub fn start(
         .values((
             subentro_jobs::comune_istat.eq(istat),
             subentro_jobs::kind.eq(kind),
-            subentro_jobs::state.eq("running"),
+            subentro_jobs::state.eq(JobState::Running.as_str()),
             subentro_jobs::file_sha256.eq(sha),
             subentro_jobs::records_done.eq(0),
             subentro_jobs::loaded.eq(0),
@@ -78,10 +113,15 @@ pub fn checkpoint(
 /// Ends a job. A lists job keeps its before-images: they are what
 /// [`reset_lists`] restores (only electors the job overwrote have one, so a
 /// first load keeps few).
-pub fn finish(conn: &mut AnyConnection, id: i64, state: &str, now: i64) -> Result<(), StoreError> {
+pub fn finish(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: JobState,
+    now: i64,
+) -> Result<(), StoreError> {
     diesel::update(subentro_jobs::table.find(id))
         .set((
-            subentro_jobs::state.eq(state),
+            subentro_jobs::state.eq(state.as_str()),
             subentro_jobs::finished_at.eq(Some(now)),
         ))
         .execute(conn)?;
@@ -165,7 +205,7 @@ pub fn fail_and_roll_back(
     forget_undo(conn, job.id)?;
     diesel::update(subentro_jobs::table.find(job.id))
         .set((
-            subentro_jobs::state.eq("failed"),
+            subentro_jobs::state.eq(JobState::Failed.as_str()),
             subentro_jobs::records_done.eq(0),
             subentro_jobs::loaded.eq(0),
             subentro_jobs::anomalies.eq(0),

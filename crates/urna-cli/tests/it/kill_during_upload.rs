@@ -104,7 +104,12 @@ fn a_killed_upload_resumes_where_it_was_acknowledged() {
         // What the killed run acknowledged is exactly what is stored (the
         // database holds no other electors).
         let killed = job(&store).unwrap();
-        assert_eq!(killed.state, "running", "{}", db.label);
+        assert_eq!(
+            killed.state(),
+            urna_store::subentro::JobState::Running,
+            "{}",
+            db.label
+        );
         let done = killed.records_done as u64;
         assert!(done < expected, "{}: {done} of {expected}", db.label);
         assert_eq!(
@@ -132,7 +137,7 @@ fn a_killed_upload_resumes_where_it_was_acknowledged() {
         );
         let finished = job(&store).unwrap();
         assert_eq!(
-            (finished.id, finished.state.as_str()),
+            (finished.id, finished.state().as_str()),
             (killed.id, "done"),
             "{}",
             db.label

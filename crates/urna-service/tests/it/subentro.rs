@@ -230,7 +230,7 @@ fn an_interrupted_upload_resumes_without_duplicates() {
             .unwrap()
             .remove(0);
         assert_eq!(
-            (job.state.as_str(), job.records_done as usize),
+            (job.state().as_str(), job.records_done as usize),
             ("running", subentro::CHUNK),
             "{}",
             w.label
@@ -247,7 +247,7 @@ fn an_interrupted_upload_resumes_without_duplicates() {
             .unwrap()
             .remove(0);
         assert_eq!(
-            (job.state.as_str(), job.loaded as u64, job.anomalies),
+            (job.state().as_str(), job.loaded as u64, job.anomalies),
             ("done", expected, 0),
             "{}",
             w.label
@@ -340,7 +340,12 @@ fn a_file_broken_mid_way_is_rolled_back_and_a_corrected_file_loads() {
             .read(|c| urna_store::subentro::jobs(c, "058118", "liste"))
             .unwrap()
             .remove(0);
-        assert_eq!(job.state, "failed", "{}", w.label);
+        assert_eq!(
+            job.state(),
+            urna_store::subentro::JobState::Failed,
+            "{}",
+            w.label
+        );
         assert!(
             job.error.as_deref().is_some_and(|e| e.starts_with("EN009")),
             "{}: {:?}",
