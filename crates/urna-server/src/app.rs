@@ -142,6 +142,7 @@ impl Application {
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
+                .wrap(actix_web::middleware::from_fn(crate::observe::observe))
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(usize::MAX))
                 .route("/metrics", web::get().to(metrics))

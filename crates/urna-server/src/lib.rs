@@ -16,6 +16,7 @@ pub mod app;
 pub mod audit_heads;
 pub mod config;
 mod fair;
+pub mod observe;
 pub mod pipeline;
 pub mod ratelimit;
 pub mod security;

@@ -45,7 +45,15 @@ pub async fn endpoint(
     state: web::Data<AppState>,
     port: &'static Port,
 ) -> HttpResponse {
-    let correlation = uuid::Uuid::new_v4().simple().to_string();
+    use actix_web::HttpMessage;
+    // The id the observe middleware gave the request (a new one when the
+    // endpoint runs without it, as in unit tests).
+    let correlation = req
+        .extensions()
+        .get::<crate::observe::Correlation>()
+        .map(|c| c.0.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    req.extensions_mut().insert(crate::observe::Logged);
     let span = tracing::info_span!(
         "request",
         correlation_id = %correlation,

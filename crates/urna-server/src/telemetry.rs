@@ -33,6 +33,13 @@ pub fn metrics_handle() -> PrometheusHandle {
                     ],
                 )
                 .expect("non-empty buckets")
+                .set_buckets_for_metric(
+                    Matcher::Full("urna_http_request_duration_seconds".into()),
+                    &[
+                        0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 10.0,
+                    ],
+                )
+                .expect("non-empty buckets")
                 .build_recorder();
             let handle = recorder.handle();
             let _ = metrics::set_global_recorder(recorder);

@@ -5,6 +5,7 @@ mod audit_heads;
 mod bad_input;
 mod helpers;
 mod mtls;
+mod observe;
 mod operators;
 mod ratelimit;
 mod sections;
