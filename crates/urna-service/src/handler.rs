@@ -215,6 +215,7 @@ impl Services {
 
     /// Whether `istat` may upload a takeover file of `kind` today: `Ok` or
     /// the refusal (R-T1, R-T2, R-T5, an inactive comune).
+    #[tracing::instrument(skip(self), fields(kind = kind.key()))]
     pub fn subentro_admissible(
         &self,
         istat: &str,
@@ -227,6 +228,7 @@ impl Services {
     }
 
     /// Loads a takeover file (blocking; see [`crate::subentro::upload`]).
+    #[tracing::instrument(skip(self, path), fields(kind = kind.key()))]
     pub fn subentro_upload(
         &self,
         istat: &str,
@@ -237,6 +239,7 @@ impl Services {
     }
 
     /// The comune's takeover jobs, sections first.
+    #[tracing::instrument(skip(self))]
     pub fn subentro_jobs(&self, istat: &str) -> Result<Vec<urna_store::subentro::Job>, StoreError> {
         self.store.read(|c| {
             let mut v = urna_store::subentro::jobs(c, istat, "sezioni")?;
@@ -270,6 +273,7 @@ impl Services {
     /// writes, and the commit (the expensive part on SQLite) is shared. The
     /// requests are applied in order, so a later one sees an earlier one's
     /// effects (e.g. the same idOperazioneComune twice is a replay).
+    #[tracing::instrument(skip_all, fields(requests = requests.len()))]
     pub fn handle_batch(&self, requests: &[Request<'_>]) -> Vec<Result<Handled, ServiceError>> {
         let now = (self.clock)();
         self.prune_replay_keys(now);
@@ -383,6 +387,7 @@ impl Services {
 
     /// Appends refusals to the audit log, all in one transaction: the log
     /// keeps refusals too.
+    #[tracing::instrument(skip_all, fields(refusals = refusals.len()))]
     pub fn audit_refusals(&self, refusals: &[AuditRecord]) -> Result<(), StoreError> {
         self.store.write(|conn| {
             for r in refusals {
