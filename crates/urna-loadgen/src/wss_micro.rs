@@ -175,7 +175,7 @@ pub struct Bench {
 
 impl Bench {
     pub fn new(application: &str) -> anyhow::Result<Bench> {
-        gate::init().map_err(|e| anyhow::anyhow!(e))?;
+        gate::init()?;
         let dir = tempfile::tempdir()?;
         let pki = PkiDir::new(dir.path().join("pki"));
         pki.init(&["localhost"], &[STATION.parse()?])?;

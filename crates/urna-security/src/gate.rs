@@ -16,7 +16,20 @@ use crate::wss;
 
 /// Where the embedded XSD files were written for libxml2 to compile (imports
 /// between them are relative file names).
-static XSD_DIR: OnceLock<Result<tempfile::TempDir, String>> = OnceLock::new();
+static XSD_DIR: OnceLock<Result<tempfile::TempDir, SchemaError>> = OnceLock::new();
+
+/// urna's own schemas could not be prepared (an installation fault, not a
+/// property of any request).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SchemaError {
+    #[error("cannot write the XSD files to a temporary directory: {0}")]
+    Io(String),
+    #[error("schema {schema} does not compile: {messages}")]
+    Compile {
+        schema: &'static str,
+        messages: String,
+    },
+}
 
 thread_local! {
     /// One compiled validator per schema per worker thread (libxml2's
@@ -24,16 +37,16 @@ thread_local! {
     static VALIDATORS: RefCell<HashMap<&'static str, SchemaValidationContext>> = RefCell::new(HashMap::new());
 }
 
-fn xsd_dir() -> Result<PathBuf, String> {
+fn xsd_dir() -> Result<PathBuf, SchemaError> {
     XSD_DIR
         .get_or_init(|| {
             let dir = tempfile::Builder::new()
                 .prefix("urna-xsd-")
                 .tempdir()
-                .map_err(|e| format!("cannot create a directory for the XSD files: {e}"))?;
+                .map_err(|e| SchemaError::Io(e.to_string()))?;
             for (name, text) in schemas::XSD_FILES {
                 std::fs::write(dir.path().join(name), text)
-                    .map_err(|e| format!("cannot write {name}: {e}"))?;
+                    .map_err(|e| SchemaError::Io(format!("{name}: {e}")))?;
             }
             Ok(dir)
         })
@@ -42,19 +55,24 @@ fn xsd_dir() -> Result<PathBuf, String> {
         .map_err(Clone::clone)
 }
 
-fn compile(schema: &'static str) -> Result<SchemaValidationContext, String> {
+fn compile(schema: &'static str) -> Result<SchemaValidationContext, SchemaError> {
     let path = xsd_dir()?.join(schema);
-    let path = path.to_str().ok_or("non-UTF-8 temporary path")?;
+    let path = path
+        .to_str()
+        .ok_or_else(|| SchemaError::Io("non-UTF-8 temporary path".into()))?;
     let mut parser = SchemaParserContext::from_file(path);
     SchemaValidationContext::from_parser(&mut parser).map_err(|errs| {
         let msgs: Vec<String> = errs.iter().map(|e| msg(e).to_string()).collect();
-        format!("schema {schema} does not compile: {}", msgs.join("; "))
+        SchemaError::Compile {
+            schema,
+            messages: msgs.join("; "),
+        }
     })
 }
 
 /// Compiles every port schema on the calling thread. Called at start-up so that
 /// a broken schema stops the server instead of failing requests.
-pub fn init() -> Result<(), String> {
+pub fn init() -> Result<(), SchemaError> {
     for port in schemas::PORTS {
         with_validator(port.schema, |_| ())?;
     }
@@ -64,7 +82,7 @@ pub fn init() -> Result<(), String> {
 fn with_validator<R>(
     schema: &'static str,
     f: impl FnOnce(&mut SchemaValidationContext) -> R,
-) -> Result<R, String> {
+) -> Result<R, SchemaError> {
     VALIDATORS.with(|cell| {
         let mut map = cell.borrow_mut();
         if !map.contains_key(schema) {
@@ -177,7 +195,7 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
         .find(|p| p.family == family)
         .expect("every operation family has a port");
     let result = with_validator(port.schema, |v| v.validate_node(&request))
-        .map_err(|e| Fault::server(urna_wire::FaultReason::SchemaUnavailable, e))?;
+        .map_err(|e| Fault::server(urna_wire::FaultReason::SchemaUnavailable, e.to_string()))?;
     if let Err(errors) = result {
         let first = errors.first();
         let messages: Vec<String> = errors.iter().take(5).map(|e| msg(e).to_string()).collect();
@@ -237,7 +255,8 @@ pub fn validate_document(xml: &[u8], schema: &'static str) -> Result<(), Vec<Str
     let root = doc
         .get_root_element()
         .ok_or_else(|| vec!["no root element".to_string()])?;
-    let result = with_validator(schema, |v| v.validate_node(&root)).map_err(|e| vec![e])?;
+    let result =
+        with_validator(schema, |v| v.validate_node(&root)).map_err(|e| vec![e.to_string()])?;
     result.map_err(|errs| {
         errs.iter()
             .map(|e| format!("line {:?}: {}", e.line, msg(e)))

@@ -796,10 +796,13 @@ fn add_assertion_needs_a_signed_frame_and_adds_one_assertion() {
     use urna_security::wss::sign::add_assertion;
     let assertion = signer(STATION).assertion(now()).unwrap();
     let e = add_assertion(&request("058091"), &assertion).unwrap_err();
-    assert!(e.0.contains("no soap:Header/wsse:Security"), "{e}");
+    assert!(
+        e.to_string().contains("no soap:Header/wsse:Security"),
+        "{e}"
+    );
     let once = with_assertion(&zeep_signed(STATION), STATION);
     let e = add_assertion(&once, &assertion).unwrap_err();
-    assert!(e.0.contains("already carries"), "{e}");
+    assert!(e.to_string().contains("already carries"), "{e}");
     // A wsse:Security that is not the SOAP header's is not the frame.
     let nested = zeep_signed(STATION).replacen(
         "<soap:Header>",

@@ -53,7 +53,7 @@ impl Application {
                 .collect();
             pki.init(&["localhost", "127.0.0.1"], &stations)?;
         }
-        urna_security::gate::init().map_err(|e| anyhow::anyhow!(e))?;
+        urna_security::gate::init()?;
         let db = settings.database.clone();
         let store = web::block(move || Store::open(&db.url, db.pool_size)).await??;
         let store = Arc::new(store);

@@ -22,14 +22,23 @@ use super::algorithms::{DigestAlg, SignatureAlg, ENVELOPED, EXC_C14N};
 use super::c14n::{self, is};
 use super::{b64, ns};
 
-/// Why signing failed (a programming or configuration error, not a
-/// property of the caller's input).
+/// Why signing failed.
 #[derive(Debug, thiserror::Error)]
-#[error("signing: {0}")]
-pub struct SignError(pub String);
+pub enum SignError {
+    /// OpenSSL refused a key, a certificate or a signature operation.
+    #[error("signing: {0}")]
+    Crypto(#[from] openssl::error::ErrorStack),
+    /// The key cannot sign with the profile's algorithms.
+    #[error("signing key: {0}")]
+    Key(&'static str),
+    /// The message to sign is not a SOAP envelope the signer can frame
+    /// (not well-formed, no Body, no Header to complete…).
+    #[error("message to sign: {0}")]
+    Message(String),
+}
 
 fn fail(e: impl std::fmt::Display) -> SignError {
-    SignError(e.to_string())
+    SignError::Message(e.to_string())
 }
 
 /// A private key and its certificate.
@@ -52,16 +61,14 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<SigningKey, SignError> {
         super::init_openssl();
-        let cert = X509::from_pem(cert_pem).map_err(fail)?;
-        let key = PKey::private_key_from_pem(key_pem).map_err(fail)?;
+        let cert = X509::from_pem(cert_pem)?;
+        let key = PKey::private_key_from_pem(key_pem)?;
         if key.rsa().is_err() {
-            return Err(SignError(
-                "the signing key is not RSA (RSA-SHA1/RSA-SHA256 only)".into(),
-            ));
+            return Err(SignError::Key("not RSA (RSA-SHA1/RSA-SHA256 only)"));
         }
-        let cert_der = cert.to_der().map_err(fail)?;
+        let cert_der = cert.to_der()?;
         let cert_b64 = b64(&cert_der);
-        let key_der = key.private_key_to_pkcs8().map_err(fail)?;
+        let key_der = key.private_key_to_pkcs8()?;
         Ok(SigningKey {
             key,
             cert,
@@ -85,9 +92,9 @@ impl SigningKey {
 
     fn sign(&self, alg: SignatureAlg, data: &[u8]) -> Result<String, SignError> {
         let key = self.thread_key()?;
-        let mut s = openssl::sign::Signer::new(alg.md(), &key).map_err(fail)?;
-        s.update(data).map_err(fail)?;
-        Ok(b64(&s.sign_to_vec().map_err(fail)?))
+        let mut s = openssl::sign::Signer::new(alg.md(), &key)?;
+        s.update(data)?;
+        Ok(b64(&s.sign_to_vec()?))
     }
 
     fn issuer_serial(&self) -> Result<(String, String), SignError> {
@@ -192,12 +199,12 @@ fn signed_info(alg: SignatureAlg, digest: DigestAlg, refs: &[RefSpec<'_>]) -> St
 fn parse(xml: &str) -> Result<Document, SignError> {
     Parser::default()
         .parse_string(xml.as_bytes())
-        .map_err(|e| SignError(format!("cannot parse the message to sign: {e:?}")))
+        .map_err(|e| SignError::Message(format!("cannot parse the message to sign: {e:?}")))
 }
 
 fn canonical(node: &Node, prefixes: &[&str]) -> Result<String, SignError> {
     let p: Vec<String> = prefixes.iter().map(|s| s.to_string()).collect();
-    c14n::exclusive(node, &p).map_err(|e| SignError(e.message))
+    c14n::exclusive(node, &p).map_err(|e| SignError::Message(e.message))
 }
 
 /// A complete `ds:Signature` over `refs`.
@@ -291,11 +298,11 @@ fn layout(xml: &str) -> Result<Layout, SignError> {
                         end: after,
                     });
                 } else if local == "Body" {
-                    return Err(SignError("the Body is empty".into()));
+                    return Err(SignError::Message("the Body is empty".into()));
                 }
             }
             Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Eof => return Err(SignError("no soap:Body in the envelope".into())),
+            Event::Eof => return Err(SignError::Message("no soap:Body in the envelope".into())),
             _ => {}
         }
     }
@@ -603,7 +610,7 @@ impl ClientSigner {
             CMSOptions::BINARY,
         )
         .map_err(fail)?;
-        Ok(b64(&cms.to_der().map_err(fail)?))
+        Ok(b64(&cms.to_der()?))
     }
 
     /// The signed SAML assertion for `now`.
@@ -748,9 +755,9 @@ pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError>
     let mut insert_at: Option<usize> = None;
     loop {
         let seen = {
-            let (res, ev) = r
-                .read_resolved_event()
-                .map_err(|e| SignError(format!("the signed message is not well-formed: {e}")))?;
+            let (res, ev) = r.read_resolved_event().map_err(|e| {
+                SignError::Message(format!("the signed message is not well-formed: {e}"))
+            })?;
             let bound =
                 |uri: &str| matches!(&res, ResolveResult::Bound(n) if n.as_ref() == uri.as_bytes());
             match ev {
@@ -779,12 +786,12 @@ pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError>
                     2 if soap && local == b"Header" => in_header = !empty,
                     3 if in_header && wsse && local == b"Security" => {
                         if insert_at.is_some() {
-                            return Err(SignError(
+                            return Err(SignError::Message(
                                 "the message has two wsse:Security headers".into(),
                             ));
                         }
                         if empty {
-                            return Err(SignError(
+                            return Err(SignError::Message(
                                 "wsse:Security is empty: the message is not signed".into(),
                             ));
                         }
@@ -792,7 +799,7 @@ pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError>
                         in_security = true;
                     }
                     4 if in_security && saml && local == b"Assertion" => {
-                        return Err(SignError(
+                        return Err(SignError::Message(
                             "wsse:Security already carries a saml2:Assertion".into(),
                         ));
                     }
@@ -815,7 +822,7 @@ pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError>
         }
     }
     let at = insert_at.ok_or_else(|| {
-        SignError("no soap:Header/wsse:Security in the message: sign it first".into())
+        SignError::Message("no soap:Header/wsse:Security in the message: sign it first".into())
     })?;
     let mut out = String::with_capacity(signed.len() + assertion.len());
     out.push_str(&signed[..at]);
