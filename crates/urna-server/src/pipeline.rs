@@ -144,16 +144,9 @@ impl RequestThreads {
                         gate_loop(&shared, &queue, &new_rx, &settled_rx, &work_tx);
                         drop((shared, queue, new_rx, settled_rx, work_tx));
                         // A gate thread holds libxml2 and OpenSSL state in
-                        // thread-locals. Their destructors, run by a thread
-                        // ending while the process exits (a server dropped at
-                        // shutdown or at the end of a test), race the
-                        // libraries' own exit-time cleanup ("double free"
-                        // seen under load; the OpenSSL half was its
-                        // `atexit` cleanup, registered by libpq's
-                        // initialisation until urna-store initialised
-                        // OpenSSL first, and libxml2 still frees its
-                        // globals at exit). Once the pool is closed the
-                        // thread waits for the process to end instead.
+                        // thread-locals, which must not be destroyed while
+                        // the process exits (`urna_security::wss::init_openssl`):
+                        // once the pool is closed it waits for the end.
                         loop {
                             std::thread::park();
                         }

@@ -76,20 +76,16 @@ impl Backend {
     }
 }
 
-/// r2d2 manager that creates the variant named by the URL scheme.
-/// Opens a PostgreSQL connection, with OpenSSL initialised by us first.
-///
-/// libpq negotiates TLS even with a local server (`sslmode=prefer`), and the
-/// first OpenSSL initialisation of the process decides whether OpenSSL
-/// registers its `atexit` cleanup. libpq's does; the `openssl` crate's does
-/// not (`OPENSSL_INIT_NO_ATEXIT`). With libpq first, that cleanup frees every
-/// thread's OpenSSL state while the threads of a stopping server free their
-/// own: "double free or corruption" at exit after a passing PostgreSQL test.
+/// Opens a PostgreSQL connection, with OpenSSL initialised by the `openssl`
+/// crate first: libpq negotiates TLS even with a local server, and its own
+/// initialisation would register OpenSSL's exit-time cleanup (the story:
+/// `urna_security::wss::init_openssl`; `tests/openssl_exit.rs` checks it).
 pub(crate) fn pg_establish(url: &str) -> ConnectionResult<PgConnection> {
     openssl::init();
     PgConnection::establish(url)
 }
 
+/// r2d2 manager that creates the variant named by the URL scheme.
 #[derive(Debug, Clone)]
 pub struct Manager {
     backend: Backend,

@@ -194,13 +194,8 @@ impl Sender for StationClient {
 type SignJob = (ClientSigner, String, std::sync::mpsc::SyncSender<String>);
 
 /// Signs on one long-lived thread of the test kit, not on the test's own
-/// thread: OpenSSL keeps per-thread state whose destructor, run when a test
-/// thread ends, can race OpenSSL's own exit-time cleanup in the process
-/// (seen as "double free" after a passing test). A thread that never ends
-/// never runs that destructor. (That cleanup is registered only when
-/// something initialises OpenSSL before the `openssl` crate does: libpq did,
-/// until `urna-store` initialised OpenSSL before each PostgreSQL connection;
-/// this thread stays as a second line.)
+/// thread, so that no OpenSSL thread-local state is destroyed while the test
+/// process exits (why: `urna_security::wss::init_openssl`).
 fn sign_off_thread(signer: &ClientSigner, body: String) -> String {
     static THREAD: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<SignJob>>> =
         std::sync::OnceLock::new();

@@ -83,11 +83,19 @@ pub struct Identity {
     pub signer_fingerprint: String,
 }
 
-/// Initialises OpenSSL the way `openssl-sys` does (without an exit-time
-/// cleanup handler), before anything else can trigger OpenSSL's implicit
-/// initialisation, which registers one: that handler races the thread-local
-/// destructors of threads still ending at process exit ("double free").
-/// Every entry point of the frame calls it; it runs once.
+/// Initialises OpenSSL the way `openssl-sys` does, without an exit-time
+/// cleanup handler (`OPENSSL_INIT_NO_ATEXIT`), before anything else can
+/// trigger OpenSSL's implicit initialisation, which registers one. Every
+/// entry point of the frame calls it; it runs once.
+///
+/// Why, once for the whole code base: when the process exits, that handler
+/// frees every thread's OpenSSL state while threads that are still ending
+/// free their own thread-local state: "double free or corruption" after a
+/// passing test or at a server's shutdown. libpq registered it when it came
+/// first (it negotiates TLS even with a local PostgreSQL), so `urna-store`
+/// initialises OpenSSL before each connection (checked by its
+/// `tests/openssl_exit.rs`); and since libxml2 also frees its globals at
+/// exit, the gate threads and the test kit's signing thread never end.
 pub fn init_openssl() {
     openssl::init();
 }
