@@ -210,6 +210,44 @@ pub struct LogSettings {
     pub level: String,
 }
 
+/// A misspelt key in the configuration file is an error at start-up, not a
+/// setting silently left at its default. (serde's `deny_unknown_fields`
+/// cannot be used: the pre-scan limits are flattened into `[server]`.) The
+/// known keys are those of the serialized defaults, optional ones included.
+fn refuse_unknown_keys(file: &Path) -> Result<(), figment::Error> {
+    use figment::value::{Dict, Value};
+    let given: Dict = Figment::from(Toml::file_exact(file)).extract()?;
+    let known = Value::serialize(Settings::default())?;
+    fn walk(given: &Dict, known: &Value, at: &str, unknown: &mut Vec<String>) {
+        for (k, v) in given {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            match known.as_dict().and_then(|d| d.get(k)) {
+                None => unknown.push(path),
+                Some(kv) => {
+                    if let (Some(sub), Some(_)) = (v.as_dict(), kv.as_dict()) {
+                        walk(sub, kv, &path, unknown);
+                    }
+                }
+            }
+        }
+    }
+    let mut unknown = Vec::new();
+    walk(&given, &known, "", &mut unknown);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(figment::Error::from(format!(
+        "{}: unknown configuration key{} {} (misspelt? every key is listed in config/urna.toml)",
+        file.display(),
+        if unknown.len() > 1 { "s" } else { "" },
+        unknown.join(", ")
+    )))
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -281,6 +319,7 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
         let mut f = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(file) = file {
+            refuse_unknown_keys(file)?;
             f = f.merge(Toml::file_exact(file));
         }
         f.merge(Env::prefixed("URNA_").split("__").ignore(&["database_url"]))
@@ -437,6 +476,30 @@ mod tests {
             assert_eq!(s.server.prescan.max_elements, 100);
             assert_eq!(s.server.prescan.max_text_bytes, 999);
             assert_eq!(s.server.prescan.max_depth, 48);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "m.toml",
+                "[server]\nmax_elemnts = 10\n[audit]\nsign_every_sec = 5\n[tls]\nclient_ca = \"ca.pem\"\n",
+            )?;
+            let e = Settings::load(Some(Path::new("m.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("server.max_elemnts") && e.contains("audit.sign_every_sec"),
+                "{e}"
+            );
+            assert!(!e.contains("client_ca"), "an optional key is known: {e}");
+            jail.create_file("n.toml", "[nosuch]\nx = 1\n")?;
+            let e = Settings::load(Some(Path::new("n.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("nosuch"), "{e}");
             Ok(())
         });
     }
