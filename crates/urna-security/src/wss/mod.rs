@@ -19,6 +19,7 @@
 
 pub mod algorithms;
 pub mod c14n;
+pub mod client;
 pub mod sign;
 pub mod trust;
 pub mod verify;

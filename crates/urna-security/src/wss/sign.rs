@@ -1,9 +1,7 @@
 //! Producing the security frame: urna's signed responses ([`ResponseSigner`])
-//! and ANPR-profile requests ([`ClientSigner`]: Timestamp, SAML assertion
-//! with its enveloped signature and IdPostazioneFirmato, message signature
-//! over Timestamp and Body), for the test kit, the load generator and the
-//! conformance helper; [`add_assertion`] completes a request another
-//! WS-Security stack signed with the assertion it lacks.
+//! and the pieces the client side (`client.rs`: [`ClientSigner`],
+//! [`add_assertion`], re-exported here) shares with it: signing keys, the
+//! KeyInfo forms, SignedInfo, the Timestamp and the envelope layout.
 //!
 //! Digests are computed with libxml2's exclusive C14N on the parsed message,
 //! the way the verifier recomputes them; the `ds:Signature` is then written
@@ -11,7 +9,6 @@
 
 use libxml::parser::Parser;
 use libxml::tree::{Document, Node};
-use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use quick_xml::events::Event;
@@ -37,7 +34,7 @@ pub enum SignError {
     Message(String),
 }
 
-fn fail(e: impl std::fmt::Display) -> SignError {
+pub(super) fn fail(e: impl std::fmt::Display) -> SignError {
     SignError::Message(e.to_string())
 }
 
@@ -125,7 +122,11 @@ pub enum KeyInfoForm {
     IssuerSerial,
 }
 
-fn key_info(key: &SigningKey, form: KeyInfoForm, bst_id: &str) -> Result<String, SignError> {
+pub(super) fn key_info(
+    key: &SigningKey,
+    form: KeyInfoForm,
+    bst_id: &str,
+) -> Result<String, SignError> {
     Ok(match form {
         KeyInfoForm::X509Data => format!(
             "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>",
@@ -145,7 +146,7 @@ fn key_info(key: &SigningKey, form: KeyInfoForm, bst_id: &str) -> Result<String,
     })
 }
 
-fn bst(key: &SigningKey, id: &str) -> String {
+pub(super) fn bst(key: &SigningKey, id: &str) -> String {
     format!(
         "<wsse:BinarySecurityToken wsu:Id=\"{id}\" ValueType=\"{}\" EncodingType=\"{}\">{}</wsse:BinarySecurityToken>",
         ns::X509V3,
@@ -155,14 +156,14 @@ fn bst(key: &SigningKey, id: &str) -> String {
 }
 
 /// One reference to sign.
-struct RefSpec<'a> {
-    id: &'a str,
-    enveloped: bool,
-    prefixes: &'a [&'a str],
-    digest: Vec<u8>,
+pub(super) struct RefSpec<'a> {
+    pub(super) id: &'a str,
+    pub(super) enveloped: bool,
+    pub(super) prefixes: &'a [&'a str],
+    pub(super) digest: Vec<u8>,
 }
 
-fn signed_info(alg: SignatureAlg, digest: DigestAlg, refs: &[RefSpec<'_>]) -> String {
+pub(super) fn signed_info(alg: SignatureAlg, digest: DigestAlg, refs: &[RefSpec<'_>]) -> String {
     let mut s = format!(
         "<ds:SignedInfo xmlns:ds=\"{}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"{}\"></ds:SignatureMethod>",
         ns::DS,
@@ -196,19 +197,19 @@ fn signed_info(alg: SignatureAlg, digest: DigestAlg, refs: &[RefSpec<'_>]) -> St
     s
 }
 
-fn parse(xml: &str) -> Result<Document, SignError> {
+pub(super) fn parse(xml: &str) -> Result<Document, SignError> {
     Parser::default()
         .parse_string(xml.as_bytes())
         .map_err(|e| SignError::Message(format!("cannot parse the message to sign: {e:?}")))
 }
 
-fn canonical(node: &Node, prefixes: &[&str]) -> Result<String, SignError> {
+pub(super) fn canonical(node: &Node, prefixes: &[&str]) -> Result<String, SignError> {
     let p: Vec<String> = prefixes.iter().map(|s| s.to_string()).collect();
     c14n::exclusive(node, &p).map_err(|e| SignError::Message(e.message))
 }
 
 /// A complete `ds:Signature` over `refs`.
-fn signature(
+pub(super) fn signature(
     key: &SigningKey,
     alg: SignatureAlg,
     digest: DigestAlg,
@@ -232,36 +233,36 @@ fn signature(
     ))
 }
 
-fn instant(t: OffsetDateTime) -> String {
+pub(super) fn instant(t: OffsetDateTime) -> String {
     let t = t
         .replace_nanosecond((t.nanosecond() / 1_000_000) * 1_000_000)
         .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-fn new_id(prefix: &str) -> String {
+pub(super) fn new_id(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// Where the Header and Body of an envelope are, in bytes.
-struct Layout {
+pub(super) struct Layout {
     /// The envelope's prefix for the SOAP namespace (from the Body tag).
-    soap_prefix: String,
+    pub(super) soap_prefix: String,
     /// Header: (start of `<P:Header`, end of its start tag, start of its end
     /// tag, end of element), or the span of an empty `<P:Header/>`.
-    header: Option<HeaderSpan>,
+    pub(super) header: Option<HeaderSpan>,
     /// Position just before the `>` (or `/>`) closing the Body start tag.
-    body_tag_end: usize,
+    pub(super) body_tag_end: usize,
     /// Start of the Body start tag.
-    body_start: usize,
+    pub(super) body_start: usize,
 }
 
-enum HeaderSpan {
+pub(super) enum HeaderSpan {
     Open { after_start_tag: usize },
     Empty { start: usize, end: usize },
 }
 
-fn layout(xml: &str) -> Result<Layout, SignError> {
+pub(super) fn layout(xml: &str) -> Result<Layout, SignError> {
     let mut r = quick_xml::Reader::from_str(xml);
     let mut depth = 0usize;
     let mut header = None;
@@ -310,7 +311,7 @@ fn layout(xml: &str) -> Result<Layout, SignError> {
 
 /// Inserts `security` (the complete `wsse:Security` element) into the
 /// envelope's Header and gives the Body `wsu:Id="body_id"`.
-fn with_security(xml: &str, security: &str, body_id: &str) -> Result<String, SignError> {
+pub(super) fn with_security(xml: &str, security: &str, body_id: &str) -> Result<String, SignError> {
     let l = layout(xml)?;
     let p = if l.soap_prefix.is_empty() {
         String::new()
@@ -342,9 +343,9 @@ fn with_security(xml: &str, security: &str, body_id: &str) -> Result<String, Sig
     Ok(out)
 }
 
-const SIGNATURE_MARK: &str = "<!--urna:signature-->";
+pub(super) const SIGNATURE_MARK: &str = "<!--urna:signature-->";
 
-fn security_open(soap_prefix_decl: &str) -> String {
+pub(super) fn security_open(soap_prefix_decl: &str) -> String {
     format!(
         "<wsse:Security xmlns:wsse=\"{}\" xmlns:wsu=\"{}\" {soap_prefix_decl}mustUnderstand=\"1\">",
         ns::WSSE,
@@ -352,7 +353,7 @@ fn security_open(soap_prefix_decl: &str) -> String {
     )
 }
 
-fn timestamp(id: &str, now: OffsetDateTime, ttl_secs: i64) -> String {
+pub(super) fn timestamp(id: &str, now: OffsetDateTime, ttl_secs: i64) -> String {
     format!(
         "<wsu:Timestamp wsu:Id=\"{id}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
         instant(now),
@@ -363,7 +364,7 @@ fn timestamp(id: &str, now: OffsetDateTime, ttl_secs: i64) -> String {
 /// Digests the Timestamp and Body of `xml` (in place, with the prefix lists
 /// given) and writes the message signature at [`SIGNATURE_MARK`].
 #[allow(clippy::too_many_arguments)]
-fn sign_message(
+pub(super) fn sign_message(
     xml: &str,
     key: &SigningKey,
     alg: SignatureAlg,
@@ -559,277 +560,7 @@ impl ResponseSigner {
     }
 }
 
-/// The operator a request is sent for (SAML Subject) and the application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operator {
-    /// Codice fiscale (NameID).
-    pub codice_fiscale: String,
-    pub application: String,
-}
-
-/// Signs requests the way gestionali do for ANPR (spec §17.2–17.5).
-#[derive(Debug, Clone)]
-pub struct ClientSigner {
-    pub key: SigningKey,
-    /// Station CN `<ISTAT>-<TT>-<NNNN>` (IdPostazione); IdSede is its ISTAT.
-    pub station: String,
-    pub operator: Operator,
-    pub algorithm: SignatureAlg,
-    pub digest: DigestAlg,
-    pub key_info: KeyInfoForm,
-    pub ttl_secs: i64,
-    /// A fixed IdPostazioneFirmato instead of the CMS computed from the key
-    /// (negative tests: a value signed by another key).
-    pub id_postazione_firmato_override: Option<String>,
-}
-
-impl ClientSigner {
-    /// The ANPR profile: RSA-SHA1, SHA-1, inline X509Data, PrefixList
-    /// `wsse soap` on the Timestamp reference, 5-minute lifetime.
-    pub fn anpr(key: SigningKey, station: &str, operator: Operator) -> ClientSigner {
-        ClientSigner {
-            key,
-            station: station.to_string(),
-            operator,
-            algorithm: SignatureAlg::RsaSha1,
-            digest: DigestAlg::Sha1,
-            key_info: KeyInfoForm::X509Data,
-            ttl_secs: 300,
-            id_postazione_firmato_override: None,
-        }
-    }
-
-    /// `IdPostazioneFirmato`: base64 CMS SignedData over the station CN.
-    pub fn id_postazione_firmato(&self) -> Result<String, SignError> {
-        let (cert, key) = (self.key.thread_cert()?, self.key.thread_key()?);
-        let cms = CmsContentInfo::sign(
-            Some(&cert),
-            Some(&key),
-            None,
-            Some(self.station.as_bytes()),
-            CMSOptions::BINARY,
-        )
-        .map_err(fail)?;
-        Ok(b64(&cms.to_der()?))
-    }
-
-    /// The signed SAML assertion for `now`.
-    pub fn assertion(&self, now: OffsetDateTime) -> Result<String, SignError> {
-        let id = format!("_{}", uuid::Uuid::new_v4().simple());
-        let istat = self.station.get(..6).unwrap_or_default();
-        let (from, to) = (
-            instant(now),
-            instant(now + time::Duration::seconds(self.ttl_secs)),
-        );
-        let attr = |name: &str, value: &str| {
-            format!(
-                "<saml2:Attribute Name=\"{name}\" NameFormat=\"urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified\"><saml2:AttributeValue xsi:type=\"xs:string\">{}</saml2:AttributeValue></saml2:Attribute>",
-                urna_wire::xml::escape(value)
-            )
-        };
-        let head = format!(
-            "<saml2:Assertion xmlns:saml2=\"{}\" xmlns:xsi=\"{}\" xmlns:xs=\"{}\" ID=\"{id}\" IssueInstant=\"{from}\" Version=\"2.0\"><saml2:Issuer>XS</saml2:Issuer>",
-            ns::SAML2,
-            ns::XSI,
-            ns::XS
-        );
-        let tail = format!(
-            "<saml2:Subject><saml2:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\">{}</saml2:NameID><saml2:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\"><saml2:SubjectConfirmationData NotBefore=\"{from}\" NotOnOrAfter=\"{to}\"/></saml2:SubjectConfirmation></saml2:Subject><saml2:Conditions NotBefore=\"{from}\" NotOnOrAfter=\"{to}\"/><saml2:AuthnStatement AuthnInstant=\"{from}\" SessionNotOnOrAfter=\"{to}\"><saml2:SubjectLocality Address=\"127.0.0.1\"/><saml2:AuthnContext><saml2:AuthnContextClassRef></saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement><saml2:AttributeStatement>{}{}{}{}</saml2:AttributeStatement></saml2:Assertion>",
-            urna_wire::xml::escape(&self.operator.codice_fiscale),
-            attr("IdSede", istat),
-            attr("IdPostazione", &self.station),
-            attr(
-                "IdPostazioneFirmato",
-                &match &self.id_postazione_firmato_override {
-                    Some(v) => v.clone(),
-                    None => self.id_postazione_firmato()?,
-                }
-            ),
-            attr("IdApplicazione", &self.operator.application),
-        );
-        let unsigned = format!("{head}{tail}");
-        // The assertion declares every prefix it uses, so its canonical form
-        // here equals its canonical form inside the envelope.
-        let doc = parse(&unsigned)?;
-        let root = doc.get_root_element().ok_or_else(|| fail("no assertion"))?;
-        let digest = self.digest.digest(canonical(&root, &[])?.as_bytes());
-        drop(doc);
-        let sig = signature(
-            &self.key,
-            self.algorithm,
-            self.digest,
-            &[RefSpec {
-                id: &id,
-                enveloped: true,
-                prefixes: &[],
-                digest,
-            }],
-            &key_info(&self.key, KeyInfoForm::X509Data, "")?,
-        )?;
-        Ok(format!("{head}{sig}{tail}"))
-    }
-
-    /// Signs a complete (unsigned) request envelope, with a new assertion.
-    pub fn sign(&self, envelope: &str, now: OffsetDateTime) -> Result<String, SignError> {
-        self.sign_with_assertion(envelope, now, &self.assertion(now)?)
-    }
-
-    /// Signs a request envelope carrying `assertion` (from
-    /// [`ClientSigner::assertion`]; one assertion may serve many messages
-    /// while its Conditions hold, each message gets its own Timestamp and
-    /// signature).
-    pub fn sign_with_assertion(
-        &self,
-        envelope: &str,
-        now: OffsetDateTime,
-        assertion: &str,
-    ) -> Result<String, SignError> {
-        let ts_id = new_id("TS");
-        let body_id = new_id("id");
-        let bst_id = new_id("X509");
-        let l = layout(envelope)?;
-        let mu = if l.soap_prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}:", l.soap_prefix)
-        };
-        let mut security = security_open(&mu);
-        security.push_str(&timestamp(&ts_id, now, self.ttl_secs));
-        security.push_str(assertion);
-        if self.key_info == KeyInfoForm::BinarySecurityToken {
-            security.push_str(&bst(&self.key, &bst_id));
-        }
-        security.push_str(SIGNATURE_MARK);
-        security.push_str("</wsse:Security>");
-        let xml = with_security(envelope, &security, &body_id)?;
-        let ki = key_info(&self.key, self.key_info, &bst_id)?;
-        let prefixes: Vec<&str> = if l.soap_prefix.is_empty() {
-            vec!["wsse"]
-        } else {
-            vec!["wsse", l.soap_prefix.as_str()]
-        };
-        sign_message(
-            &xml,
-            &self.key,
-            self.algorithm,
-            self.digest,
-            &ts_id,
-            &body_id,
-            &prefixes,
-            &ki,
-        )
-    }
-}
-
-/// Adds a signed SAML assertion (from [`ClientSigner::assertion`]) to a
-/// request that a third-party WS-Security stack has already signed (zeep's
-/// `BinarySignature`, node-soap's `WSSecurityCert`, …), which know nothing of
-/// ANPR's assertion.
-///
-/// The assertion becomes the first child of
-/// `/soap:Envelope/soap:Header/wsse:Security`. The peer's message signature
-/// covers the Timestamp and the Body, not `wsse:Security` itself, so it stays
-/// valid; the assertion carries its own enveloped signature and declares
-/// every namespace it uses, so its canonical form does not depend on where
-/// it is put. Nothing else in the message is touched.
-pub fn add_assertion(signed: &str, assertion: &str) -> Result<String, SignError> {
-    use quick_xml::name::ResolveResult;
-    /// What an event is, once the reader is free again.
-    enum Seen {
-        Open {
-            empty: bool,
-            soap: bool,
-            wsse: bool,
-            saml: bool,
-            local: Vec<u8>,
-        },
-        Close,
-        Eof,
-        Other,
-    }
-    let mut r = quick_xml::NsReader::from_str(signed);
-    r.config_mut().check_end_names = true;
-    let mut depth = 0usize;
-    let mut in_header = false;
-    let mut in_security = false;
-    let mut insert_at: Option<usize> = None;
-    loop {
-        let seen = {
-            let (res, ev) = r.read_resolved_event().map_err(|e| {
-                SignError::Message(format!("the signed message is not well-formed: {e}"))
-            })?;
-            let bound =
-                |uri: &str| matches!(&res, ResolveResult::Bound(n) if n.as_ref() == uri.as_bytes());
-            match ev {
-                Event::Start(ref e) | Event::Empty(ref e) => Seen::Open {
-                    empty: matches!(ev, Event::Empty(_)),
-                    soap: bound(urna_wire::ns::SOAP_ENV),
-                    wsse: bound(ns::WSSE),
-                    saml: bound(ns::SAML2),
-                    local: e.local_name().as_ref().to_vec(),
-                },
-                Event::End(_) => Seen::Close,
-                Event::Eof => Seen::Eof,
-                _ => Seen::Other,
-            }
-        };
-        match seen {
-            Seen::Open {
-                empty,
-                soap,
-                wsse,
-                saml,
-                local,
-            } => {
-                // The element is at depth + 1 (Envelope 1, Header 2, …).
-                match depth + 1 {
-                    2 if soap && local == b"Header" => in_header = !empty,
-                    3 if in_header && wsse && local == b"Security" => {
-                        if insert_at.is_some() {
-                            return Err(SignError::Message(
-                                "the message has two wsse:Security headers".into(),
-                            ));
-                        }
-                        if empty {
-                            return Err(SignError::Message(
-                                "wsse:Security is empty: the message is not signed".into(),
-                            ));
-                        }
-                        insert_at = Some(r.buffer_position() as usize);
-                        in_security = true;
-                    }
-                    4 if in_security && saml && local == b"Assertion" => {
-                        return Err(SignError::Message(
-                            "wsse:Security already carries a saml2:Assertion".into(),
-                        ));
-                    }
-                    _ => {}
-                }
-                if !empty {
-                    depth += 1;
-                }
-            }
-            Seen::Close => {
-                match depth {
-                    2 => in_header = false,
-                    3 => in_security = false,
-                    _ => {}
-                }
-                depth = depth.saturating_sub(1);
-            }
-            Seen::Eof => break,
-            Seen::Other => {}
-        }
-    }
-    let at = insert_at.ok_or_else(|| {
-        SignError::Message("no soap:Header/wsse:Security in the message: sign it first".into())
-    })?;
-    let mut out = String::with_capacity(signed.len() + assertion.len());
-    out.push_str(&signed[..at]);
-    out.push_str(assertion);
-    out.push_str(&signed[at..]);
-    Ok(out)
-}
+pub use super::client::{add_assertion, ClientSigner, Operator};
 
 #[cfg(test)]
 mod tests {
