@@ -115,9 +115,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 
 fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
     let roma = &DEMO_COMUNI[0];
-    let now = time::OffsetDateTime::now_utc();
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    let ts = now.format(&f).expect("timestamp");
+    let ts = timestamp();
     let comune = build::comune(roma.nome, roma.istat, roma.sigla);
     (0..n)
         .map(|i| {

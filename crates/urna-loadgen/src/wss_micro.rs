@@ -43,8 +43,7 @@ fn read(p: &Path) -> anyhow::Result<Vec<u8>> {
 /// Unsigned requests: 3008 single-section reads and 5011 updates, in turn.
 fn requests(n: usize, run: &str) -> Vec<(u16, String)> {
     let roma = &DEMO_COMUNI[0];
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    let ts = OffsetDateTime::now_utc().format(&f).expect("timestamp");
+    let ts = crate::timestamp();
     let comune = build::comune(roma.nome, roma.istat, roma.sigla);
     (0..n)
         .map(|i| {

@@ -46,10 +46,14 @@ impl<T> FairQueue<T> {
     pub fn push(&self, key: &str, item: T) {
         {
             let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let q = s.queues.entry(key.to_string()).or_default();
-            q.push_back(item);
-            if q.len() == 1 {
-                s.turn.push_back(key.to_string());
+            match s.queues.get_mut(key) {
+                Some(q) => q.push_back(item),
+                None => {
+                    // A key gets its turn when its queue is created, and
+                    // loses both when the queue empties (`pop`).
+                    s.queues.insert(key.to_string(), VecDeque::from([item]));
+                    s.turn.push_back(key.to_string());
+                }
             }
         }
         // The receivers live as long as the gate threads; when they are gone

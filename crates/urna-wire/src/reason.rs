@@ -181,19 +181,6 @@ impl std::fmt::Display for FaultReason {
 }
 
 impl FaultReason {
-    /// The reason with this code, if any.
-    pub fn from_code(code: &str) -> Option<FaultReason> {
-        Self::GENERAL
-            .iter()
-            .copied()
-            .chain(
-                SecurityReason::ALL
-                    .iter()
-                    .map(|r| FaultReason::Security(*r)),
-            )
-            .find(|r| r.code() == code)
-    }
-
     /// A refusal of the security frame or of the TLS identity.
     pub fn is_security(self) -> bool {
         matches!(
@@ -219,7 +206,6 @@ mod tests {
                 .map(|r| FaultReason::Security(*r)),
         ) {
             assert!(seen.insert(r.code()), "{} twice", r.code());
-            assert_eq!(FaultReason::from_code(r.code()), Some(r));
         }
     }
 

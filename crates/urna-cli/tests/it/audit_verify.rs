@@ -111,10 +111,6 @@ fn signed_heads_catch_a_rewritten_table_and_a_forged_head() {
     );
 }
 
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 fn drop_triggers(store: &Store, sql: &str) {
     store
         .write(|c| {
@@ -151,7 +147,7 @@ fn a_missing_heads_file_an_old_unsigned_tail_and_a_cut_tail_fail() {
     );
     urna(&db, dir, &["audit", "sign-head"]);
     // A fresh entry not yet signed is only noted.
-    append_at(&store, "OK", 1, now_ms());
+    append_at(&store, "OK", 1, urna_store::now_millis());
     let (ok, out) = urna(&db, dir, &["audit", "verify"]);
     assert!(
         ok && out.contains("note: entries 8..8 are not yet covered"),
