@@ -84,3 +84,65 @@ async fn heads_at_start_up_every_n_entries_and_at_shutdown_all_time_stamped() {
     assert_eq!((v.heads, v.stamped), (all.len(), all.len()));
     assert!(v.notes.is_empty(), "no tail left uncovered: {:?}", v.notes);
 }
+
+/// An authority that does not answer does not stop the heads: the head is
+/// signed and written without its token (and logged), and `verify` with
+/// the authority's certificate reports it.
+#[tokio::test]
+async fn a_head_is_written_when_the_authority_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = urna_pki::PkiDir::new(dir.path().join("pki"));
+    pki.init(&["localhost"], &[]).unwrap();
+    let db = urna_store::testing::TestDb::sqlite();
+    let store = std::sync::Arc::new(urna_store::Store::open(&db.url, 1).unwrap());
+    let key = urna_security::wss::SigningKey::from_pem(
+        &std::fs::read(pki.service_signer_cert()).unwrap(),
+        &std::fs::read(pki.service_signer_key()).unwrap(),
+    )
+    .unwrap();
+    let file = dir.path().join("heads.jsonl");
+    // Nothing listens on the port of a socket bound and closed at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let signer = urna_server::audit_heads::HeadSigner {
+        store: store.clone(),
+        key,
+        file: file.clone(),
+        tsa: Some(urna_server::audit_heads::Tsa {
+            url: format!("http://{closed}/tsa"),
+            trust: None,
+        }),
+    };
+    tokio::task::spawn_blocking(move || signer.export(None).unwrap())
+        .await
+        .unwrap();
+    let line = std::fs::read_to_string(&file).unwrap();
+    let head: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(head["seq"], 0);
+    assert!(head.get("tsa_token").is_none(), "{line}");
+
+    let tsa = LocalTsa::start("other").unwrap();
+    let trust =
+        urna_security::tsa::TsaTrust::from_pem(&std::fs::read(&tsa.ca_cert).unwrap()).unwrap();
+    let cert =
+        openssl::x509::X509::from_pem(&std::fs::read(pki.service_signer_cert()).unwrap()).unwrap();
+    let v = verify(
+        &store,
+        &VerifyInputs {
+            heads_file: &file,
+            service_cert: &cert,
+            tsa: Some(&trust),
+            tsa_max_skew_secs: 300,
+            max_unsigned_age: None,
+            now: time::OffsetDateTime::now_utc(),
+        },
+    )
+    .unwrap();
+    assert!(
+        v.problems.iter().any(|p| p.contains("has no time-stamp")),
+        "{:?}",
+        v.problems
+    );
+}
