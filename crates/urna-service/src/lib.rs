@@ -1,18 +1,25 @@
 //! Application services: one request, end to end, minus the transport.
 //!
-//! [`Services::handle`] takes a dispatched, schema-valid payload and the
-//! caller's station identity and returns the response to send. It runs the
-//! header checks, the idempotency protocol and the domain rules, then writes the
-//! change, the operation record and the remembered answer in **one**
-//! transaction.
+//! [`Services::handle_batch`] takes dispatched, schema-valid payloads and the
+//! caller's station identity and returns the responses to send. For each
+//! request it runs the header checks, the idempotency protocol and the
+//! operation's rules (one module per operation under `operations/`), then
+//! writes the change, the operation record, the remembered answer and the
+//! audit entry in **one** transaction.
 #![forbid(unsafe_code)]
 
+mod access;
+mod audit;
+mod batch;
 pub mod demo;
 pub mod generate;
-mod handler;
+mod idempotency;
+mod operations;
+mod request;
+mod services;
 pub mod subentro;
 mod view;
 
-pub use handler::{
-    AuditRecord, Authentication, Caller, Handled, Request, ServiceError, Services, Settled,
-};
+pub use audit::AuditRecord;
+pub use request::{Authentication, Caller, Handled, Request, ServiceError, Settled};
+pub use services::Services;

@@ -1,0 +1,175 @@
+//! One module per ANPR operation, each implementing [`ServiceOperation`]:
+//! read the typed request from the schema-valid tree, plan it against what is
+//! stored (reads only), apply the accepted change inside the request's
+//! transaction, render the reply. The batch machinery (`crate::batch`) runs
+//! every operation the same way: idempotency, the operation record, the
+//! remembered answer and the audit entry are its business, not theirs.
+//!
+//! Adding an operation: a module here, one line in [`registered`], its
+//! `Operation` variant and XSD in `urna-wire` (see ARCHITECTURE.md).
+
+mod elector_mutation;
+mod section_delete;
+mod section_query;
+mod section_upsert;
+
+use time::OffsetDateTime;
+use urna_domain::header::{check_header, HeaderPolicy, RequestHeader};
+use urna_domain::section::{ComuneRef, SenderComune};
+use urna_domain::{Anomaly, Code};
+use urna_store::{comuni, AnyConnection};
+use urna_wire::messages::{self, Outcome, ResponseMeta};
+use urna_wire::{Element, Operation};
+
+use crate::ServiceError;
+
+pub(crate) use section_upsert::with_owner;
+
+/// The rules' verdict: the change to write, or the blocking anomalies.
+pub(crate) type Decision<C> = Result<C, Vec<Anomaly>>;
+
+/// What an operation's plan may read: the request's transaction (before any
+/// write), the sending comune as the registry knows it, the header, the clock.
+pub(crate) struct Context<'a> {
+    pub conn: &'a mut AnyConnection,
+    pub sender: SenderComune,
+    pub header: &'a RequestHeader,
+    pub now: OffsetDateTime,
+}
+
+impl Context<'_> {
+    /// The server's date, as stored dates are compared (`YYYY-MM-DD`).
+    pub fn today(&self) -> String {
+        self.now.date().to_string()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        (self.now.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+}
+
+/// The operation record a change is written under.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    /// The `idOperazioneANPR` given to the request.
+    pub id_operazione_anpr: i64,
+    /// When the request was received (Unix ms).
+    pub received_at: i64,
+}
+
+/// One ANPR operation.
+pub(crate) trait ServiceOperation {
+    /// The operation served.
+    const OPERATION: Operation;
+    /// The request, read from the schema-valid payload.
+    type Request;
+    /// What the rules accepted, to be written by [`ServiceOperation::apply`].
+    type Change: 'static;
+
+    /// Reads the typed request. The payload passed the XSD, so a missing
+    /// required element is a server defect ([`ServiceError::Corrupt`]).
+    fn extract(payload: &Element, header: &RequestHeader) -> Result<Self::Request, ServiceError>;
+
+    /// Applies the business rules; reads only.
+    fn plan(
+        ctx: &mut Context<'_>,
+        request: Self::Request,
+    ) -> Result<Decision<Self::Change>, ServiceError>;
+
+    /// Writes the accepted change in the request's transaction and says what
+    /// the reply carries.
+    fn apply(
+        conn: &mut AnyConnection,
+        change: Self::Change,
+        stamp: Stamp,
+    ) -> Result<Outcome, ServiceError>;
+
+    /// The reply's Body child.
+    fn render(header: &RequestHeader, meta: &ResponseMeta, outcome: &Outcome) -> String {
+        messages::write_response(Self::OPERATION, header, meta, outcome)
+    }
+}
+
+/// An accepted change with its operation's type erased, so that the batch
+/// machinery is one code path for every operation.
+pub(crate) type Apply = Box<dyn FnOnce(&mut AnyConnection, Stamp) -> Result<Outcome, ServiceError>>;
+
+/// An operation as the batch machinery calls it.
+pub(crate) struct Registered {
+    op: Operation,
+    plan: fn(&mut Context<'_>, &Element) -> Result<Decision<Apply>, ServiceError>,
+    pub render: fn(&RequestHeader, &ResponseMeta, &Outcome) -> String,
+}
+
+impl Registered {
+    fn of<O: ServiceOperation>() -> Registered {
+        Registered {
+            op: O::OPERATION,
+            plan: |ctx, payload| {
+                let request = O::extract(payload, ctx.header)?;
+                Ok(O::plan(ctx, request)?.map(|change| -> Apply {
+                    Box::new(move |conn, stamp| O::apply(conn, change, stamp))
+                }))
+            },
+            render: O::render,
+        }
+    }
+
+    /// The header rules every operation shares, then the operation's own
+    /// plan; reads only.
+    pub fn plan(
+        &self,
+        conn: &mut AnyConnection,
+        payload: &Element,
+        header: &RequestHeader,
+        now: OffsetDateTime,
+        policy: &HeaderPolicy,
+    ) -> Result<Decision<Apply>, ServiceError> {
+        let today = now.date().to_string();
+        let Some(comune) = comuni::active(conn, &header.cod_mittente, &today)? else {
+            return Ok(Err(vec![Anomaly::new(
+                Code::EC090,
+                format!(
+                    "codMittente {} non e' un comune attivo alla data {today}",
+                    header.cod_mittente
+                ),
+            )
+            .field("codMittente")
+            .value(&header.cod_mittente)]));
+        };
+        let op = self.op;
+        let errors = check_header(header, op.code(), op.is_registration(), now, policy);
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut ctx = Context {
+            conn,
+            sender: SenderComune {
+                istat: comune.istat,
+                nome: comune.nome,
+                sigla: comune.sigla,
+            },
+            header,
+            now,
+        };
+        (self.plan)(&mut ctx, payload)
+    }
+}
+
+/// The module serving `op`: the registry of operations.
+pub(crate) fn registered(op: Operation) -> Registered {
+    match op {
+        Operation::Mutazione5011 => Registered::of::<section_upsert::SectionUpsert>(),
+        Operation::Cancellazione2012 => Registered::of::<section_delete::SectionDelete>(),
+        Operation::Consultazione3008 => Registered::of::<section_query::SectionQuery>(),
+        Operation::Mutazione5010 => Registered::of::<elector_mutation::ElectorMutation>(),
+    }
+}
+
+/// The comune a 2012/3008 names in `block/comune` (empty when absent).
+fn requested_comune(block: Option<&Element>) -> ComuneRef {
+    block
+        .and_then(|b| b.child("comune"))
+        .map(messages::comune_ref)
+        .unwrap_or_default()
+}
