@@ -10,4 +10,5 @@ mod operators;
 mod ratelimit;
 mod sections;
 mod security;
+mod snapshots;
 mod wsdl;

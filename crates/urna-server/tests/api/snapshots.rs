@@ -1,0 +1,288 @@
+//! Snapshots of every reply and of the faults a request can meet, as the
+//! real server sends them (signed, over mutual TLS). Values that change from
+//! run to run (times, ids, digests, signature values, certificates) are
+//! redacted; everything else is the wire, one element per line, so that a
+//! change of the wire is reviewed as a snapshot diff (`cargo insta review`).
+
+use urna_testkit::{spawn_app, spawn_app_with, Reply, Sender, TestApp, P2000, P3000, P5000};
+use urna_wire::{build, Element};
+
+use crate::helpers::{create, roma, t};
+
+/// Values that change from run to run, and what stands in for them.
+const REDACTIONS: &[(&str, &str)] = &[
+    (r"<wsu:Created>[^<]*<", "<wsu:Created>[time]<"),
+    (r"<wsu:Expires>[^<]*<", "<wsu:Expires>[time]<"),
+    (r"<ds:DigestValue>[^<]*<", "<ds:DigestValue>[digest]<"),
+    (
+        r"<ds:SignatureValue>[^<]*<",
+        "<ds:SignatureValue>[signature]<",
+    ),
+    (
+        r"(<wsse:BinarySecurityToken[^>]*>)[^<]*<",
+        "$1[certificate]<",
+    ),
+    (
+        r"<ds:X509Certificate>[^<]*<",
+        "<ds:X509Certificate>[certificate]<",
+    ),
+    (r#"(wsu:Id|Id|ID)="[^"]*""#, r#"$1="[id]""#),
+    (r##"URI="#[^"]*""##, r##"URI="#[id]""##),
+    (r"<idOperazioneANPR>\d+<", "<idOperazioneANPR>[id]<"),
+    (r"idOperazioneANPR \d+", "idOperazioneANPR [id]"),
+    (r"<dataOraRichiesta>[^<]*<", "<dataOraRichiesta>[time]<"),
+    (r"<dataDecorrenza>[^<]*<", "<dataDecorrenza>[date]<"),
+    (r"#id-[0-9a-f]+", "#id-[id]"),
+    (
+        r"<u:correlationId>[^<]*<",
+        "<u:correlationId>[correlation-id]<",
+    ),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[time]"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?", "[time]"),
+    (r"alla data \d{4}-\d{2}-\d{2}", "alla data [date]"),
+    (r"di sistema \d{4}-\d{2}-\d{2}", "di sistema [date]"),
+];
+
+/// Asserts the reply's snapshot: its status and body, one tag per line,
+/// with [`REDACTIONS`] applied. The response's WS-Security header, the same
+/// for every reply, is shown whole only in `envelope_signed`; elsewhere it
+/// reads `[signed]`.
+fn assert_wire(name: &str, r: &Reply) {
+    let body = match (r.body.find("<soap:Header>"), r.body.find("</soap:Header>")) {
+        (Some(start), Some(end)) if name != "envelope_signed" => {
+            let header = &r.body[start..end];
+            let shown = if header.contains("<ds:SignatureValue>") {
+                "[signed]"
+            } else {
+                "[not signed]"
+            };
+            format!("{}<soap:Header>{shown}{}", &r.body[..start], &r.body[end..])
+        }
+        _ => r.body.clone(),
+    };
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in REDACTIONS {
+        settings.add_filter(pattern, *replacement);
+    }
+    settings.set_prepend_module_to_snapshot(false);
+    let wire = format!("HTTP {}\n{}\n", r.status, body.replace("><", ">\n<"));
+    settings.bind(|| insta::assert_snapshot!(name, wire));
+}
+
+async fn send(app: &TestApp, path: &str, body: impl Into<String>) -> Reply {
+    app.post_with(&app.client_for("058091"), path, body).await
+}
+
+fn query(id: &str, numero: Option<&str>, tipo: &str) -> String {
+    build::richiesta3008(&t(id, "3008"), &roma(), numero, tipo)
+}
+
+fn elector(id: &str, sezione: &str) -> String {
+    let subject = urna_service::demo::subject_id(&urna_service::demo::DEMO_COMUNI[0], 0);
+    build::richiesta5010(
+        &t(id, "5010"),
+        &[
+            Element::leaf("idSoggetto", &subject),
+            build::liste_generale(&roma(), sezione, "LAZIO", "LAZIO 1"),
+            Element::new("datiControllo").with_child(Element::leaf("tipoMutazione", "01")),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn replies() {
+    let app = spawn_app().await;
+    let cases: Vec<(&str, &str, String)> = vec![
+        ("envelope_signed", P5000, create("SN0", "949")),
+        ("5011_ok", P5000, create("SN1", "950")),
+        ("5011_replay", P5000, create("SN1", "950")),
+        ("5011_ko_en148_other_content", P5000, create("SN1", "951")),
+        (
+            "2012_ko_en079_id_of_another_service",
+            P2000,
+            build::richiesta2012(&t("SN1", "2012"), &roma(), "950"),
+        ),
+        (
+            "5011_ko_en204_en378_section_of_another_comune",
+            P5000,
+            build::richiesta5011(
+                &t("SN2", "5011"),
+                &urna_service::demo::section_tree(&urna_service::demo::DEMO_COMUNI[1], 1),
+            ),
+        ),
+        ("3008_ok_one", P3000, query("SN3", Some("950"), "1")),
+        ("3008_ko_en122_none", P3000, query("SN4", Some("999"), "1")),
+        ("5010_ok", P5000, elector("SN5", "950")),
+        ("5010_ko_section_missing", P5000, elector("SN6", "998")),
+        (
+            "2012_ko_section_referenced",
+            P2000,
+            build::richiesta2012(&t("SN7", "2012"), &roma(), "950"),
+        ),
+        ("2012_ok", P2000, {
+            let _ = send(&app, P5000, create("SN8", "952")).await;
+            build::richiesta2012(&t("SN9", "2012"), &roma(), "952")
+        }),
+        (
+            "2012_ko_en122_missing",
+            P2000,
+            build::richiesta2012(&t("SN10", "2012"), &roma(), "952"),
+        ),
+        (
+            "header_ko_ehr09_time",
+            P5000,
+            build::richiesta5011(
+                &build::Testata::new("SN11", "058091", "5011", "2001-01-01T10:00:00Z"),
+                &crate::helpers::section("953"),
+            ),
+        ),
+        (
+            "header_ko_sp000_operation",
+            P5000,
+            build::richiesta5011(&t("SN12", "5010"), &crate::helpers::section("954")),
+        ),
+    ];
+    for (name, path, body) in cases {
+        let r = send(&app, path, body).await;
+        assert_wire(name, &r);
+    }
+}
+
+#[tokio::test]
+async fn faults() {
+    let app = spawn_app().await;
+    let roma = app.client_for("058091");
+    let signed_once = roma.prepare(create("SF1", "960"));
+    let raw = |ct: &'static str, body: String| {
+        let r = roma
+            .http
+            .post(app.url(P5000))
+            .header("Content-Type", ct)
+            .body(body);
+        async move {
+            let r = r.send().await.expect("sent");
+            Reply {
+                status: r.status().as_u16(),
+                body: r.text().await.expect("body"),
+            }
+        }
+    };
+    let unsigned = |body: String| raw("text/xml; charset=UTF-8", body);
+    let cases: Vec<(&str, Reply)> = vec![
+        ("not_well_formed", unsigned("<soap:Envelope".into()).await),
+        (
+            "too_deep",
+            unsigned(create("SF13", "973").replace(
+                "<soap:Header/>",
+                &format!(
+                    "<soap:Header>{}{}</soap:Header>",
+                    "<a>".repeat(60),
+                    "</a>".repeat(60)
+                ),
+            ))
+            .await,
+        ),
+        (
+            "multiple_body_children",
+            unsigned(create("SF14", "974").replace("</soap:Body>", "<extra/></soap:Body>")).await,
+        ),
+        (
+            "body_too_large",
+            unsigned(create("SF15", "975").replace(
+                "<soap:Header/>",
+                &format!(
+                    "<soap:Header><x>{}</x></soap:Header>",
+                    "a".repeat(60 * 1024)
+                ),
+            ))
+            .await,
+        ),
+        (
+            "doctype",
+            unsigned(format!(
+                "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"e\">]>{}",
+                create("SF2", "961").replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "")
+            ))
+            .await,
+        ),
+        (
+            "unsupported_media_type",
+            raw("application/json", create("SF3", "962")).await,
+        ),
+        (
+            "soap_version_mismatch",
+            raw("application/soap+xml", create("SF4", "963")).await,
+        ),
+        (
+            "security_header_missing",
+            unsigned(create("SF5", "964")).await,
+        ),
+        (
+            "unknown_operation",
+            send(
+                &app,
+                P5000,
+                create("SF6", "965").replace("Richiesta5011", "Richiesta5099"),
+            )
+            .await,
+        ),
+        ("wrong_port", send(&app, P3000, create("SF7", "966")).await),
+        (
+            "xsd_invalid",
+            send(
+                &app,
+                P5000,
+                create("SF8", "967").replace("<tipoInvio>TEST</tipoInvio>", ""),
+            )
+            .await,
+        ),
+        (
+            "identity_mismatch",
+            app.post_with(&app.client_for("015146"), P5000, create("SF9", "968"))
+                .await,
+        ),
+        (
+            "digest_mismatch",
+            unsigned(
+                roma.prepare(create("SF10", "969"))
+                    .replace(">969<", ">970<"),
+            )
+            .await,
+        ),
+        ("replay_first", unsigned(signed_once.clone()).await),
+        ("replay", unsigned(signed_once).await),
+        (
+            "operator_unknown",
+            app.post_with(
+                &app.client_as("058091", "MRNLCU90A01H501D"),
+                P5000,
+                create("SF11", "971"),
+            )
+            .await,
+        ),
+        (
+            "operator_not_profiled",
+            app.post_with(
+                &app.client_as("058091", "VRDGPP75C15H501P"),
+                P5000,
+                create("SF12", "972"),
+            )
+            .await,
+        ),
+    ];
+    for (name, r) in cases {
+        assert_wire(&format!("fault_{name}"), &r);
+    }
+}
+
+#[tokio::test]
+async fn rate_limited_fault() {
+    let app = spawn_app_with(urna_store::testing::TestDb::sqlite(), |s| {
+        s.rate_limit.station.per_sec = 0.001;
+        s.rate_limit.station.burst = 1;
+    })
+    .await;
+    let _ = send(&app, P3000, query("RL1", None, "2")).await;
+    let r = send(&app, P3000, query("RL2", None, "2")).await;
+    assert_wire("fault_rate_limited", &r);
+}
