@@ -1,0 +1,108 @@
+//! `urna audit`: sign the audit log's chain head, and verify the log against its signed heads.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use urna_pki::PkiDir;
+use urna_server::audit_heads::{self, HeadSigner, Tsa, VerifyInputs};
+use urna_server::Settings;
+
+use crate::common::open_store;
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain from the first entry and check every signed
+    /// head in the heads file; report the first broken entry. Exit status 1
+    /// when anything does not match.
+    Verify {
+        /// Signed heads (default: audit.heads_file).
+        #[arg(long)]
+        heads: Option<PathBuf>,
+        /// Service signing certificate (default: the PKI's service-signing.crt).
+        #[arg(long)]
+        cert: Option<PathBuf>,
+    },
+    /// Sign the current chain head with the service key and append it to
+    /// the heads file (the server does this every audit.sign_every_secs).
+    SignHead {
+        #[arg(long)]
+        heads: Option<PathBuf>,
+    },
+}
+
+pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
+    let store = std::sync::Arc::new(open_store(settings)?);
+    let pki = PkiDir::new(&settings.tls.pki_dir);
+    let a = &settings.audit;
+    match command {
+        AuditCommand::SignHead { heads } => {
+            let cert = settings
+                .security
+                .signing_cert
+                .clone()
+                .unwrap_or_else(|| pki.service_signer_cert());
+            let key = settings
+                .security
+                .signing_key
+                .clone()
+                .unwrap_or_else(|| pki.service_signer_key());
+            let key = urna_security::wss::SigningKey::from_pem(
+                &std::fs::read(&cert)?,
+                &std::fs::read(&key)?,
+            )?;
+            let file = heads.unwrap_or_else(|| a.heads_file.clone());
+            let signer = HeadSigner {
+                store,
+                key,
+                file: file.clone(),
+                tsa: Tsa::from_settings(a)?,
+            };
+            let seq = signer.export(None)?;
+            println!("signed head {seq} appended to {}", file.display());
+            Ok(())
+        }
+        AuditCommand::Verify { heads, cert } => {
+            let file = heads.unwrap_or_else(|| a.heads_file.clone());
+            let cert_path = cert
+                .or_else(|| settings.security.signing_cert.clone())
+                .unwrap_or_else(|| pki.service_signer_cert());
+            let cert = openssl::x509::X509::from_pem(&std::fs::read(&cert_path)?)?;
+            let tsa = match &a.tsa_cert {
+                Some(p) => Some(
+                    urna_security::tsa::TsaTrust::from_pem(&std::fs::read(p)?)
+                        .map_err(|e| anyhow::anyhow!(e))?,
+                ),
+                None => None,
+            };
+            let v = audit_heads::verify(
+                &store,
+                &VerifyInputs {
+                    heads_file: &file,
+                    service_cert: &cert,
+                    tsa: tsa.as_ref(),
+                    tsa_max_skew_secs: a.tsa_max_skew_secs,
+                    // The interval, one poll of the heads thread and slack.
+                    max_unsigned_age: (a.sign_every_secs > 0)
+                        .then(|| std::time::Duration::from_secs(a.sign_every_secs + 30)),
+                    now: time::OffsetDateTime::now_utc(),
+                },
+            )?;
+            println!(
+                "{} entries, last hash {}, {} signed heads checked, {} time-stamps checked",
+                v.entries, v.last_hash, v.heads, v.stamped
+            );
+            for n in &v.notes {
+                println!("note: {n}");
+            }
+            if v.problems.is_empty() {
+                println!("audit log intact");
+                Ok(())
+            } else {
+                for p in &v.problems {
+                    println!("BROKEN: {p}");
+                }
+                std::process::exit(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! One module per `urna` subcommand: its clap arguments and the `run` that carries it out.
+
+pub mod audit;
+pub mod db;
+pub mod demo;
+pub mod operators;
+pub mod pki;
+pub mod serve;
+pub mod subentro;
+pub mod subjects;
+pub mod tables;
+pub mod wss;
