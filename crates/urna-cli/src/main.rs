@@ -1,4 +1,4 @@
-//! `urna`: run the server and administer its PKI, tables and demo data.
+//! `urna`: run the server and administer its PKI, data and audit log; the subcommands are in `commands`.
 #![forbid(unsafe_code)]
 
 mod commands;

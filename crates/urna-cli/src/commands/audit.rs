@@ -30,6 +30,8 @@ pub enum AuditCommand {
     },
 }
 
+/// Carries out a `urna audit` subcommand. `verify` exits with status 1
+/// when the log does not match its heads.
 pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     let store = std::sync::Arc::new(open_store(settings)?);
     let pki = PkiDir::new(&settings.tls.pki_dir);

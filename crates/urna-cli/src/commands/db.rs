@@ -11,6 +11,7 @@ pub enum DbCommand {
     Migrate,
 }
 
+/// Carries out a `urna db` subcommand.
 pub fn run(settings: &Settings, command: DbCommand) -> anyhow::Result<()> {
     match command {
         DbCommand::Migrate => {

@@ -29,6 +29,7 @@ pub enum DemoCommand {
     },
 }
 
+/// Carries out a `urna demo` subcommand on the configured database.
 pub fn run(settings: &Settings, command: DemoCommand) -> anyhow::Result<()> {
     let store = open_store(settings)?;
     match command {

@@ -28,6 +28,8 @@ pub enum OperatorsCommand {
     },
 }
 
+/// Carries out a `urna operators` subcommand; an unknown operator to
+/// remove is an error.
 pub fn run(settings: &Settings, command: OperatorsCommand) -> anyhow::Result<()> {
     let store = open_store(settings)?;
     match command {

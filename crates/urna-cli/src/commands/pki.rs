@@ -36,6 +36,7 @@ pub enum PkiCommand {
     },
 }
 
+/// Carries out a `urna pki` subcommand; `--dir` defaults to tls.pki_dir.
 pub fn run(settings: &Settings, command: PkiCommand) -> anyhow::Result<()> {
     let dir_or =
         |d: Option<PathBuf>| PkiDir::new(d.unwrap_or_else(|| settings.tls.pki_dir.clone()));

@@ -41,6 +41,7 @@ pub enum SubentroCommand {
     },
 }
 
+/// Carries out a `urna subentro` subcommand on the configured database.
 pub fn run(settings: &Settings, command: SubentroCommand) -> anyhow::Result<()> {
     let store = open_store(settings)?;
     match command {

@@ -15,6 +15,7 @@ pub enum SubjectsCommand {
     Import { file: PathBuf },
 }
 
+/// Imports a subjects CSV and prints the count and the first rejected rows.
 pub fn run(settings: &Settings, command: SubjectsCommand) -> anyhow::Result<()> {
     match command {
         SubjectsCommand::Import { file } => {

@@ -16,6 +16,8 @@ pub enum TablesCommand {
     ImportConstituencies { file: PathBuf },
 }
 
+/// Imports one table file and prints what was imported and the first
+/// rejected lines.
 pub fn run(settings: &Settings, command: TablesCommand) -> anyhow::Result<()> {
     let store = open_store(settings)?;
     match command {
