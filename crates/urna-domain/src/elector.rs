@@ -242,11 +242,98 @@ pub struct CancBlock {
     pub data_cancellazione_lista: Option<String>,
 }
 
+/// One `datiControllo/tipoMutazione` value: a block of the 5010 the request
+/// asks ANPR to acquire (R-E1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TipoMutazione {
+    /// 01: elettore, the general list and the flags (`liste`).
+    Liste,
+    /// 02: the EU additional lists (`liste/listaAggiuntaUE`).
+    ListaUe,
+    /// 03: the Bolzano/Trento/Aosta additional lists (`liste/listaAggiuntaComReg`).
+    ListaComReg,
+    /// 04: certifiability (`certificabilita`).
+    Certificabilita,
+    /// 05: cancellation from the lists (`cancellazione`).
+    Cancellazione,
+}
+
+impl TipoMutazione {
+    pub const ALL: [TipoMutazione; 5] = [
+        TipoMutazione::Liste,
+        TipoMutazione::ListaUe,
+        TipoMutazione::ListaComReg,
+        TipoMutazione::Certificabilita,
+        TipoMutazione::Cancellazione,
+    ];
+
+    /// The code on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            TipoMutazione::Liste => "01",
+            TipoMutazione::ListaUe => "02",
+            TipoMutazione::ListaComReg => "03",
+            TipoMutazione::Certificabilita => "04",
+            TipoMutazione::Cancellazione => "05",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<TipoMutazione> {
+        TipoMutazione::ALL.into_iter().find(|t| t.code() == code)
+    }
+}
+
+/// The `tipoMutazione` values of a request: the known ones as a set, the
+/// others as received (each refused with EN562).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TipiMutazione {
+    known: std::collections::BTreeSet<TipoMutazione>,
+    unknown: Vec<String>,
+}
+
+impl TipiMutazione {
+    /// Reads the values as received (trimmed by the caller).
+    pub fn parse<'a>(codes: impl IntoIterator<Item = &'a str>) -> TipiMutazione {
+        let mut tipi = TipiMutazione::default();
+        for code in codes {
+            match TipoMutazione::from_code(code) {
+                Some(t) => {
+                    tipi.known.insert(t);
+                }
+                None => tipi.unknown.push(code.to_string()),
+            }
+        }
+        tipi
+    }
+
+    pub fn contains(&self, t: TipoMutazione) -> bool {
+        self.known.contains(&t)
+    }
+
+    pub fn insert(&mut self, t: TipoMutazione) {
+        self.known.insert(t);
+    }
+
+    /// The values that name no block, in the order received.
+    pub fn unknown(&self) -> &[String] {
+        &self.unknown
+    }
+}
+
+impl FromIterator<TipoMutazione> for TipiMutazione {
+    fn from_iter<I: IntoIterator<Item = TipoMutazione>>(iter: I) -> Self {
+        TipiMutazione {
+            known: iter.into_iter().collect(),
+            unknown: Vec::new(),
+        }
+    }
+}
+
 /// A 5010 request, as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mutation5010 {
     pub id_soggetto: String,
-    pub tipi: Vec<String>,
+    pub tipi: TipiMutazione,
     pub liste: Option<ListeBlock>,
     /// `certificabilita/soggettoCertificabile`, when the block is present.
     pub certificabile: Option<Option<String>>,
@@ -338,8 +425,6 @@ impl Check<'_> {
     }
 }
 
-const KNOWN_TIPI: [&str; 5] = ["01", "02", "03", "04", "05"];
-
 /// Applies a 5010 to the current state (pure). `subject` is `None` when the
 /// id is not in the registry.
 pub fn apply_5010(
@@ -365,53 +450,56 @@ pub fn apply_5010(
         .field("idSoggetto")
         .value(&m.id_soggetto)]);
     };
-    let has = |t: &str| m.tipi.iter().any(|x| x == t);
+    let has = |t: TipoMutazione| m.tipi.contains(t);
     // R-E1: only the named blocks are acquired; a named block must be there.
-    for t in &m.tipi {
-        if !KNOWN_TIPI.contains(&t.as_str()) {
-            c.err(
-                Anomaly::new(
-                    Code::EN562,
-                    format!("tipoMutazione {t} non previsto: valori ammessi 01..05"),
-                )
-                .field("datiControllo/tipoMutazione")
-                .value(t),
-            );
-        }
+    for t in m.tipi.unknown() {
+        c.err(
+            Anomaly::new(
+                Code::EN562,
+                format!("tipoMutazione {t} non previsto: valori ammessi 01..05"),
+            )
+            .field("datiControllo/tipoMutazione")
+            .value(t),
+        );
     }
-    let need = |c: &mut Check<'_>, t: &str, present: bool, block: &str| {
+    let need = |c: &mut Check<'_>, t: TipoMutazione, present: bool, block: &str| {
         if has(t) && !present {
             c.err(
                 Anomaly::new(
                     Code::EN562,
-                    format!("tipoMutazione {t} richiede il blocco {block}"),
+                    format!("tipoMutazione {} richiede il blocco {block}", t.code()),
                 )
                 .field(block)
-                .value(t),
+                .value(t.code()),
             );
         }
     };
     let liste = m.liste.as_ref();
-    need(&mut c, "01", liste.is_some(), "liste");
+    need(&mut c, TipoMutazione::Liste, liste.is_some(), "liste");
     need(
         &mut c,
-        "02",
+        TipoMutazione::ListaUe,
         liste.and_then(|l| l.ue.as_ref()).is_some(),
         "liste/listaAggiuntaUE",
     );
     need(
         &mut c,
-        "03",
+        TipoMutazione::ListaComReg,
         liste.and_then(|l| l.comreg.as_ref()).is_some(),
         "liste/listaAggiuntaComReg",
     );
     need(
         &mut c,
-        "04",
+        TipoMutazione::Certificabilita,
         m.certificabile.as_ref().is_some_and(|v| v.is_some()),
         "certificabilita/soggettoCertificabile",
     );
-    need(&mut c, "05", m.cancellazione.is_some(), "cancellazione");
+    need(
+        &mut c,
+        TipoMutazione::Cancellazione,
+        m.cancellazione.is_some(),
+        "cancellazione",
+    );
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -433,42 +521,42 @@ pub fn apply_5010(
     let mut next = current.clone();
 
     // 05 — cancellation (R-E9…R-E11, R-E13).
-    if has("05") {
+    if has(TipoMutazione::Cancellazione) {
         if let Some(k) = &m.cancellazione {
             cancel(&mut c, &mut next, k, &m.decorrenza);
         }
     }
     // 01 — elettore, general list, flags (R-E2…R-E8, R-E12, R-E14, R-E24).
-    if has("01") {
+    if has(TipoMutazione::Liste) {
         if let Some(l) = liste {
             general(&mut c, &mut next, l, subject, m);
         }
     }
     // 02 — EU additional lists (R-E15, R-E16).
-    if has("02") {
+    if has(TipoMutazione::ListaUe) {
         if let Some(ue) = liste.and_then(|l| l.ue.as_ref()) {
             eu_lists(&mut c, &mut next, ue, subject);
         }
     }
     // 03 — Bolzano/Trento/Aosta additional lists (R-E16…R-E18).
-    if has("03") {
+    if has(TipoMutazione::ListaComReg) {
         if let Some(cr) = liste.and_then(|l| l.comreg.as_ref()) {
             comreg(&mut c, &mut next, cr, subject);
         }
     }
-    if has("01") || has("02") || has("03") {
+    if has(TipoMutazione::Liste) || has(TipoMutazione::ListaUe) || has(TipoMutazione::ListaComReg) {
         if let Some(l) = liste {
             next.elettore = Some(l.elettore);
         }
     }
     // 04 — certifiability (R-E21).
-    if has("04") {
+    if has(TipoMutazione::Certificabilita) {
         if let Some(Some(v)) = &m.certificabile {
             certifiability(&mut c, &mut next, v, subject);
         }
     }
     // First load (EN556, R-T3).
-    if m.primo_caricamento && next.general.is_some() && has("01") {
+    if m.primo_caricamento && next.general.is_some() && has(TipoMutazione::Liste) {
         match &current.first_load {
             Some(by) => {
                 let label = world.comune_label(by);
@@ -998,6 +1086,17 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    #[test]
+    fn tipi_mutazione_keep_known_codes_as_a_set_and_unknown_ones_as_received() {
+        let t = TipiMutazione::parse(["05", "01", "07", "05", "1"]);
+        assert!(t.contains(TipoMutazione::Liste) && t.contains(TipoMutazione::Cancellazione));
+        assert!(!t.contains(TipoMutazione::ListaUe));
+        assert_eq!(t.unknown(), ["07", "1"]);
+        for k in TipoMutazione::ALL {
+            assert_eq!(TipoMutazione::from_code(k.code()), Some(k));
+        }
+    }
+
     struct W {
         sections: HashSet<(&'static str, &'static str)>,
         table: T,
@@ -1096,7 +1195,7 @@ mod tests {
     fn enrol(istat: &str, n: &str) -> Mutation5010 {
         Mutation5010 {
             id_soggetto: "100".into(),
-            tipi: vec!["01".into()],
+            tipi: TipiMutazione::parse(["01"]),
             liste: Some(ListeBlock {
                 elettore: true,
                 generale: Some(list(istat, n)),
@@ -1113,7 +1212,7 @@ mod tests {
 
     fn cancel(motivo: u8) -> Mutation5010 {
         Mutation5010 {
-            tipi: vec!["05".into()],
+            tipi: TipiMutazione::parse(["05"]),
             liste: None,
             cancellazione: Some(CancBlock {
                 motivo,
@@ -1227,7 +1326,7 @@ mod tests {
         );
         // 04 without the block.
         let m = Mutation5010 {
-            tipi: vec!["04".into()],
+            tipi: TipiMutazione::parse(["04"]),
             ..enrol("058091", "1")
         };
         assert_eq!(
@@ -1235,7 +1334,7 @@ mod tests {
             ["EN562"]
         );
         let m = Mutation5010 {
-            tipi: vec!["07".into()],
+            tipi: TipiMutazione::parse(["07"]),
             ..enrol("058091", "1")
         };
         assert_eq!(
@@ -1338,7 +1437,7 @@ mod tests {
 
     fn eu_enrol(flag_com: bool) -> Mutation5010 {
         Mutation5010 {
-            tipi: vec!["02".into()],
+            tipi: TipiMutazione::parse(["02"]),
             liste: Some(ListeBlock {
                 elettore: true,
                 generale: None,
@@ -1385,7 +1484,7 @@ mod tests {
         assert_eq!(e[0].code, Code::EN562);
         // Cancel the EU list (5) and enrol in the general list in one message.
         let mut both = enrol("058091", "1");
-        both.tipi = vec!["05".into(), "01".into()];
+        both.tipi = TipiMutazione::parse(["05", "01"]);
         both.cancellazione = Some(CancBlock {
             motivo: 5,
             tipo_consultazione: None,
@@ -1455,7 +1554,7 @@ mod tests {
 
     fn comreg_enrol(from: &str, b: Option<bool>, t: Option<bool>) -> Mutation5010 {
         Mutation5010 {
-            tipi: vec!["03".into()],
+            tipi: TipiMutazione::parse(["03"]),
             liste: Some(ListeBlock {
                 elettore: true,
                 generale: None,
@@ -1521,7 +1620,7 @@ mod tests {
         let msgs = messages("058091", &in_bolzano, &roma_general, &m);
         assert!(msgs[0].contains("tiene la lista generale"), "{msgs:?}");
         // ...which it may do in the same message (05 motive 1, then 03).
-        m.tipi = vec!["05".into(), "03".into()];
+        m.tipi = TipiMutazione::parse(["05", "03"]);
         m.cancellazione = Some(CancBlock {
             motivo: 1,
             tipo_consultazione: None,
@@ -1557,7 +1656,7 @@ mod tests {
     #[test]
     fn certifiability_values_and_competence() {
         let mut m = enrol("058091", "1");
-        m.tipi = vec!["01".into(), "04".into()];
+        m.tipi = TipiMutazione::parse(["01", "04"]);
         m.certificabile = Some(Some("2".into()));
         let s = run("058091", &ElectorState::default(), &m).unwrap();
         assert_eq!(s.certificabile, Some(2));
@@ -1567,7 +1666,7 @@ mod tests {
             ["EC023"]
         );
         let only4 = Mutation5010 {
-            tipi: vec!["04".into()],
+            tipi: TipiMutazione::parse(["04"]),
             liste: None,
             certificabile: Some(Some("1".into())),
             decorrenza: "2025-01-11".into(),

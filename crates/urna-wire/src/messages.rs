@@ -3,7 +3,7 @@
 //! the response writers (spec §4.3–4.6, §6–8).
 
 use urna_domain::elector::{
-    CancBlock, ComRegBlock, Flags, ListReq, ListeBlock, Mutation5010, UeBlock,
+    CancBlock, ComRegBlock, Flags, ListReq, ListeBlock, Mutation5010, TipiMutazione, UeBlock,
 };
 use urna_domain::header::RequestHeader;
 use urna_domain::section::{AddressCodes, ComuneRef, SectionInput};
@@ -252,11 +252,7 @@ pub fn mutation_5010(root: &Element, decorrenza: &str) -> Mutation5010 {
         id_soggetto: root.text_of("idSoggetto").unwrap_or_default().to_string(),
         tipi: root
             .child("datiControllo")
-            .map(|d| {
-                d.children_named("tipoMutazione")
-                    .map(|t| t.text.trim().to_string())
-                    .collect()
-            })
+            .map(|d| TipiMutazione::parse(d.children_named("tipoMutazione").map(|t| t.text.trim())))
             .unwrap_or_default(),
         liste: root.child("liste").map(liste_block),
         certificabile: root.child("certificabilita").map(|c| {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::Receiver;
 
 use crate::view::ReadView;
-use urna_domain::elector::{apply_5010, Mutation5010};
+use urna_domain::elector::{apply_5010, Mutation5010, TipiMutazione, TipoMutazione};
 use urna_domain::section::{self, SenderComune};
 use urna_domain::{Anomaly, Code};
 use urna_store::subentro::{self as jobs, AnomalyRow};
@@ -219,19 +219,19 @@ impl<'a> Run<'a> {
             ]);
         };
         let liste = messages::liste_block(lista);
-        let mut tipi = vec!["01".to_string()];
+        let mut tipi = TipiMutazione::from_iter([TipoMutazione::Liste]);
         if liste.ue.is_some() {
-            tipi.push("02".into());
+            tipi.insert(TipoMutazione::ListaUe);
         }
         if liste.comreg.is_some() {
-            tipi.push("03".into());
+            tipi.insert(TipoMutazione::ListaComReg);
         }
         let cert = rec.child("certificabilita").map(|b| {
             b.text_of("soggettoCertificabile")
                 .map(|v| v.trim().to_string())
         });
         if matches!(cert, Some(Some(_))) {
-            tipi.push("04".into());
+            tipi.insert(TipoMutazione::Certificabilita);
         }
         let m = Mutation5010 {
             id_soggetto: id.clone(),
