@@ -8,6 +8,7 @@
 //! the general list, or enrol and set certifiability (see `docs/rules.md`).
 
 use serde::{Deserialize, Serialize};
+use time::Date;
 
 use crate::catalogue::{Anomaly, Code};
 use crate::section::{ComuneRef, ConstituencyKind, ConstituencyTable, SenderComune};
@@ -83,7 +84,8 @@ impl Flags {
 pub struct Cancellation {
     pub comune: String,
     pub motivo: u8,
-    pub data: String,
+    #[serde(with = "crate::date::serde_ymd")]
+    pub data: Date,
 }
 
 impl Cancellation {
@@ -99,7 +101,8 @@ impl Cancellation {
 pub struct Doppia {
     pub comune: String,
     pub tipo: u8,
-    pub data: String,
+    #[serde(with = "crate::date::serde_ymd")]
+    pub data: Date,
 }
 
 /// The current electoral state of one subject (the decree keeps no history).
@@ -107,7 +110,7 @@ pub struct Doppia {
 pub struct ElectorState {
     pub elettore: Option<bool>,
     /// Active general list and the effective date it started.
-    pub general: Option<(ListRef, String)>,
+    pub general: Option<(ListRef, Date)>,
     pub cancelled: Option<Cancellation>,
     pub ue_comunali: Option<ListRef>,
     pub ue_parlamento: Option<ListRef>,
@@ -118,7 +121,7 @@ pub struct ElectorState {
     pub cert_comune: Option<String>,
     pub doppia: Option<Doppia>,
     pub first_load: Option<String>,
-    pub last_decorrenza: Option<String>,
+    pub last_decorrenza: Option<Date>,
 }
 
 impl ElectorState {
@@ -239,7 +242,7 @@ pub struct ListeBlock {
 pub struct CancBlock {
     pub motivo: u8,
     pub tipo_consultazione: Option<u8>,
-    pub data_cancellazione_lista: Option<String>,
+    pub data_cancellazione_lista: Option<Date>,
 }
 
 /// One `datiControllo/tipoMutazione` value: a block of the 5010 the request
@@ -339,8 +342,8 @@ pub struct Mutation5010 {
     pub certificabile: Option<Option<String>>,
     pub cancellazione: Option<CancBlock>,
     pub primo_caricamento: bool,
-    /// `dataDecorrenza` (YYYY-MM-DD).
-    pub decorrenza: String,
+    /// `dataDecorrenza`.
+    pub decorrenza: Date,
 }
 
 /// Lookups the rules need (pre-fetched by the caller).
@@ -505,14 +508,14 @@ pub fn apply_5010(
     }
     // R-E19: effective dates only move forward.
     if let Some(last) = &current.last_decorrenza {
-        if m.decorrenza.as_str() < last.as_str() {
+        if m.decorrenza < *last {
             c.err(
                 Anomaly::new(
                     Code::EN389,
                     format!("data decorrenza {} precedente alla data decorrenza {} dell'ultima operazione sui dati elettorali", m.decorrenza, last),
                 )
                 .field("testataRichiesta/dataDecorrenza")
-                .value(&m.decorrenza),
+                .value(m.decorrenza.to_string()),
             );
             return Err(c.errors);
         }
@@ -523,7 +526,7 @@ pub fn apply_5010(
     // 05 — cancellation (R-E9…R-E11, R-E13).
     if has(TipoMutazione::Cancellazione) {
         if let Some(k) = &m.cancellazione {
-            cancel(&mut c, &mut next, k, &m.decorrenza);
+            cancel(&mut c, &mut next, k, m.decorrenza);
         }
     }
     // 01 — elettore, general list, flags (R-E2…R-E8, R-E12, R-E14, R-E24).
@@ -578,11 +581,11 @@ pub fn apply_5010(
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    next.last_decorrenza = Some(m.decorrenza.clone());
+    next.last_decorrenza = Some(m.decorrenza);
     Ok(next)
 }
 
-fn cancel(c: &mut Check<'_>, next: &mut ElectorState, k: &CancBlock, decorrenza: &str) {
+fn cancel(c: &mut Check<'_>, next: &mut ElectorState, k: &CancBlock, decorrenza: Date) {
     let sender = c.sender.istat.clone();
     let motive_field = |a: Anomaly| {
         a.object("cancellazione")
@@ -650,13 +653,13 @@ fn cancel(c: &mut Check<'_>, next: &mut ElectorState, k: &CancBlock, decorrenza:
                 next.cancelled = Some(Cancellation {
                     comune: sender.clone(),
                     motivo: m,
-                    data: decorrenza.to_string(),
+                    data: decorrenza,
                 });
                 if let (Some(t), Some(d)) = (k.tipo_consultazione, &k.data_cancellazione_lista) {
                     next.doppia = Some(Doppia {
                         comune: sender.clone(),
                         tipo: t,
-                        data: d.clone(),
+                        data: *d,
                     });
                 }
             }
@@ -838,8 +841,8 @@ fn general(
     if let Some(g) = &l.generale {
         if let Some(list) = c.own_list("liste/listaGenerale", g) {
             let since = match &next.general {
-                Some((old, since)) if old.comune == list.comune => since.clone(),
-                _ => m.decorrenza.clone(),
+                Some((old, since)) if old.comune == list.comune => *since,
+                _ => m.decorrenza,
             };
             next.general = Some((list, since));
             next.cancelled = None;
@@ -1085,6 +1088,7 @@ fn certifiability(c: &mut Check<'_>, next: &mut ElectorState, v: &str, subject: 
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use time::macros::date;
 
     #[test]
     fn tipi_mutazione_keep_known_codes_as_a_set_and_unknown_ones_as_received() {
@@ -1206,7 +1210,7 @@ mod tests {
             certificabile: None,
             cancellazione: None,
             primo_caricamento: false,
-            decorrenza: "2025-01-10".into(),
+            decorrenza: date!(2025 - 01 - 10),
         }
     }
 
@@ -1289,7 +1293,7 @@ mod tests {
             }
         );
         assert_eq!(s.elettore, Some(true));
-        assert_eq!(s.last_decorrenza.as_deref(), Some("2025-01-10"));
+        assert_eq!(s.last_decorrenza, Some(date!(2025 - 01 - 10)));
         assert_eq!(
             run("058091", &ElectorState::default(), &enrol("058091", "9")).unwrap_err(),
             ["EN557"]
@@ -1362,11 +1366,11 @@ mod tests {
         );
         // Roma cancels for transfer (motive 1): Milano may enrol.
         let mut k = cancel(1);
-        k.decorrenza = "2025-02-01".into();
+        k.decorrenza = date!(2025 - 02 - 01);
         let cancelled = run("058091", &roma, &k).unwrap();
         assert!(cancelled.general.is_none());
         let mut m = enrol("015146", "1");
-        m.decorrenza = "2025-02-02".into();
+        m.decorrenza = date!(2025 - 02 - 02);
         let milano = run("015146", &cancelled, &m).unwrap();
         assert_eq!(milano.general.unwrap().0.comune, "015146");
         // After death (3) nobody may enrol.
@@ -1374,7 +1378,7 @@ mod tests {
             "058091",
             &roma,
             &Mutation5010 {
-                decorrenza: "2025-02-01".into(),
+                decorrenza: date!(2025 - 02 - 01),
                 ..cancel(3)
             },
         )
@@ -1428,7 +1432,7 @@ mod tests {
     #[test]
     fn effective_date_cannot_go_back() {
         let mut m = enrol("058091", "2");
-        m.decorrenza = "2025-01-09".into();
+        m.decorrenza = date!(2025 - 01 - 09);
         assert_eq!(
             run("058091", &enrolled_in_roma(), &m).unwrap_err(),
             ["EN389"]
@@ -1475,7 +1479,7 @@ mod tests {
             Some(&EU),
             &eu,
             &Mutation5010 {
-                decorrenza: "2025-01-11".into(),
+                decorrenza: date!(2025 - 01 - 11),
                 ..enrol("058091", "1")
             },
             &world(),
@@ -1490,7 +1494,7 @@ mod tests {
             tipo_consultazione: None,
             data_cancellazione_lista: None,
         });
-        both.decorrenza = "2025-01-11".into();
+        both.decorrenza = date!(2025 - 01 - 11);
         let s = apply_5010(&sender("058091"), Some(&EU), &eu, &both, &world()).unwrap();
         assert!(s.ue_comunali.is_none() && s.general.is_some());
     }
@@ -1499,7 +1503,7 @@ mod tests {
     fn cancellation_motives_fit_their_lists() {
         let roma = enrolled_in_roma();
         let later = |mut m: Mutation5010| {
-            m.decorrenza = "2025-03-01".into();
+            m.decorrenza = date!(2025 - 03 - 01);
             m
         };
         assert_eq!(
@@ -1534,20 +1538,20 @@ mod tests {
     #[test]
     fn doppia_lista_needs_type_and_date() {
         let mut k = cancel(1);
-        k.decorrenza = "2025-03-01".into();
+        k.decorrenza = date!(2025 - 03 - 01);
         k.cancellazione.as_mut().unwrap().tipo_consultazione = Some(1);
         assert_eq!(
             run("058091", &enrolled_in_roma(), &k).unwrap_err(),
             ["EN562"]
         );
-        k.cancellazione.as_mut().unwrap().data_cancellazione_lista = Some("2025-06-08".into());
+        k.cancellazione.as_mut().unwrap().data_cancellazione_lista = Some(date!(2025 - 06 - 08));
         let s = run("058091", &enrolled_in_roma(), &k).unwrap();
         assert_eq!(
             s.doppia,
             Some(Doppia {
                 comune: "058091".into(),
                 tipo: 1,
-                data: "2025-06-08".into()
+                data: date!(2025 - 06 - 08)
             })
         );
     }
@@ -1616,7 +1620,7 @@ mod tests {
         )
         .unwrap();
         let mut m = comreg_enrol("058091", Some(true), None);
-        m.decorrenza = "2025-01-11".into();
+        m.decorrenza = date!(2025 - 01 - 11);
         let msgs = messages("058091", &in_bolzano, &roma_general, &m);
         assert!(msgs[0].contains("tiene la lista generale"), "{msgs:?}");
         // ...which it may do in the same message (05 motive 1, then 03).
@@ -1632,7 +1636,7 @@ mod tests {
         assert!(bz.general.is_none());
         // Bolzano enrols the general list while Roma keeps the additional one.
         let mut g = enrol("021008", "1");
-        g.decorrenza = "2025-01-12".into();
+        g.decorrenza = date!(2025 - 01 - 12);
         g.liste.as_mut().unwrap().flags.circ_senato = None;
         g.liste.as_mut().unwrap().flags.circ_camera = None;
         g.liste.as_mut().unwrap().flags.senato = false;
@@ -1641,7 +1645,7 @@ mod tests {
         assert!(both.general.is_some() && both.comreg.is_some());
         // Only Roma may cancel it (7), and the general list stays.
         let mut k = cancel(7);
-        k.decorrenza = "2025-01-13".into();
+        k.decorrenza = date!(2025 - 01 - 13);
         assert_eq!(
             run_as("021008", &in_bolzano, &both, &k).unwrap_err(),
             ["EN204"]
@@ -1669,7 +1673,7 @@ mod tests {
             tipi: TipiMutazione::parse(["04"]),
             liste: None,
             certificabile: Some(Some("1".into())),
-            decorrenza: "2025-01-11".into(),
+            decorrenza: date!(2025 - 01 - 11),
             ..enrol("058091", "1")
         };
         // Another comune, even the one of residence, names the holder.
@@ -1746,14 +1750,14 @@ mod tests {
             "058091",
             &s,
             &Mutation5010 {
-                decorrenza: "2025-02-01".into(),
+                decorrenza: date!(2025 - 02 - 01),
                 ..cancel(1)
             },
         )
         .unwrap();
         let mut mi = enrol("015146", "1");
         mi.primo_caricamento = true;
-        mi.decorrenza = "2025-02-02".into();
+        mi.decorrenza = date!(2025 - 02 - 02);
         let e = apply_5010(&sender("015146"), Some(&ITALIAN), &gone, &mi, &world()).unwrap_err();
         assert_eq!(e[0].code, Code::EN556);
         assert!(e[0].text.contains("ROMA (RM) 058091"));

@@ -1,6 +1,6 @@
 //! Checks on `testataRichiesta` (spec §4.1, §15.14, §18.1) that need no stored state.
 
-use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use crate::catalogue::{Anomaly, Code};
 
@@ -44,11 +44,7 @@ impl Default for HeaderPolicy {
     }
 }
 
-/// Parses an `xs:date` (`YYYY-MM-DD`, optionally followed by a timezone).
-pub fn parse_xs_date(s: &str) -> Option<Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s.get(..10)?, &fmt).ok()
-}
+pub use crate::date::parse_xs_date;
 
 /// Parses an `xs:dateTime`; without a timezone the value is read as Italian
 /// local time (UTC+1), which is what gestionali send.

@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 pub mod codice_fiscale;
+pub mod date;
 pub mod elector;
 pub mod header;
 pub mod ids;

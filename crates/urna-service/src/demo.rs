@@ -242,13 +242,13 @@ pub fn elector_state(c: &DemoComune, i: u32) -> Option<ElectorState> {
     };
     let base = ElectorState {
         flags_comune: Some(c.istat.into()),
-        last_decorrenza: Some("2024-01-01".into()),
+        last_decorrenza: Some(time::macros::date!(2024 - 01 - 01)),
         ..Default::default()
     };
     match i {
         0..=8 => Some(ElectorState {
             elettore: Some(true),
-            general: Some((section, "2024-01-01".into())),
+            general: Some((section, time::macros::date!(2024 - 01 - 01))),
             flags: Some(flags(true)),
             certificabile: Some(2),
             cert_comune: Some(c.istat.into()),

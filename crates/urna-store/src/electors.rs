@@ -4,6 +4,8 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use time::Date;
+use urna_domain::date::parse_xs_date;
 use urna_domain::elector::{Cancellation, ComReg, Doppia, ElectorState, Flags, ListRef};
 
 use crate::cached::Cached;
@@ -76,10 +78,27 @@ impl ElectorRow {
     pub fn to_state(&self) -> Result<ElectorState, StoreError> {
         let d: Detail = serde_json::from_str(&self.detail)
             .map_err(|e| StoreError::Data(format!("elector {} detail: {e}", self.id_soggetto)))?;
+        let date = |what: &str, s: &str| {
+            parse_xs_date(s).ok_or_else(|| {
+                StoreError::Data(format!(
+                    "elector {}: {what} {s:?} is not a YYYY-MM-DD date",
+                    self.id_soggetto
+                ))
+            })
+        };
+        // A list with no recorded start counts from the epoch: any later
+        // effective date is later than it.
+        let since = match &d.gen_since {
+            Some(s) => date("gen_since", s)?,
+            None => Date::from_calendar_date(1970, time::Month::January, 1).expect("valid date"),
+        };
+        let last_decorrenza = match &self.last_decorrenza {
+            Some(s) => Some(date("last_decorrenza", s)?),
+            None => None,
+        };
         Ok(ElectorState {
             elettore: self.elettore.as_deref().map(|e| e == "S"),
-            general: list(&self.gen_comune, &self.gen_sezione)
-                .map(|l| (l, d.gen_since.clone().unwrap_or_default())),
+            general: list(&self.gen_comune, &self.gen_sezione).map(|l| (l, since)),
             cancelled: d.cancelled,
             ue_comunali: list(&self.ue_com_comune, &self.ue_com_sezione),
             ue_parlamento: list(&self.ue_parl_comune, &self.ue_parl_sezione),
@@ -92,7 +111,7 @@ impl ElectorRow {
             cert_comune: d.cert_comune,
             doppia: d.doppia,
             first_load: self.first_load_comune.clone(),
-            last_decorrenza: self.last_decorrenza.clone(),
+            last_decorrenza,
         })
     }
 
@@ -107,7 +126,7 @@ impl ElectorRow {
         let (ue_parl_comune, ue_parl_sezione) = split(s.ue_parlamento.as_ref());
         let (comreg_comune, comreg_sezione) = split(s.comreg.as_ref().map(|(_, l)| l));
         let detail = Detail {
-            gen_since: s.general.as_ref().map(|(_, since)| since.clone()),
+            gen_since: s.general.as_ref().map(|(_, since)| since.to_string()),
             cancelled: s.cancelled.clone(),
             comreg: s.comreg.as_ref().map(|(k, _)| *k),
             flags: s.flags.clone(),
@@ -128,7 +147,7 @@ impl ElectorRow {
             comreg_sezione,
             certificabile: s.certificabile.map(i32::from),
             first_load_comune: s.first_load.clone(),
-            last_decorrenza: s.last_decorrenza.clone(),
+            last_decorrenza: s.last_decorrenza.map(|d| d.to_string()),
             detail: serde_json::to_string(&detail).expect("detail serialises"),
             last_operation,
             updated_at,

@@ -89,7 +89,7 @@ pub fn place_elector(
             comune: istat.into(),
             sezione: numero.into(),
         },
-        "1970-01-01".into(),
+        time::Date::from_calendar_date(1970, time::Month::January, 1).expect("valid date"),
     ));
     crate::electors::put(
         conn,

@@ -247,7 +247,7 @@ pub fn liste_block(l: &Element) -> ListeBlock {
 }
 
 /// Reads a schema-valid `Richiesta5010` (spec §5.1).
-pub fn mutation_5010(root: &Element, decorrenza: &str) -> Mutation5010 {
+pub fn mutation_5010(root: &Element, decorrenza: time::Date) -> Mutation5010 {
     Mutation5010 {
         id_soggetto: root.text_of("idSoggetto").unwrap_or_default().to_string(),
         tipi: root
@@ -269,10 +269,10 @@ pub fn mutation_5010(root: &Element, decorrenza: &str) -> Mutation5010 {
                 .and_then(|m| m.trim().parse().ok()),
             data_cancellazione_lista: c
                 .text_of("dataCancellazioneLista")
-                .map(|d| d.get(..10).unwrap_or(d).to_string()),
+                .and_then(urna_domain::date::parse_xs_date),
         }),
         primo_caricamento: root.text_of("tipoRevisione") == Some("PRIMOCARICAMENTO"),
-        decorrenza: decorrenza.get(..10).unwrap_or(decorrenza).to_string(),
+        decorrenza,
     }
 }
 

@@ -83,10 +83,10 @@ pub fn upload_tuned(
         tuning.chunk > 0 && tuning.chunks_per_commit > 0,
         "{tuning:?}"
     );
-    let today = OffsetDateTime::now_utc().date().to_string();
+    let today = OffsetDateTime::now_utc().date();
     let sha = sha256_of(path)?;
     let (sender, job_id, resume_from, loaded_before, anomalies_before) = store.write(|c| -> Result<_, SubentroError> {
-        let (sender, previous) = admissible(c, istat, kind, &today)?;
+        let (sender, previous) = admissible(c, istat, kind, &today.to_string())?;
         if let Some(j) = previous.iter().find(|j| j.state() == JobState::Running) {
             if j.file_sha256 != sha {
                 return Err(SubentroError::Refused(format!(
@@ -99,7 +99,7 @@ pub fn upload_tuned(
         let id = jobs::start(c, istat, kind.key(), &sha, now_ms())?;
         Ok((sender, id, 0, 0, 0))
     })?;
-    let mut run = Run::new(store, &sender, kind, job_id, &today)?;
+    let mut run = Run::new(store, &sender, kind, job_id, today)?;
     run.done = resume_from;
     run.loaded = loaded_before;
     run.anomalies = anomalies_before;

@@ -22,7 +22,7 @@ pub(super) struct Run<'a> {
     sender: &'a SenderComune,
     kind: FileKind,
     job: i64,
-    today: String,
+    today: time::Date,
     /// What the rules look up; its sections grow as a sections file loads.
     view: ReadView,
     pub done: u64,
@@ -36,7 +36,7 @@ impl<'a> Run<'a> {
         sender: &'a SenderComune,
         kind: FileKind,
         job: i64,
-        today: &str,
+        today: time::Date,
     ) -> Result<Self, SubentroError> {
         let view = store.read(|c| {
             let sections = sections::list(c, &sender.istat)?
@@ -50,7 +50,7 @@ impl<'a> Run<'a> {
             sender,
             kind,
             job,
-            today: today.into(),
+            today,
             view,
             done: 0,
             loaded: 0,
@@ -240,7 +240,7 @@ impl<'a> Run<'a> {
             certificabile: cert,
             cancellazione: None,
             primo_caricamento: true,
-            decorrenza: self.today.clone(),
+            decorrenza: self.today,
         };
         let subject = b.subjects.get(&id).map(|s| s.facts());
         let current = b.states.get(&id).cloned().unwrap_or_default();
@@ -253,7 +253,7 @@ impl<'a> Run<'a> {
             ]
             .into_iter()
             .flatten(),
-            &self.today,
+            &self.today.to_string(),
         )?;
         match apply_5010(self.sender, subject.as_ref(), &current, &m, &self.view) {
             Ok(state) => {

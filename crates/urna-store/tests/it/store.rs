@@ -335,7 +335,7 @@ fn elector_state_round_trips() {
                     comune: "058091".into(),
                     sezione: "01".into(),
                 },
-                "2025-01-10".into(),
+                time::macros::date!(2025 - 01 - 10),
             )),
             comreg: Some((
                 ComReg::Bolzano,
@@ -353,9 +353,9 @@ fn elector_state_round_trips() {
             doppia: Some(Doppia {
                 comune: "058091".into(),
                 tipo: 1,
-                data: "2025-06-08".into(),
+                data: time::macros::date!(2025 - 06 - 08),
             }),
-            last_decorrenza: Some("2025-01-10".into()),
+            last_decorrenza: Some(time::macros::date!(2025 - 01 - 10)),
             ..Default::default()
         };
         store
@@ -385,7 +385,7 @@ fn elector_state_round_trips() {
         // cleared, not kept.
         let cancelled = ElectorState {
             elettore: Some(false),
-            last_decorrenza: Some("2025-09-01".into()),
+            last_decorrenza: Some(time::macros::date!(2025 - 09 - 01)),
             ..Default::default()
         };
         store
