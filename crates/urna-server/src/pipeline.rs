@@ -325,7 +325,7 @@ fn refuse(
         Some(&istat),
         operator,
         &job.body,
-        f.reason.code(),
+        f.reason,
         &envelope,
     );
     let queued = work.send(Work::Refused(Box::new(Refused {

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use urna_store::StoreError;
-use urna_wire::Operation;
+use urna_wire::{FaultReason, Operation};
 
 use crate::{Caller, Services, Settled};
 
@@ -93,7 +93,7 @@ impl Services {
         comune: Option<&str>,
         operator: Option<&str>,
         request: &[u8],
-        reason: &str,
+        reason: FaultReason,
         response: &str,
     ) -> AuditRecord {
         let now = self.now();

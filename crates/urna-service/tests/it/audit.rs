@@ -5,7 +5,7 @@ use crate::common;
 
 use urna_service::Caller;
 use urna_store::testing::TestDb;
-use urna_wire::Operation;
+use urna_wire::{Operation, SecurityReason};
 
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
@@ -29,7 +29,7 @@ fn refusals_are_appended_together_with_their_digests_and_authentication() {
             Some("058091"),
             None,
             b"<forged/>",
-            "digest-mismatch",
+            SecurityReason::DigestMismatch.into(),
             "<fault-1/>",
         );
         let replayed = services.refusal(
@@ -38,7 +38,7 @@ fn refusals_are_appended_together_with_their_digests_and_authentication() {
             Some("058091"),
             Some("RSSMRA80A01H501U"),
             b"<replayed/>",
-            "replay",
+            SecurityReason::Replay.into(),
             "<fault-2/>",
         );
         services.audit_refusals(&[forged, replayed]).unwrap();
