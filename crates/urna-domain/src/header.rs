@@ -1,26 +1,89 @@
 //! Checks on `testataRichiesta` (spec §4.1, §15.14, §18.1) that need no stored state.
 
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use crate::catalogue::{Anomaly, Code};
+use crate::ids::{CodiceIstat, IdOperazioneComune};
 
-/// `tipoTestataRichiesta`, as received (XSD-valid, so lengths and patterns hold).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A header value as received: its text, which the reply echoes and an
+/// anomaly quotes, and its meaning when it has one the rules know (`None`
+/// otherwise: the rule concerned refuses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received<T> {
+    pub text: String,
+    pub value: Option<T>,
+}
+
+impl<T> Received<T> {
+    pub fn parse(text: impl Into<String>, parse: impl FnOnce(&str) -> Option<T>) -> Self {
+        let text = text.into();
+        let value = parse(&text);
+        Received { text, value }
+    }
+}
+
+impl Received<Date> {
+    /// An `xs:date`.
+    pub fn date(text: impl Into<String>) -> Self {
+        Received::parse(text, parse_xs_date)
+    }
+}
+
+impl Received<OffsetDateTime> {
+    /// An `xs:dateTime`.
+    pub fn date_time(text: impl Into<String>) -> Self {
+        Received::parse(text, parse_xs_datetime)
+    }
+}
+
+/// `tipoOperazione` (R-H5): C = citizen request, V = correction, R = rectification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TipoOperazione {
+    C,
+    V,
+    R,
+}
+
+impl TipoOperazione {
+    pub fn parse(code: &str) -> Option<TipoOperazione> {
+        match code {
+            "C" => Some(TipoOperazione::C),
+            "V" => Some(TipoOperazione::V),
+            "R" => Some(TipoOperazione::R),
+            _ => None,
+        }
+    }
+}
+
+/// `tipoTestataRichiesta`, read from a schema-valid request: the identifiers
+/// typed, the values the rules judge with their text, the free texts and
+/// open code sets (version tag, environment tag) as strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHeader {
-    pub id_operazione_comune: String,
-    pub cod_mittente: String,
+    pub id_operazione_comune: IdOperazioneComune,
+    pub cod_mittente: CodiceIstat,
+    /// The interface version tag (`ANPR03`..`ANPR05`), checked against the policy.
     pub cod_destinatario: String,
+    /// The operation code the sender means; checked against the request element.
     pub operazione_richiesta: String,
-    pub data_ora_richiesta: String,
-    pub tipo_operazione: String,
+    pub data_ora_richiesta: Received<OffsetDateTime>,
+    pub tipo_operazione: Received<TipoOperazione>,
     pub protocollo_comune: Option<String>,
-    pub data_protocollo_comune: Option<String>,
+    pub data_protocollo_comune: Option<Received<Date>>,
+    /// The environment tag (`TEST`, `PRE_SUB`, `PROD`), checked against the policy.
     pub tipo_invio: String,
-    pub data_decorrenza: Option<String>,
-    pub data_definizione_pratica: Option<String>,
+    pub data_decorrenza: Option<Received<Date>>,
+    pub data_definizione_pratica: Option<Received<Date>>,
     pub nome_applicativo: Option<String>,
     pub versione_applicativo: Option<String>,
     pub fornitore_applicativo: Option<String>,
+}
+
+impl RequestHeader {
+    /// The effective date, once the header rules accepted it.
+    pub fn decorrenza(&self) -> Option<Date> {
+        self.data_decorrenza.as_ref().and_then(|d| d.value)
+    }
 }
 
 /// What the deployment accepts in the header.
@@ -102,11 +165,11 @@ pub fn check_header(
             .value(&h.operazione_richiesta),
         );
     }
-    if !matches!(h.tipo_operazione.as_str(), "C" | "V" | "R") {
+    if h.tipo_operazione.value.is_none() {
         out.push(
             Anomaly::new(Code::EHR26, "valori ammessi C, V, R")
                 .field("tipoOperazione")
-                .value(&h.tipo_operazione),
+                .value(&h.tipo_operazione.text),
         );
     }
     if h.tipo_invio != policy.tipo_invio {
@@ -122,37 +185,47 @@ pub fn check_header(
             .value(&h.tipo_invio),
         );
     }
-    match parse_xs_datetime(&h.data_ora_richiesta) {
+    match h.data_ora_richiesta.value {
         Some(t) if (t - now).abs() <= policy.max_clock_skew => {}
         _ => out.push(
             Anomaly::new(
                 Code::EHR09,
                 format!(
                     "data richiesta {} incompatibile con la data di sistema {}",
-                    h.data_ora_richiesta,
+                    h.data_ora_richiesta.text,
                     now.date()
                 ),
             )
             .field("dataOraRichiesta")
-            .value(&h.data_ora_richiesta),
+            .value(&h.data_ora_richiesta.text),
         ),
     }
     let today = now.date();
     match (&h.data_decorrenza, registration) {
         (None, true) => out.push(Anomaly::new(Code::EHR97, "").field("dataDecorrenza")),
-        (Some(d), _) if parse_xs_date(d).is_some_and(|d| d > today) => out.push(
-            Anomaly::new(Code::EHR18, format!("{d} successiva a {today}"))
+        // An xs:date the rules cannot place on the calendar (a year
+        // outside 0000-9999): the effective date must be a plain date.
+        (Some(d), _) if d.value.is_none() => out.push(
+            Anomaly::new(
+                Code::EN148,
+                format!("dataDecorrenza {} non e' una data AAAA-MM-GG", d.text),
+            )
+            .field("dataDecorrenza")
+            .value(&d.text),
+        ),
+        (Some(d), _) if d.value.is_some_and(|d| d > today) => out.push(
+            Anomaly::new(Code::EHR18, format!("{} successiva a {today}", d.text))
                 .field("dataDecorrenza")
-                .value(d),
+                .value(&d.text),
         ),
         _ => {}
     }
     if let Some(d) = &h.data_protocollo_comune {
-        if parse_xs_date(d).is_some_and(|d| d > today) {
+        if d.value.is_some_and(|d| d > today) {
             out.push(
-                Anomaly::new(Code::EHR19, format!("{d} successiva a {today}"))
+                Anomaly::new(Code::EHR19, format!("{} successiva a {today}", d.text))
                     .field("dataProtocolloComune")
-                    .value(d),
+                    .value(&d.text),
             );
         }
     }
@@ -166,15 +239,20 @@ mod tests {
 
     fn header() -> RequestHeader {
         RequestHeader {
-            id_operazione_comune: "A1".into(),
-            cod_mittente: "058091".into(),
+            id_operazione_comune: "A1".parse().unwrap(),
+            cod_mittente: "058091".parse().unwrap(),
             cod_destinatario: "ANPR05".into(),
             operazione_richiesta: "5011".into(),
-            data_ora_richiesta: "2025-01-10T10:00:00".into(),
-            tipo_operazione: "V".into(),
+            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00"),
+            tipo_operazione: Received::parse("V", TipoOperazione::parse),
+            protocollo_comune: None,
+            data_protocollo_comune: None,
             tipo_invio: "TEST".into(),
-            data_decorrenza: Some("2025-01-10".into()),
-            ..Default::default()
+            data_decorrenza: Some(Received::date("2025-01-10")),
+            data_definizione_pratica: None,
+            nome_applicativo: None,
+            versione_applicativo: None,
+            fornitore_applicativo: None,
         }
     }
 
@@ -213,7 +291,7 @@ mod tests {
     #[test]
     fn tipo_operazione_must_be_c_v_or_r() {
         let h = RequestHeader {
-            tipo_operazione: "X".into(),
+            tipo_operazione: Received::parse("X", TipoOperazione::parse),
             ..header()
         };
         assert_eq!(codes(&h, true), ["EHR26"]);
@@ -233,12 +311,12 @@ mod tests {
     #[test]
     fn request_time_far_from_server_clock_is_refused() {
         let h = RequestHeader {
-            data_ora_richiesta: "2024-01-10T10:00:00".into(),
+            data_ora_richiesta: Received::date_time("2024-01-10T10:00:00"),
             ..header()
         };
         assert_eq!(codes(&h, true), ["EHR09"]);
         let h = RequestHeader {
-            data_ora_richiesta: "2025-01-10T10:00:00Z".into(),
+            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00Z"),
             ..header()
         };
         assert!(codes(&h, true).is_empty());
@@ -257,15 +335,27 @@ mod tests {
     #[test]
     fn future_dates_are_refused() {
         let h = RequestHeader {
-            data_decorrenza: Some("2025-02-01".into()),
+            data_decorrenza: Some(Received::date("2025-02-01")),
             ..header()
         };
         assert_eq!(codes(&h, true), ["EHR18"]);
         let h = RequestHeader {
-            data_protocollo_comune: Some("2025-02-01".into()),
+            data_protocollo_comune: Some(Received::date("2025-02-01")),
             ..header()
         };
         assert_eq!(codes(&h, true), ["EHR19"]);
+    }
+
+    #[test]
+    fn an_effective_date_off_the_calendar_is_refused() {
+        let h = RequestHeader {
+            data_decorrenza: Some(Received::date("12025-01-10")),
+            ..header()
+        };
+        let a = check_header(&h, "5011", true, NOW, &HeaderPolicy::default());
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].code, Code::EN148);
+        assert!(a[0].text.contains("12025-01-10"), "{}", a[0].text);
     }
 
     #[test]

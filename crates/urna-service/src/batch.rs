@@ -5,6 +5,7 @@
 
 use time::OffsetDateTime;
 use urna_domain::header::RequestHeader;
+use urna_domain::ids::IdError;
 use urna_domain::Anomaly;
 use urna_store::operations::{self, NewOperation, Remembered};
 use urna_store::{AnyConnection, StoreError};
@@ -38,16 +39,13 @@ impl Services {
         // Identity binding and digest first: a mismatch never reaches the database.
         let mut runnable = Vec::with_capacity(requests.len());
         for (index, request) in requests.iter().enumerate() {
-            let header = messages::parse_header(request.payload);
-            let station = &request.caller.station;
-            if header.cod_mittente != station.istat.as_str() {
-                results[index] = Some(Err(ServiceError::IdentityMismatch {
-                    cod_mittente: header.cod_mittente,
-                    cert_istat: station.istat.to_string(),
-                    cn: station.cn(),
-                }));
-                continue;
-            }
+            let header = match bind_identity(request) {
+                Ok(h) => h,
+                Err(e) => {
+                    results[index] = Some(Err(e));
+                    continue;
+                }
+            };
             let digest = hex(&messages::request_digest(request.payload));
             runnable.push(Prepared {
                 index,
@@ -243,6 +241,26 @@ impl Services {
             codes,
         };
         Ok((handled, audit))
+    }
+}
+
+/// The request's header, if its codMittente is the comune of the caller's
+/// station certificate.
+fn bind_identity(request: &Request<'_>) -> Result<RequestHeader, ServiceError> {
+    let station = &request.caller.station;
+    let mismatch = |cod_mittente: String| ServiceError::IdentityMismatch {
+        cod_mittente,
+        cert_istat: station.istat.to_string(),
+        cn: station.cn(),
+    };
+    match messages::parse_header(request.payload) {
+        Ok(h) if h.cod_mittente == station.istat => Ok(h),
+        Ok(h) => Err(mismatch(h.cod_mittente.to_string())),
+        // A codMittente that is no ISTAT code is no certificate's comune either.
+        Err(IdError::Istat(cod_mittente)) => Err(mismatch(cod_mittente)),
+        Err(e) => Err(ServiceError::Corrupt(format!(
+            "a schema-valid header that cannot be read: {e}"
+        ))),
     }
 }
 

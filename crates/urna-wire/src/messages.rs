@@ -5,7 +5,8 @@
 use urna_domain::elector::{
     CancBlock, ComRegBlock, Flags, ListReq, ListeBlock, Mutation5010, TipiMutazione, UeBlock,
 };
-use urna_domain::header::RequestHeader;
+use urna_domain::header::{Received, RequestHeader, TipoOperazione};
+use urna_domain::ids::IdError;
 use urna_domain::section::{AddressCodes, ComuneRef, SectionInput};
 use urna_domain::Anomaly;
 
@@ -120,25 +121,26 @@ pub const ESITO_OK: &str = "0000";
 pub const ESITO_KO: &str = "XXXX";
 
 /// Reads `testataRichiesta` from a request root.
-pub fn parse_header(root: &Element) -> RequestHeader {
+pub fn parse_header(root: &Element) -> Result<RequestHeader, IdError> {
     let t = root.child("testataRichiesta");
     let get = |n: &str| t.and_then(|t| t.text_of(n)).map(str::to_string);
-    RequestHeader {
-        id_operazione_comune: get("idOperazioneComune").unwrap_or_default(),
-        cod_mittente: get("codMittente").unwrap_or_default(),
-        cod_destinatario: get("codDestinatario").unwrap_or_default(),
-        operazione_richiesta: get("operazioneRichiesta").unwrap_or_default(),
-        data_ora_richiesta: get("dataOraRichiesta").unwrap_or_default(),
-        tipo_operazione: get("tipoOperazione").unwrap_or_default(),
+    let text = |n: &str| get(n).unwrap_or_default();
+    Ok(RequestHeader {
+        id_operazione_comune: text("idOperazioneComune").parse()?,
+        cod_mittente: text("codMittente").parse()?,
+        cod_destinatario: text("codDestinatario"),
+        operazione_richiesta: text("operazioneRichiesta"),
+        data_ora_richiesta: Received::date_time(text("dataOraRichiesta")),
+        tipo_operazione: Received::parse(text("tipoOperazione"), TipoOperazione::parse),
         protocollo_comune: get("protocolloComune"),
-        data_protocollo_comune: get("dataProtocolloComune"),
-        tipo_invio: get("tipoInvio").unwrap_or_default(),
-        data_decorrenza: get("dataDecorrenza"),
-        data_definizione_pratica: get("dataDefinizionePratica"),
+        data_protocollo_comune: get("dataProtocolloComune").map(Received::date),
+        tipo_invio: text("tipoInvio"),
+        data_decorrenza: get("dataDecorrenza").map(Received::date),
+        data_definizione_pratica: get("dataDefinizionePratica").map(Received::date),
         nome_applicativo: get("nomeApplicativo"),
         versione_applicativo: get("versioneApplicativo"),
         fornitore_applicativo: get("fornitoreApplicativo"),
-    }
+    })
 }
 
 /// Digest of a request for idempotency: the whole payload except
@@ -349,14 +351,20 @@ pub fn write_response(
 
 fn testata(o: &mut Out, r: &RequestHeader, meta: &ResponseMeta, esito: &str) {
     o.open("testataRisposta")
-        .leaf("idOperazioneComune", &r.id_operazione_comune)
-        .leaf("codMittente", &r.cod_mittente)
+        .leaf("idOperazioneComune", r.id_operazione_comune.as_str())
+        .leaf("codMittente", r.cod_mittente.as_str())
         .leaf("codDestinatario", &r.cod_destinatario)
         .leaf("operazioneRichiesta", &r.operazione_richiesta)
-        .leaf("dataOraRichiesta", &r.data_ora_richiesta)
+        .leaf("dataOraRichiesta", &r.data_ora_richiesta.text)
         .opt_leaf("protocolloComune", r.protocollo_comune.as_deref())
-        .opt_leaf("dataProtocolloComune", r.data_protocollo_comune.as_deref())
-        .opt_leaf("dataDecorrenza", r.data_decorrenza.as_deref())
+        .opt_leaf(
+            "dataProtocolloComune",
+            r.data_protocollo_comune.as_ref().map(|d| d.text.as_str()),
+        )
+        .opt_leaf(
+            "dataDecorrenza",
+            r.data_decorrenza.as_ref().map(|d| d.text.as_str()),
+        )
         .leaf("idOperazioneANPR", &meta.id_operazione_anpr)
         .leaf("esitoOperazione", esito)
         .close("testataRisposta");
@@ -380,15 +388,20 @@ mod tests {
 
     fn header() -> RequestHeader {
         RequestHeader {
-            id_operazione_comune: "A1".into(),
-            cod_mittente: "058091".into(),
+            id_operazione_comune: "A1".parse().unwrap(),
+            cod_mittente: "058091".parse().unwrap(),
             cod_destinatario: "ANPR05".into(),
             operazione_richiesta: "5011".into(),
-            data_ora_richiesta: "2025-01-10T10:00:00".into(),
-            tipo_operazione: "V".into(),
+            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00"),
+            tipo_operazione: Received::parse("V", TipoOperazione::parse),
+            protocollo_comune: None,
+            data_protocollo_comune: None,
             tipo_invio: "TEST".into(),
-            data_decorrenza: Some("2025-01-10".into()),
-            ..Default::default()
+            data_decorrenza: Some(Received::date("2025-01-10")),
+            data_definizione_pratica: None,
+            nome_applicativo: None,
+            versione_applicativo: None,
+            fornitore_applicativo: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use urna_domain::elector::{apply_5010, ElectorState, Mutation5010};
-use urna_domain::header::{parse_xs_date, RequestHeader};
+use urna_domain::header::RequestHeader;
 use urna_store::{electors, sections, subjects, AnyConnection};
 use urna_wire::messages::{self, Outcome};
 use urna_wire::{Element, Operation};
@@ -27,15 +27,11 @@ impl ServiceOperation for ElectorMutation {
     type Change = Change;
 
     fn extract(payload: &Element, header: &RequestHeader) -> Result<Mutation5010, ServiceError> {
-        // The header rules (EHR97) refused a 5010 without dataDecorrenza,
-        // and the XSD one that is not an xs:date.
-        let decorrenza = header
-            .data_decorrenza
-            .as_deref()
-            .and_then(parse_xs_date)
-            .ok_or_else(|| {
-                ServiceError::Corrupt("5010 past the header rules without a dataDecorrenza".into())
-            })?;
+        // The header rules refused a 5010 without dataDecorrenza (EHR97)
+        // or with one off the calendar (EN148).
+        let decorrenza = header.decorrenza().ok_or_else(|| {
+            ServiceError::Corrupt("5010 past the header rules without a dataDecorrenza".into())
+        })?;
         Ok(messages::mutation_5010(payload, decorrenza))
     }
 

@@ -126,7 +126,7 @@ impl Registered {
         policy: &HeaderPolicy,
     ) -> Result<Decision<Apply>, ServiceError> {
         let today = now.date().to_string();
-        let Some(comune) = comuni::active(conn, &header.cod_mittente, &today)? else {
+        let Some(comune) = comuni::active(conn, header.cod_mittente.as_str(), &today)? else {
             return Ok(Err(vec![Anomaly::new(
                 Code::EC090,
                 format!(
@@ -135,7 +135,7 @@ impl Registered {
                 ),
             )
             .field("codMittente")
-            .value(&header.cod_mittente)]));
+            .value(header.cod_mittente.as_str())]));
         };
         let op = self.op;
         let errors = check_header(header, op.code(), op.is_registration(), now, policy);
