@@ -47,7 +47,7 @@ const REDACTIONS: &[(&str, &str)] = &[
 /// with [`REDACTIONS`] applied. The response's WS-Security header, the same
 /// for every reply, is shown whole only in `envelope_signed`; elsewhere it
 /// reads `[signed]`.
-fn assert_wire(name: &str, r: &Reply) {
+pub fn assert_wire(name: &str, r: &Reply) {
     let body = match (r.body.find("<soap:Header>"), r.body.find("</soap:Header>")) {
         (Some(start), Some(end)) if name != "envelope_signed" => {
             let header = &r.body[start..end];
