@@ -152,8 +152,8 @@ fn the_anpr_profile_is_accepted_and_names_operator_and_station() {
     );
     let c = check(&xml).unwrap();
     let s = c.signed.unwrap();
-    assert_eq!(s.identity.station, STATION);
-    assert_eq!(s.identity.istat, "058091");
+    assert_eq!(s.identity.station.cn(), STATION);
+    assert_eq!(s.identity.station.istat.as_str(), "058091");
     assert_eq!(s.identity.operator, OPERATOR);
     assert_eq!(s.identity.application.as_deref(), Some("urna-tests"));
     assert_eq!(s.replay_key.len(), 64);
@@ -768,7 +768,10 @@ fn peer_signed_requests_with_the_added_assertion_are_accepted() {
         let c = check(&completed).unwrap_or_else(|f| panic!("{peer}: {f:?}\n{completed}"));
         let s = c.signed.unwrap();
         assert_eq!(
-            (s.identity.station.as_str(), s.identity.operator.as_str()),
+            (
+                s.identity.station.cn().as_str(),
+                s.identity.operator.as_str()
+            ),
             (STATION, OPERATOR),
             "{peer}"
         );

@@ -72,10 +72,8 @@ pub type Result<T> = std::result::Result<T, SecurityError>;
 /// The operator and station a verified request speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// Certificate CN `<ISTAT>-<TT>-<NNNN>`.
-    pub station: String,
-    /// The ISTAT code of the station (= IdSede = codMittente).
-    pub istat: String,
+    /// The station of the certificate (its ISTAT code = IdSede = codMittente).
+    pub station: urna_domain::StationId,
     /// SAML Subject NameID: the operator's codice fiscale.
     pub operator: String,
     /// `IdApplicazione`, when sent.

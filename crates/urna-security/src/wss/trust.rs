@@ -17,6 +17,8 @@ use openssl::x509::store::{X509Lookup, X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509StoreContext, X509VerifyResult, X509};
 
+use urna_domain::StationId;
+
 use super::{Reason, SecurityError};
 
 /// How long a chain check result is reused.
@@ -30,9 +32,8 @@ const CACHE_MAX: usize = 10_000;
 pub struct Signer {
     pub cert: X509,
     pub key: PKey<Public>,
-    /// `<ISTAT>-<TT>-<NNNN>`.
-    pub cn: String,
-    pub istat: String,
+    /// The station its CN names (`<ISTAT>-<TT>-<NNNN>`).
+    pub station: StationId,
     /// SHA-256 of the DER (hex).
     pub fingerprint: String,
     /// Subject, for messages.
@@ -227,8 +228,7 @@ impl Trust {
             .pop()
             .unwrap_or_default();
         let ous = entries(cert.subject_name(), Nid::ORGANIZATIONALUNITNAME);
-        let station: Option<urna_wire_station::StationCn> = urna_wire_station::parse(&cn);
-        let Some(station) = station else {
+        let Ok(station) = cn.parse::<StationId>() else {
             return Err(SecurityError::new(
                 Reason::NotAStationCertificate,
                 format!("signer {subject}: CN is not <ISTAT>-<CO|PC>-<NNNN>"),
@@ -265,8 +265,7 @@ impl Trust {
             cert,
             key,
             der: der.to_vec(),
-            cn: cn.clone(),
-            istat: station.istat,
+            station,
             fingerprint: hex::encode(fp),
             subject,
         })
@@ -291,42 +290,4 @@ fn chain_error(err: X509VerifyResult, subject: &str) -> SecurityError {
         _ => Reason::UntrustedCertificate,
     };
     SecurityError::new(reason, format!("signer {subject}: {}", err.error_string()))
-}
-
-/// Station CNs (`<ISTAT>-<CO|PC>-<NNNN>`), parsed without depending on the
-/// domain crate.
-mod urna_wire_station {
-    pub struct StationCn {
-        pub istat: String,
-    }
-
-    pub fn parse(cn: &str) -> Option<StationCn> {
-        let mut parts = cn.split('-');
-        let (istat, kind, number) = (parts.next()?, parts.next()?, parts.next()?);
-        let ok = parts.next().is_none()
-            && istat.len() == 6
-            && istat.bytes().all(|b| b.is_ascii_digit())
-            && (kind == "CO" || kind == "PC")
-            && number.len() == 4
-            && number.bytes().all(|b| b.is_ascii_digit());
-        ok.then(|| StationCn {
-            istat: istat.to_string(),
-        })
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn station_cns() {
-            assert_eq!(super::parse("058091-PC-0001").unwrap().istat, "058091");
-            for bad in [
-                "058091-XX-0001",
-                "58091-PC-0001",
-                "058091-PC-001",
-                "058091-PC-0001-1",
-            ] {
-                assert!(super::parse(bad).is_none(), "{bad}");
-            }
-        }
-    }
 }

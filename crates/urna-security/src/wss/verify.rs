@@ -276,7 +276,7 @@ pub fn verify(
     }
     if let Some(tls) = inbound.tls {
         if tls.fingerprint_sha256 != msg_signer.fingerprint
-            && !(policy.allow_separate_tls_certificate && tls.cn == msg_signer.cn)
+            && !(policy.allow_separate_tls_certificate && tls.cn == msg_signer.station.cn())
         {
             return Err(err(
                 Reason::IdentityMismatch,
@@ -287,21 +287,21 @@ pub fn verify(
             ));
         }
     }
-    if claims.id_postazione != msg_signer.cn {
+    if claims.id_postazione != msg_signer.station.cn() {
         return Err(err(
             Reason::IdentityMismatch,
             format!(
                 "IdPostazione {} is not the signer's CN {}",
-                claims.id_postazione, msg_signer.cn
+                claims.id_postazione, msg_signer.station
             ),
         ));
     }
-    if claims.id_sede != msg_signer.istat {
+    if claims.id_sede != msg_signer.station.istat.as_str() {
         return Err(err(
             Reason::IdentityMismatch,
             format!(
                 "IdSede {} is not the ISTAT code {} of the signing station {}",
-                claims.id_sede, msg_signer.istat, msg_signer.cn
+                claims.id_sede, msg_signer.station.istat, msg_signer.station
             ),
         ));
     }
@@ -314,15 +314,14 @@ pub fn verify(
                 "codMittente {} is not IdSede {} (the comune of station {})",
                 mittente.as_deref().unwrap_or("(absent)"),
                 claims.id_sede,
-                msg_signer.cn
+                msg_signer.station
             ),
         ));
     }
     Ok(Verified {
         body,
         identity: Identity {
-            station: msg_signer.cn.clone(),
-            istat: msg_signer.istat.clone(),
+            station: msg_signer.station.clone(),
             operator: claims.operator,
             application: claims.application,
             signer_fingerprint: msg_signer.fingerprint.clone(),
