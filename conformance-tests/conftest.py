@@ -32,7 +32,7 @@ def pytest_addoption(parser):
     parser.addoption("--elector", default=env("URNA_ELECTOR", "9058091000"))
     parser.addoption("--circ-camera", default=env("URNA_CIRC_CAMERA", "LAZIO 1"))
     parser.addoption("--circ-senato", default=env("URNA_CIRC_SENATO", "LAZIO"))
-    # The security frame (spec §17) is added by `urna wss sign` with the
+    # The security frame (docs/security.md) is added by `urna wss sign` with the
     # station's certificate and key (the same as the TLS identity).
     parser.addoption("--signer", default=env("URNA_SIGNER", shutil.which("urna") or "target/debug/urna"))
     # The certificate urna signs its responses with (default: the one of the

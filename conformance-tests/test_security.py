@@ -1,4 +1,4 @@
-"""The security frame (spec §17): unsigned and replayed requests are refused
+"""The security frame (docs/security.md): unsigned and replayed requests are refused
 with their reason code; what zeep sends is signed by `urna wss sign`."""
 import datetime
 import re
@@ -56,7 +56,8 @@ def test_a_tampered_body_is_refused(target, new_id):
 
 def test_an_operator_without_the_electoral_profile_cannot_change_sections(target, new_id):
     """ANPR refuses electoral changes by policy to registry operators without
-    the "ufficiale elettorale" profile (spec §17.3, §17.7)."""
+    the "ufficiale elettorale" profile (docs/security.md, "Operators and
+    profiles")."""
     if not target.registry_operator:
         pytest.skip("no --registry-operator given")
     service = target.client(P5000)

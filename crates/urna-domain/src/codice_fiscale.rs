@@ -37,7 +37,8 @@ pub fn check_char(first15: &[u8]) -> char {
         } else {
             (c - b'A') as u32
         };
-        // Positions are 1-based in the specification: odd = index 0, 2, …
+        // Positions are 1-based in the official rules (DM 23 December
+        // 1976): odd = index 0, 2, …
         sum += if i % 2 == 0 { ODD[v as usize] } else { v };
     }
     (b'A' + (sum % 26) as u8) as char

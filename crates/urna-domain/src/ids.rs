@@ -42,7 +42,8 @@ impl fmt::Display for CodiceIstat {
     }
 }
 
-/// The client-assigned operation id, the idempotency key (spec §4.1, R-H1..H3).
+/// The client-assigned operation id, the idempotency key (docs/anpr-interface.md
+/// §Header, R-H1..R-H3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdOperazioneComune(String);
 
@@ -70,7 +71,8 @@ pub enum StationKind {
     Pc,
 }
 
-/// The identity in a station certificate's subject: `CN=<ISTAT>-<TT>-<NNNN>` (spec §17.5).
+/// The identity in a station certificate's subject: `CN=<ISTAT>-<TT>-<NNNN>`
+/// (docs/security.md, "Station certificates").
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StationId {
     pub istat: CodiceIstat,

@@ -1,7 +1,8 @@
-//! Operators and their profiles (spec §17.3, §17.7; italia/anpr#4275, #4099,
-//! #3973): a comune's registry operators are registered with ANPR by their
-//! codice fiscale (the SAML NameID), and only those with the electoral
-//! profile ("ufficiale elettorale") may change electoral data.
+//! Operators and their profiles (docs/security.md, "Operators and profiles";
+//! italia/anpr#4275, #4099, #3973): a comune's registry operators are
+//! registered with ANPR by their codice fiscale (the SAML NameID), and only
+//! those with the electoral profile ("ufficiale elettorale") may change
+//! electoral data.
 
 use std::fmt;
 

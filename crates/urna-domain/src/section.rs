@@ -1,5 +1,5 @@
 //! Rules of the section services: 5011 create/update, 2012 delete, 3008
-//! consultation (spec §6–8, §18.3 R-S1..R-S5).
+//! consultation (docs/anpr-interface.md §Sections, rules R-S1..R-S5).
 
 use crate::catalogue::{Anomaly, Code};
 
@@ -331,7 +331,8 @@ pub fn parse_query(tipo: &str, number: Option<&str>) -> Result<SectionQuery, Ano
     }
 }
 
-/// 3008 with no match (behaviour by analogy, spec §7.2).
+/// 3008 with no match: ANPR's answer is not established, so EN122 as in other
+/// consultations (docs/decisions.md).
 pub fn nothing_found(query: &SectionQuery) -> Anomaly {
     let detail = match query {
         SectionQuery::One(n) => format!("nessuna sezione con numero {n}"),

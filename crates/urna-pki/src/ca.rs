@@ -211,7 +211,8 @@ impl Ca {
     }
 
     /// urna's service signing certificate (RSA 2048, keyUsage
-    /// `digitalSignature`): the key that signs every response (spec §17.4).
+    /// `digitalSignature`): the key that signs every response
+    /// (docs/security.md, "Signed responses").
     /// Subject `CN=urna service signing, OU=ANPR, O=Ministero dell'Interno, C=IT`,
     /// valid from one hour ago to 5 years from now.
     pub fn issue_service_signer(&self) -> Result<Issued, PkiError> {

@@ -1,4 +1,4 @@
-//! urna's development PKI, mimicking ANPR's (spec §17.5).
+//! urna's development PKI, mimicking ANPR's (docs/security.md, "Station certificates").
 //!
 //! * a test CA, by default `CN=CA Postazioni Svil, OU=ANPR, O=Ministero dell'Interno, C=IT`
 //!   ([`Ca`]);
@@ -15,9 +15,8 @@
 //!
 //! # Key algorithm
 //!
-//! Station keys and urna's service signing key are **RSA 2048**, as ANPR's
-//! (spec §17.5), because the XML signatures of the security frame are
-//! RSA-SHA1/RSA-SHA256. The CA and the TLS server key are ECDSA P-256 (fast
+//! Station keys and urna's service signing key are **RSA 2048**, as ANPR's,
+//! because the XML signatures of the security frame are RSA-SHA1/RSA-SHA256. The CA and the TLS server key are ECDSA P-256 (fast
 //! to generate; certificate signatures are not part of the XML profile).
 #![forbid(unsafe_code)]
 
@@ -31,7 +30,7 @@ pub use ca::{Ca, Issued, SERVICE_SIGNER_CN};
 pub use dir::{InitReport, PkiDir};
 pub use parse::{pem_certs_to_der, pem_crls_to_der, station_cert, station_cert_pem, StationCert};
 
-/// Common name of the development CA, as in ANPR's test environment (spec §17.5).
+/// Common name of the development CA, as in ANPR's test environment.
 pub const DEV_CA_COMMON_NAME: &str = "CA Postazioni Svil";
 
 /// `O=` of every certificate subject issued here.

@@ -10,7 +10,8 @@ use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 use crate::ca::serial_hex;
 use crate::{PkiError, OU_POSTAZIONI};
 
-/// What urna reads from a station certificate presented by a client (spec §17.5).
+/// What urna reads from a station certificate presented by a client
+/// (docs/security.md, "Station certificates").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StationCert {
     /// The identity in the subject CN (`<ISTAT>-<CO|PC>-<NNNN>`).

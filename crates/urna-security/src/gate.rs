@@ -111,7 +111,7 @@ pub struct Signed {
     pub expires_ms: i64,
 }
 
-/// The security frame the gate enforces (spec §17).
+/// The security frame the gate enforces (docs/security.md).
 pub struct Frame<'a> {
     pub policy: &'a wss::Policy,
     pub trust: &'a wss::Trust,
@@ -120,8 +120,8 @@ pub struct Frame<'a> {
     pub now: time::OffsetDateTime,
 }
 
-/// A security refusal as a SOAP fault: ANPR's wording class (spec §17.7),
-/// the stable reason code and the precise text.
+/// A security refusal as a SOAP fault: ANPR's wording class (docs/security.md,
+/// "Gateway faults"), the stable reason code and the precise text.
 pub fn security_fault(e: wss::SecurityError) -> Fault {
     if e.reason.is_policy() {
         Fault::policy(e.reason, e.message)

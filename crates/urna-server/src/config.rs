@@ -43,8 +43,8 @@ pub struct AuditSettings {
     pub tsa_max_skew_secs: i64,
 }
 
-/// The security frame (spec §17): WS-Security on every SOAP request, signed
-/// responses.
+/// The security frame (docs/security.md): WS-Security on every SOAP request,
+/// signed responses.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SecuritySettings {
     /// Refuse SOAP requests without a valid security frame. Only a local
@@ -57,7 +57,8 @@ pub struct SecuritySettings {
     pub verbose_faults: bool,
     /// Sign every response (Timestamp + Body) with the service key.
     pub sign_responses: bool,
-    /// `rsa-sha1` (what gestionali verify today, spec §17.4) or `rsa-sha256`.
+    /// `rsa-sha1` (the algorithm of every ANPR example, so what gestionali verify
+    /// today) or `rsa-sha256`.
     pub response_algorithm: urna_security::wss::SignatureAlg,
     /// How responses name urna's key: `binary-security-token` (verifiable by
     /// WSS4J, zeep, xmlsec1), `x509-data` or `issuer-serial`.

@@ -22,8 +22,9 @@ fn reply(status: StatusCode, body: String) -> HttpResponse {
 }
 
 fn fault_response(f: &Fault, envelope: String) -> HttpResponse {
-    // ANPR's gateway answers every fault with HTTP 500 (spec §17.1); a
-    // request urna cannot read as SOAP 1.1 at all gets 415 (WS-I BP R1120).
+    // ANPR's gateway answers every fault with HTTP 500 (docs/security.md,
+    // "Transport"); a request urna cannot read as SOAP 1.1 at all gets 415
+    // (WS-I BP R1120).
     let status = match f.reason {
         FaultReason::UnsupportedMediaType | FaultReason::SoapVersionMismatch => {
             StatusCode::UNSUPPORTED_MEDIA_TYPE

@@ -1,4 +1,5 @@
-//! Constituency tables (the Ministry "standard fields", spec §15.13, R-S2).
+//! Constituency tables (the Ministry "standard fields", R-S2;
+//! docs/anpr-interface.md §Sections, "Constituency tables").
 //!
 //! File format (`urna tables import-constituencies FILE`): CSV with header
 //! `tipo,codice_istat,valore`; `tipo` is one of `camera`, `senato`,

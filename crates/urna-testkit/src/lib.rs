@@ -324,7 +324,7 @@ async fn post(client: &reqwest::Client, url: String, body: String) -> Reply {
     }
 }
 
-/// Endpoint paths (spec §2.2).
+/// Endpoint paths of the three ports (docs/anpr-interface.md §Endpoints).
 pub const P5000: &str = "/ANPR5000ServiziMutazione/AnprService5000";
 pub const P3000: &str = "/ANPR3000ServiziConsultazione/AnprService3000";
 pub const P2000: &str = "/ANPR2000ServiziCancellazione/AnprService2000";

@@ -1,4 +1,5 @@
-//! The SOAP 1.1 envelope and faults (spec §2.1, §17.7).
+//! The SOAP 1.1 envelope (docs/anpr-interface.md §Endpoints, "SOAP binding")
+//! and faults (docs/security.md, "Gateway faults").
 
 use crate::ns;
 use crate::reason::FaultReason;

@@ -2,10 +2,10 @@
 //! a namespace-aware element tree built from the validated payload, and ANPR's
 //! request and response messages.
 //!
-//! Qualification rule (spec §3.2): only global elements are namespace-qualified;
-//! every local element is unqualified. Writers here always use prefixes for
-//! qualified elements and never declare a default namespace, so unqualified
-//! children need no `xmlns=""` reset.
+//! Qualification rule (docs/anpr-interface.md §Namespaces): only global
+//! elements are namespace-qualified; every local element is unqualified.
+//! Writers here always use prefixes for qualified elements and never declare
+//! a default namespace, so unqualified children need no `xmlns=""` reset.
 #![forbid(unsafe_code)]
 
 pub mod build;

@@ -1,4 +1,4 @@
-//! Namespace URIs (spec §3.1).
+//! Namespace URIs (docs/anpr-interface.md §Namespaces).
 
 pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const M5: &str = "http://sogei.it/ANPR/5000mutazione";

@@ -20,8 +20,8 @@ macro_rules! security_reasons {
                 match self { $( SecurityReason::$variant => $code, )* }
             }
 
-            /// ANPR answers these with "Rejected by policy." (spec §17.7);
-            /// the others with "Internal Error (from client)".
+            /// ANPR answers these with "Rejected by policy."; the others with
+            /// "Internal Error (from client)" (docs/security.md, "Gateway faults").
             pub fn is_policy(self) -> bool {
                 match self { $( SecurityReason::$variant => $policy, )* }
             }
@@ -36,7 +36,7 @@ macro_rules! security_reasons {
 
 security_reasons! {
     SecurityMissing = "security-header-missing", policy = false,
-        "Send soap:Header/wsse:Security (mustUnderstand=1) with wsu:Timestamp, the signed saml2:Assertion and the message ds:Signature (spec §17.2).";
+        "Send soap:Header/wsse:Security (mustUnderstand=1) with wsu:Timestamp, the signed saml2:Assertion and the message ds:Signature (docs/security.md, 'Header layout').";
     SecurityMalformed = "security-header-malformed", policy = false,
         "Send exactly one wsse:Security with exactly one wsu:Timestamp, one saml2:Assertion, one ds:Signature and at most one wsse:BinarySecurityToken, and nothing else.";
     TimestampMissing = "timestamp-missing", policy = false,
@@ -80,7 +80,7 @@ security_reasons! {
     NotAStationCertificate = "not-a-station-certificate", policy = true,
         "The signer must be a workstation certificate: CN=<ISTAT>-<CO|PC>-<NNNN>, OU=Postazioni di lavoro, keyUsage digitalSignature.";
     AssertionMissing = "assertion-missing", policy = false,
-        "Add the SAML 2.0 assertion (spec §17.3) to wsse:Security.";
+        "Add the SAML 2.0 assertion to wsse:Security (docs/security.md, 'The SAML assertion').";
     AssertionInvalid = "assertion-invalid", policy = true,
         "The assertion needs Version 2.0, an ID, Issuer, Subject/NameID (operator codice fiscale), Conditions and the attributes IdSede, IdPostazione, IdPostazioneFirmato.";
     AssertionExpired = "assertion-expired", policy = true,
@@ -88,7 +88,7 @@ security_reasons! {
     AssertionSignatureInvalid = "assertion-signature-invalid", policy = true,
         "Sign the assertion (enveloped signature, Reference to its ID) with the workstation key.";
     IdPostazioneFirmatoInvalid = "id-postazione-firmato-invalid", policy = true,
-        "IdPostazioneFirmato must be a CMS SignedData of the IdPostazione string, signed with the workstation key (spec §17.5).";
+        "IdPostazioneFirmato must be a CMS SignedData of the IdPostazione string, signed with the workstation key (docs/security.md, 'Station certificates').";
     IdentityMismatch = "identity-mismatch", policy = true,
         "TLS client certificate, message signer and assertion signer must be the same workstation; IdSede = ISTAT of the certificate = codMittente; IdPostazione = the certificate CN.";
     Replay = "replay", policy = true,

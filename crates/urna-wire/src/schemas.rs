@@ -1,6 +1,6 @@
-//! Our own WSDL and XSD files (written from the spec, see `xsd/` and `wsdl/`),
-//! embedded in the binary so that the server validates against, and serves,
-//! exactly what was built.
+//! Our own WSDL and XSD files (`xsd/`, `wsdl/`; written from ANPR's public
+//! interface, docs/anpr-interface.md), embedded in the binary so that the
+//! server validates against, and serves, exactly what was built.
 
 /// Every XSD file, by file name. Imports between them are relative.
 pub static XSD_FILES: &[(&str, &str)] = &[
@@ -34,7 +34,7 @@ pub static XSD_FILES: &[(&str, &str)] = &[
 /// A SOAP port: its endpoint path, WSDL and entry schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Port {
-    /// Endpoint path as on ANPR (spec §2.2).
+    /// Endpoint path as on ANPR (docs/anpr-interface.md §Endpoints).
     pub path: &'static str,
     /// The service number family (5000, 3000, 2000).
     pub family: u16,

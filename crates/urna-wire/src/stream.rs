@@ -1,6 +1,7 @@
 //! Streaming reader for the takeover files (`subentroSezioni`,
-//! `subentroListe`, spec §14): yields one record at a time as a small
-//! [`Element`] tree, so memory does not depend on the file size.
+//! `subentroListe`; docs/anpr-interface.md §Takeover files): yields one
+//! record at a time as a small [`Element`] tree, so memory does not depend on
+//! the file size.
 
 use std::io::BufRead;
 

@@ -11,10 +11,10 @@ use urna_security::wss::{ClientSigner, DigestAlg, Operator, SignatureAlg, Signin
 #[derive(Subcommand)]
 pub enum WssCommand {
     /// Read a SOAP envelope on standard input and print it signed the way
-    /// gestionali sign for ANPR (spec §17): Timestamp, SAML assertion with
-    /// IdSede/IdPostazione/IdPostazioneFirmato (signed), message signature
-    /// over Timestamp and Body. For SOAP clients without that profile (e.g.
-    /// the zeep conformance suite).
+    /// gestionali sign for ANPR (docs/security.md): Timestamp, SAML assertion
+    /// with IdSede/IdPostazione/IdPostazioneFirmato (signed), message
+    /// signature over Timestamp and Body. For SOAP clients without that
+    /// profile (e.g. the zeep conformance suite).
     Sign {
         #[command(flatten)]
         station: StationSigning,

@@ -1,5 +1,5 @@
-//! The closed set of algorithms of the profile (spec §17.4; docs/security.md,
-//! "What is accepted"), by their XML-DSig URIs.
+//! The closed set of algorithms of the profile (docs/security.md, "The message
+//! signature" and "What is accepted"), by their XML-DSig URIs.
 
 use openssl::hash::MessageDigest;
 

@@ -20,7 +20,8 @@ pub struct Operator {
     pub application: String,
 }
 
-/// Signs requests the way gestionali do for ANPR (spec §17.2–17.5).
+/// Signs requests the way gestionali do for ANPR (docs/security.md, "ANPR's
+/// security profile").
 #[derive(Debug, Clone)]
 pub struct ClientSigner {
     pub key: SigningKey,

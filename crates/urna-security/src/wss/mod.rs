@@ -1,4 +1,4 @@
-//! The security frame (spec §17): WS-Security verification of inbound
+//! The security frame (docs/security.md): WS-Security verification of inbound
 //! requests and signing of urna's responses.
 //!
 //! * [`verify::verify`] checks `wsse:Security` on the one parsed tree the

@@ -256,9 +256,7 @@ impl Trust {
         if key.rsa().is_err() {
             return Err(SecurityError::new(
                 Reason::AlgorithmNotAllowed,
-                format!(
-                    "signer {subject}: the key is not RSA (RSA-SHA1/RSA-SHA256 only, spec §17.4)"
-                ),
+                format!("signer {subject}: the key is not RSA (RSA-SHA1/RSA-SHA256 only)"),
             ));
         }
         Ok(Signer {

@@ -1,4 +1,5 @@
-//! Verification of `wsse:Security` (spec §17; the checks and their reasons: docs/security.md).
+//! Verification of `wsse:Security` (ANPR's profile, the checks and their reasons:
+//! docs/security.md).
 //!
 //! The rules, in the order they are applied:
 //!
@@ -998,7 +999,8 @@ fn assertion_claims(
 }
 
 /// IdPostazioneFirmato: a CMS SignedData with attached content equal to
-/// IdPostazione, signed by the workstation key (spec §17.5).
+/// IdPostazione, signed by the workstation key (RFC 5652; docs/security.md,
+/// "Station certificates").
 fn check_id_postazione_firmato(
     b64: &str,
     id_postazione: &str,

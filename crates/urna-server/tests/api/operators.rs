@@ -1,7 +1,8 @@
-//! Operator profiles (spec §17.3, §17.7): only a registered operator with
-//! the electoral profile changes electoral data; an unknown operator is
-//! refused unless the local-testing switch is on. Refusals are ANPR's policy
-//! faults with a precise reason, audited, and nothing is stored.
+//! Operator profiles (docs/security.md, "Operators and profiles"): only a
+//! registered operator with the electoral profile changes electoral data; an
+//! unknown operator is refused unless the local-testing switch is on.
+//! Refusals are ANPR's policy faults with a precise reason, audited, and
+//! nothing is stored.
 
 use urna_testkit::{spawn_app, spawn_app_with, P3000, P5000};
 use urna_wire::build;
