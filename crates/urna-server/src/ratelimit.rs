@@ -1,5 +1,6 @@
-//! Quotas per station certificate and per comune (annex 3 §2d), checked
-//! right after the TLS identity, before the body is read or parsed.
+//! Quotas per station certificate and per comune (docs/security.md, "Rate
+//! limits"), checked right after the TLS identity, before the body is read
+//! or parsed.
 //!
 //! GCRA with bursts. Three places to keep the state:
 //! * `memory`: in this process (one node; SQLite deployments);

@@ -1,6 +1,7 @@
--- Replay protection (spec §17, issue 4): the SHA-256 of each accepted
--- message signature, kept until the message's Timestamp expires. The key is
--- unique, so two urna nodes on one database never both accept a message.
+-- Replay protection (docs/security.md, "What is accepted", Replay): the
+-- SHA-256 of each accepted message signature, kept until the message's
+-- Timestamp expires. The key is unique, so two urna nodes on one database
+-- never both accept a message.
 CREATE TABLE replay_cache (
     replay_key TEXT PRIMARY KEY NOT NULL,
     expires_at BIGINT NOT NULL

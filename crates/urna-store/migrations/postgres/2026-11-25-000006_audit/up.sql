@@ -1,4 +1,4 @@
--- Tamper-evident audit log (annex 3; annex 2 access records): every
+-- Tamper-evident audit log (docs/security.md, "Audit log"): every
 -- operation, accepted or refused, appended in the same transaction as its
 -- effect. Each entry carries the hash of the previous one (a chain); the
 -- head is periodically signed and exported, so rewriting the whole table is
