@@ -3,8 +3,11 @@
 # set (default 2,000,000) and a tenth of it, loads both into SQLite and into
 # PostgreSQL, and prints records/s, wall time and peak RSS of the lists load;
 # on PostgreSQL it also times COPY of the same rows into an equivalent table.
+# URNA_COMUNI_ARCHIVE names a copy of ANPR_archivio_comuni.csv, ANPR's archive
+# of municipalities (not in the repository), for CIAMPINO.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+archive="$(realpath "${URNA_COMUNI_ARCHIVE:?set it to a copy of ANPR_archivio_comuni.csv, the archive of municipalities ANPR publishes}")"
 cd "$root"
 n="${1:-2000000}"
 small=$((n / 10))
@@ -19,7 +22,7 @@ trap 'rm -rf "$work"; psql "$pg/postgres" -qAtc "drop database if exists urna_be
 gen() { # $1 = electors -> directory
   local d="$out/ciampino-$1"
   if [ ! -f "$d/subentroListe-058118.xml.gz" ]; then
-    URNA_DATABASE_URL="sqlite://$work/gen.db" "$urna" tables import-comuni "$root/../shared/data/ANPR_archivio_comuni.csv" >/dev/null
+    URNA_DATABASE_URL="sqlite://$work/gen.db" "$urna" tables import-comuni "$archive" >/dev/null
     URNA_DATABASE_URL="sqlite://$work/gen.db" "$urna" demo generate --comune 058118 --electors "$1" --out "$d" | sed -n 1p >&2
   fi
   echo "$d"
@@ -27,7 +30,7 @@ gen() { # $1 = electors -> directory
 
 load() { # $1 = database URL, $2 = data dir -> prints "seconds rss_kib records"
   export URNA_DATABASE_URL="$1"
-  "$urna" tables import-comuni "$root/../shared/data/ANPR_archivio_comuni.csv" >/dev/null
+  "$urna" tables import-comuni "$archive" >/dev/null
   "$urna" subjects import "$2/subjects-058118.csv" >/dev/null
   "$urna" tables import-constituencies "$2/constituencies-058118.csv" >/dev/null
   "$urna" subentro upload --comune 058118 --sezioni "$2/subentroSezioni-058118.xml.gz" >/dev/null 2>&1
