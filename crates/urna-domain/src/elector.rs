@@ -1,6 +1,6 @@
-//! The 5010 rulebook (spec §5, §15.2–15.5, §18.2 R-E1…R-E24): given who the
-//! subject is, their current electoral state and a 5010 request, compute the
-//! new state or the precise reasons why not.
+//! The 5010 rulebook (docs/anpr-interface.md §5010; rules R-E1…R-E25 in
+//! docs/rules.md): given who the subject is, their current electoral state
+//! and a 5010 request, compute the new state or the precise reasons why not.
 //!
 //! Blocks are applied in this order: cancellation (05), general list (01),
 //! EU lists (02), Bolzano/Trento/Aosta lists (03), certifiability (04); so a

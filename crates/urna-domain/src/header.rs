@@ -1,4 +1,5 @@
-//! Checks on `testataRichiesta` (spec §4.1, §15.14, §18.1) that need no stored state.
+//! Checks on `testataRichiesta` that need no stored state (docs/anpr-interface.md
+//! §Header: fields, version tags, rules R-H1…R-H6).
 
 use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
@@ -36,7 +37,8 @@ impl Received<OffsetDateTime> {
     }
 }
 
-/// `tipoOperazione` (R-H5): C = citizen request, V = correction, R = rectification.
+/// `tipoOperazione` (docs/anpr-interface.md §Header; EHR26): C = citizen
+/// request, V = correction, R = rectification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TipoOperazione {
     C,
@@ -89,7 +91,8 @@ impl RequestHeader {
 /// What the deployment accepts in the header.
 #[derive(Debug, Clone)]
 pub struct HeaderPolicy {
-    /// `codDestinatario` tags accepted for the electoral services (spec §15.14).
+    /// `codDestinatario` tags accepted for the electoral services
+    /// (docs/anpr-interface.md §Header, "Version tags"; urna's default: docs/decisions.md).
     pub accepted_versions: Vec<String>,
     /// The environment tag this server plays (`TEST`, `PRE_SUB`, `PROD`).
     pub tipo_invio: String,

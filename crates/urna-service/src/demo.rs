@@ -3,7 +3,8 @@
 //! constituency table and some sections each, bilingual where the comune is.
 //!
 //! The Ministry's real constituency strings are not public in machine-readable
-//! form (spec §15.13); the demo values only follow their shape.
+//! form (docs/anpr-interface.md §Sections, "Constituency tables"); the demo
+//! values only follow their shape.
 
 use urna_domain::elector::{ElectorState, Flags, ListRef};
 use urna_domain::section::ConstituencyKind;

@@ -1,6 +1,6 @@
 //! ANPR's messages for the section services (and the 5010 root, dispatched
 //! already): the operation table, request extraction from the validated tree and
-//! the response writers (spec §4.3–4.6, §6–8).
+//! the response writers (docs/anpr-interface.md §Replies and §Sections).
 
 use urna_domain::elector::{
     CancBlock, ComRegBlock, Flags, ListReq, ListeBlock, Mutation5010, TipiMutazione, UeBlock,
@@ -15,7 +15,7 @@ use crate::tree::Element;
 use crate::xml::Out;
 
 /// The operations urna dispatches, keyed by the qualified name of the Body's
-/// first child (soapAction is always empty, spec §2.1).
+/// first child (soapAction is always empty: docs/anpr-interface.md §Endpoints, "SOAP binding").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// 5010 `mutazione_liste_elettorali`
@@ -116,7 +116,8 @@ impl Operation {
     }
 }
 
-/// `esitoOperazione` values (spec §15.12: what replies show, not the XSD annotation).
+/// `esitoOperazione` values: what real replies show, not the XSD annotation
+/// (docs/anpr-interface.md §Replies, "esitoOperazione"; docs/decisions.md).
 pub const ESITO_OK: &str = "0000";
 pub const ESITO_KO: &str = "XXXX";
 
@@ -248,7 +249,7 @@ pub fn liste_block(l: &Element) -> ListeBlock {
     }
 }
 
-/// Reads a schema-valid `Richiesta5010` (spec §5.1).
+/// Reads a schema-valid `Richiesta5010` (docs/anpr-interface.md §5010, "Request").
 pub fn mutation_5010(root: &Element, decorrenza: time::Date) -> Mutation5010 {
     Mutation5010 {
         id_soggetto: root.text_of("idSoggetto").unwrap_or_default().to_string(),
@@ -296,7 +297,8 @@ pub struct ResponseMeta {
     pub id_operazione_anpr: String,
 }
 
-/// Writes the Body child of the response to `op` (spec §4.3–4.6, §7.2).
+/// Writes the Body child of the response to `op` (docs/anpr-interface.md
+/// §Replies; the 3008 reply: §Sections, "3008").
 pub fn write_response(
     op: Operation,
     req: &RequestHeader,

@@ -1,5 +1,6 @@
-//! The electoral takeover ("subentro", spec §14, R-T1…R-T5): the
-//! `subentroSezioni` and `subentroListe` files of a comune, plain or gzip.
+//! The electoral takeover ("subentro": docs/anpr-interface.md §Takeover files;
+//! rules R-T1…R-T5 in docs/rules.md): the `subentroSezioni` and
+//! `subentroListe` files of a comune, plain or gzip.
 //!
 //! * Streaming: records are read one at a time ([`urna_wire::stream`]) and
 //!   written in chunks; memory does not depend on the file size.
