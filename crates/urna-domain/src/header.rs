@@ -82,6 +82,28 @@ pub struct RequestHeader {
 }
 
 impl RequestHeader {
+    /// A complete header that passes the rules on 2025-01-10: a 5011 from
+    /// ROMA (058091), id `A1`, ANPR05, TEST, effective that day. A starting
+    /// point for tests and examples (`..RequestHeader::example()`).
+    pub fn example() -> RequestHeader {
+        RequestHeader {
+            id_operazione_comune: "A1".parse().expect("valid id"),
+            cod_mittente: "058091".parse().expect("valid ISTAT code"),
+            cod_destinatario: "ANPR05".into(),
+            operazione_richiesta: "5011".into(),
+            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00"),
+            tipo_operazione: Received::parse("V", TipoOperazione::parse),
+            protocollo_comune: None,
+            data_protocollo_comune: None,
+            tipo_invio: "TEST".into(),
+            data_decorrenza: Some(Received::date("2025-01-10")),
+            data_definizione_pratica: None,
+            nome_applicativo: None,
+            versione_applicativo: None,
+            fornitore_applicativo: None,
+        }
+    }
+
     /// The effective date, once the header rules accepted it.
     pub fn decorrenza(&self) -> Option<Date> {
         self.data_decorrenza.as_ref().and_then(|d| d.value)
@@ -241,22 +263,7 @@ mod tests {
     use time::macros::datetime;
 
     fn header() -> RequestHeader {
-        RequestHeader {
-            id_operazione_comune: "A1".parse().unwrap(),
-            cod_mittente: "058091".parse().unwrap(),
-            cod_destinatario: "ANPR05".into(),
-            operazione_richiesta: "5011".into(),
-            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00"),
-            tipo_operazione: Received::parse("V", TipoOperazione::parse),
-            protocollo_comune: None,
-            data_protocollo_comune: None,
-            tipo_invio: "TEST".into(),
-            data_decorrenza: Some(Received::date("2025-01-10")),
-            data_definizione_pratica: None,
-            nome_applicativo: None,
-            versione_applicativo: None,
-            fornitore_applicativo: None,
-        }
+        RequestHeader::example()
     }
 
     const NOW: OffsetDateTime = datetime!(2025-01-10 09:30 UTC);

@@ -389,22 +389,7 @@ mod tests {
     use urna_domain::Code;
 
     fn header() -> RequestHeader {
-        RequestHeader {
-            id_operazione_comune: "A1".parse().unwrap(),
-            cod_mittente: "058091".parse().unwrap(),
-            cod_destinatario: "ANPR05".into(),
-            operazione_richiesta: "5011".into(),
-            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00"),
-            tipo_operazione: Received::parse("V", TipoOperazione::parse),
-            protocollo_comune: None,
-            data_protocollo_comune: None,
-            tipo_invio: "TEST".into(),
-            data_decorrenza: Some(Received::date("2025-01-10")),
-            data_definizione_pratica: None,
-            nome_applicativo: None,
-            versione_applicativo: None,
-            fornitore_applicativo: None,
-        }
+        RequestHeader::example()
     }
 
     fn meta() -> ResponseMeta {

@@ -612,27 +612,15 @@ mod tests {
     /// its own canonical form inside the Body urna signs.
     #[test]
     fn urna_wire_bodies_are_already_canonical() {
-        use urna_domain::header::{Received, RequestHeader, TipoOperazione};
+        use urna_domain::header::RequestHeader;
         use urna_domain::{Anomaly, Code};
         use urna_wire::envelope::Fault;
         use urna_wire::messages::{write_response, Outcome, ResponseMeta};
         use urna_wire::{Element, Operation};
         let header = RequestHeader {
-            id_operazione_comune: "A1".parse().unwrap(),
-            cod_mittente: "058091".parse().unwrap(),
-            cod_destinatario: "ANPR05".into(),
-            operazione_richiesta: "5011".into(),
-            data_ora_richiesta: Received::date_time("2025-01-10T10:00:00"),
-            tipo_operazione: Received::parse("V", TipoOperazione::parse),
             // Echoed free text that needs escaping.
             protocollo_comune: Some("A&1 <\"x\">".into()),
-            data_protocollo_comune: None,
-            tipo_invio: "TEST".into(),
-            data_decorrenza: Some(Received::date("2025-01-10")),
-            data_definizione_pratica: None,
-            nome_applicativo: None,
-            versione_applicativo: None,
-            fornitore_applicativo: None,
+            ..RequestHeader::example()
         };
         let meta = ResponseMeta {
             id_operazione_anpr: "42".into(),
