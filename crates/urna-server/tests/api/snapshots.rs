@@ -33,6 +33,7 @@ const REDACTIONS: &[(&str, &str)] = &[
     (r"<dataOraRichiesta>[^<]*<", "<dataOraRichiesta>[time]<"),
     (r"<dataDecorrenza>[^<]*<", "<dataDecorrenza>[date]<"),
     (r"#id-[0-9a-f]+", "#id-[id]"),
+    (r"expired \d+ s ago", "expired [n] s ago"),
     (
         r"<u:correlationId>[^<]*<",
         "<u:correlationId>[correlation-id]<",
@@ -285,4 +286,54 @@ async fn rate_limited_fault() {
     let _ = send(&app, P3000, query("RL1", None, "2")).await;
     let r = send(&app, P3000, query("RL2", None, "2")).await;
     assert_wire("fault_rate_limited", &r);
+}
+
+/// The pre-scan's refusals (sent unsigned, as the pre-scan comes first) and
+/// a signed request whose Timestamp has expired.
+#[tokio::test]
+async fn front_line_and_timestamp_faults() {
+    let app = spawn_app().await;
+    let roma = app.client_for("058091");
+    let in_body = |id: &str, bomb: &str| {
+        create(id, "981").replace(
+            "<sezioneelettoralenum>",
+            &format!("{bomb}<sezioneelettoralenum>"),
+        )
+    };
+    let attrs: String = (0..4_000).map(|i| format!(" a{i}=\"\"")).collect();
+    let nss: String = (0..1_500)
+        .map(|i| format!(" xmlns:p{i}=\"u:{i}\""))
+        .collect();
+    let long = "n".repeat(40_000);
+    let soap = "http://schemas.xmlsoap.org/soap/envelope/";
+    let cases: Vec<(&str, String)> = vec![
+        ("too_many_attributes", in_body("SP1", &format!("<x{attrs}/>"))),
+        ("too_many_namespaces", in_body("SP2", &format!("<x{nss}/>"))),
+        ("name_too_long", in_body("SP3", &format!("<{long}/>"))),
+        ("too_many_elements", in_body("SP4", &"<x/>".repeat(10_000))),
+        ("text_too_long", in_body("SP5", &format!("<x>{long}</x>"))),
+        ("processing_instruction", in_body("SP6", "<?evil x?>")),
+        ("not_soap_envelope", "<r xmlns=\"urn:x\"/>".into()),
+        (
+            "empty_body",
+            format!("<s:Envelope xmlns:s=\"{soap}\"><s:Body></s:Body></s:Envelope>"),
+        ),
+        (
+            "multiple_bodies",
+            format!("<s:Envelope xmlns:s=\"{soap}\"><s:Body><a/></s:Body><s:Body><b/></s:Body></s:Envelope>"),
+        ),
+    ];
+    for (name, body) in cases {
+        let r = app.post_with(&roma.http, P5000, body).await;
+        assert_wire(&format!("fault_{name}"), &r);
+    }
+    let stale = roma
+        .signer
+        .sign(
+            &create("SP7", "982"),
+            time::OffsetDateTime::now_utc() - time::Duration::hours(2),
+        )
+        .expect("signed");
+    let r = app.post_with(&roma.http, P5000, stale).await;
+    assert_wire("fault_timestamp_expired", &r);
 }
