@@ -158,6 +158,82 @@ codes! {
         "Codice soggettoCertificabile non valido",
         "Electoral certifiability must be 0 (non certificabile), 1 (parziale) or 2 (completa).",
         "Send 0, 1 or 2 in certificabilita/soggettoCertificabile with tipoMutazione 04.";
+    EC070 => "EC070", Error,
+        "Codice tipo certificato non presente nella tabella di riferimento",
+        "6001: a tipoCertificato that is not a code of Tabella 13 (1..20) nor an electoral certificate (21, 22).",
+        "Send 21 (godimento dei diritti politici) or 22 (iscrizione nelle liste elettorali).";
+    EN174 => "EN174", Error,
+        "Operazione non consentita per il tipo dato richiesto",
+        "6001: what the request asks is not allowed for electoral certificates: a registry certificate (1..20, issued by ANPR, not by urna), a stamp-duty exemption other than USO ELETTORALE O REFERENDARIO (esenzioneBollo 11), or a data request (tipoRichiesta 2).",
+        "Ask for certificate 21 or 22 with esenzioneBollo 11 and tipoRichiesta 1; registry certificates come from ANPR.";
+    EN153 => "EN153", Error,
+        "Tipo certificato richiedibile singolarmente",
+        "6001: electoral certificates are requested one per call; the request named more than one tipoCertificato.",
+        "Send one request per certificate, each with its own idOperazioneComune.";
+    EN281 => "EN281", Error,
+        "Descrizione esenzione bollo obbligatoria",
+        "6001: esenzioneBollo 99 (other) requires descrizioneEsenzioneBollo.",
+        "Describe the exemption, or use the electoral exemption 11.";
+    EN282 => "EN282", Error,
+        "Descrizione esenzione bollo troppo lunga",
+        "6001: descrizioneEsenzioneBollo is longer than 256 characters.",
+        "Shorten the description to 256 characters.";
+    EN283 => "EN283", Error,
+        "Valore esenzione diritti non valido",
+        "6001: esenzioneDiritti is 0 (not exempt) or 1 (exempt).",
+        "Send 0 or 1, or leave the element out.";
+    ES114 => "ES114", Error,
+        "Tipo richiedente non valido",
+        "6001: tipoRichiedente is 1 (someone other than the holder), 2 (the holder) or 3 (a person of a public administration).",
+        "Send 1, 2 or 3.";
+    ES115 => "ES115", Error,
+        "Generalita' del richiedente obbligatorie",
+        "6001: with tipoRichiedente 1 the requester is not the holder, so generalitaRichiedente must say who it is.",
+        "Send generalitaRichiedente, or tipoRichiedente 2 if the holder asks.";
+    EN391 => "EN391", Error,
+        "Documento di riconoscimento del richiedente obbligatorio",
+        "6001: with tipoRichiedente 3 (a person of a public administration) the requester's identity document is required.",
+        "Send generalitaRichiedente/docRiconoscimento with its reference and issue date.";
+    EN286 => "EN286", Error,
+        "Documento di riconoscimento non valido",
+        "6001: the requester's identity document cannot be valid: its issue date is after today.",
+        "Check dataRilascio of the document.";
+    EN042 => "EN042", Error,
+        "Soggetto non presente in ANPR",
+        "6001: no subject of the registry matches the holder's search keys (idSchedaSoggettoANPR, codice fiscale, or surname, name and birth date).",
+        "Check the keys; the codice fiscale or idSchedaSoggettoANPR find a subject unambiguously.";
+    EN043 => "EN043", Error,
+        "Piu' soggetti corrispondono ai dati indicati",
+        "6001: surname, name and birth date match more than one subject.",
+        "Add the codice fiscale or idSchedaSoggettoANPR.";
+    EN068 => "EN068", Error,
+        "Nome non corrispondente",
+        "6001: the holder's nome differs from the registry's (compared without regard to case).",
+        "Send the name as registered, or leave it out and search by codice fiscale.";
+    EN069 => "EN069", Error,
+        "Cognome non corrispondente",
+        "6001: the holder's cognome differs from the registry's (compared without regard to case).",
+        "Send the surname as registered, or leave it out and search by codice fiscale.";
+    EN070 => "EN070", Error,
+        "Codice fiscale non corrispondente",
+        "6001: the codice fiscale differs from the registry's for the subject found by idSchedaSoggettoANPR.",
+        "Send the subject's codice fiscale, or only one of the two keys.";
+    EN071 => "EN071", Error,
+        "Data di nascita non corrispondente",
+        "6001: the holder's birth date differs from the registry's.",
+        "Send the birth date as registered.";
+    EN075 => "EN075", Error,
+        "Sesso non corrispondente",
+        "6001: the holder's sex differs from the registry's.",
+        "Send the sex as registered, or leave it out.";
+    EN229 => "EN229", Error,
+        "Certificato non emettibile: soggetto cancellato dall'ANPR",
+        "6001: the holder is cancelled from ANPR (dead, emigrated without AIRE registration, untraceable).",
+        "No electoral certificate can be issued for the subject.";
+    EN047 => "EN047", Error,
+        "Il soggetto risulta",
+        "6001: the holder's electoral state does not allow the certificate: not an elector, not certifiable (certifiability 0), only partially certifiable (1: only certificate 21), or in no list (22 needs the general list or, for EU citizens, an EU additional list). The text says which.",
+        "Issue the certificate the text names, or correct the electoral data with 5010 first.";
 }
 
 impl Code {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod certificate;
 pub mod codice_fiscale;
 pub mod date;
 pub mod elector;
