@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod certificates;
 mod cached;
 pub mod comuni;
 mod conn;

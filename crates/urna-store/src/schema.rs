@@ -191,6 +191,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    certificates (id) {
+        id -> Text,
+        code -> Text,
+        comune_istat -> Text,
+        id_soggetto -> Text,
+        tipo -> Integer,
+        operation_id -> BigInt,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        languages -> Text,
+        pdf -> Binary,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         tat -> BigInt,
@@ -212,5 +227,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     rate_limits,
     operators,
-    notifications
+    notifications,
+    certificates
 );

@@ -68,6 +68,35 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<SubjectRow>, Sto
 }
 
 /// Many subjects at once (absent ids are not in the map).
+/// The subjects with this codice fiscale (normally one).
+pub fn by_codice_fiscale(
+    conn: &mut AnyConnection,
+    codice_fiscale: &str,
+) -> Result<Vec<SubjectRow>, StoreError> {
+    Ok(subjects::table
+        .filter(subjects::codice_fiscale.eq(codice_fiscale.to_ascii_uppercase()))
+        .select(SubjectRow::as_select())
+        .limit(16)
+        .load(conn)?)
+}
+
+/// The subjects with this surname and name (as registered, in capitals)
+/// born on `data_nascita` (`YYYY-MM-DD`).
+pub fn by_names(
+    conn: &mut AnyConnection,
+    cognome: &str,
+    nome: &str,
+    data_nascita: &str,
+) -> Result<Vec<SubjectRow>, StoreError> {
+    Ok(subjects::table
+        .filter(subjects::cognome.eq(cognome.trim().to_uppercase()))
+        .filter(subjects::nome.eq(nome.trim().to_uppercase()))
+        .filter(subjects::data_nascita.eq(data_nascita))
+        .select(SubjectRow::as_select())
+        .limit(16)
+        .load(conn)?)
+}
+
 pub fn get_many(
     conn: &mut AnyConnection,
     ids: &[String],

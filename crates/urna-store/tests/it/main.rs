@@ -1,4 +1,5 @@
 //! The integration tests of urna-store, one binary (one link step).
 mod audit;
+mod certificates;
 mod ratelimit;
 mod store;

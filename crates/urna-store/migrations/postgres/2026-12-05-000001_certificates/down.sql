@@ -1,0 +1,2 @@
+DROP INDEX subjects_names;
+DROP TABLE certificates;
