@@ -17,21 +17,21 @@ pub enum CertificateType {
     /// 21: "godimento dei diritti politici".
     GodimentoDirittiPolitici,
     /// 22: "iscrizione nelle liste elettorali".
-    IscrizioneListe,
+    Iscrizione,
 }
 
 impl CertificateType {
     pub fn code(self) -> u8 {
         match self {
             CertificateType::GodimentoDirittiPolitici => 21,
-            CertificateType::IscrizioneListe => 22,
+            CertificateType::Iscrizione => 22,
         }
     }
 
     pub fn from_code(code: u8) -> Option<CertificateType> {
         match code {
             21 => Some(CertificateType::GodimentoDirittiPolitici),
-            22 => Some(CertificateType::IscrizioneListe),
+            22 => Some(CertificateType::Iscrizione),
             _ => None,
         }
     }
@@ -40,7 +40,7 @@ impl CertificateType {
     pub fn name_it(self) -> &'static str {
         match self {
             CertificateType::GodimentoDirittiPolitici => "godimento dei diritti politici",
-            CertificateType::IscrizioneListe => "iscrizione nelle liste elettorali",
+            CertificateType::Iscrizione => "iscrizione nelle liste elettorali",
         }
     }
 }
@@ -102,7 +102,7 @@ pub enum Language {
 }
 
 impl Language {
-    pub fn parse(code: &str) -> Option<Language> {
+    pub fn from_code(code: &str) -> Option<Language> {
         match code.to_ascii_uppercase().as_str() {
             "IT" => Some(Language::It),
             "DE" => Some(Language::De),
@@ -348,7 +348,7 @@ pub fn check_request(r: &Request6001, today: Date) -> Result<Asked, Vec<Anomaly>
     };
     let mut languages = Vec::new();
     for code in &r.languages {
-        match Language::parse(code) {
+        match Language::from_code(code) {
             Some(Language::It) => {}
             Some(l) if !languages.contains(&l) => languages.push(l),
             Some(_) => {}
@@ -528,7 +528,7 @@ pub fn certify(
                 "non certificabile: il certificato non puo' essere emesso".to_string(),
             )
         }
-        (Some(1), CertificateType::IscrizioneListe) => {
+        (Some(1), CertificateType::Iscrizione) => {
             return refuse(
                 Code::EN047,
                 "certificabile parzialmente: puo' essere emesso solo il certificato 21 (godimento dei diritti politici)".to_string(),
@@ -612,7 +612,7 @@ mod tests {
     #[test]
     fn a_good_request_asks_for_one_certificate() {
         let a = check_request(&request(), TODAY).unwrap();
-        assert_eq!(a.kind, CertificateType::IscrizioneListe);
+        assert_eq!(a.kind, CertificateType::Iscrizione);
         assert_eq!(a.emission, Emission::Counter);
         assert_eq!(a.signatory, Signatory::Mayor);
         assert!(a.languages.is_empty());
@@ -757,7 +757,7 @@ mod tests {
 
     #[test]
     fn the_electoral_state_decides() {
-        let c = certify(CertificateType::IscrizioneListe, &holder(), &elector()).unwrap();
+        let c = certify(CertificateType::Iscrizione, &holder(), &elector()).unwrap();
         assert_eq!((c.comune.as_str(), c.sezione.as_str()), ("058091", "7"));
         assert_eq!(c.lists, [ListStated::Generale]);
         let c = certify(
@@ -769,18 +769,18 @@ mod tests {
         assert!(c.lists.is_empty());
         let mut gone = holder();
         gone.cancelled_from_anpr = true;
-        let e = certify(CertificateType::IscrizioneListe, &gone, &elector()).unwrap_err();
+        let e = certify(CertificateType::Iscrizione, &gone, &elector()).unwrap_err();
         assert_eq!(e[0].code, Code::EN229);
         let mut s = elector();
         s.elettore = Some(false);
-        let e = certify(CertificateType::IscrizioneListe, &holder(), &s).unwrap_err();
+        let e = certify(CertificateType::Iscrizione, &holder(), &s).unwrap_err();
         assert!(e[0].text.contains("non elettore"), "{}", e[0].text);
         let mut s = elector();
         s.certificabile = Some(0);
         let e = certify(CertificateType::GodimentoDirittiPolitici, &holder(), &s).unwrap_err();
         assert!(e[0].text.contains("non certificabile"), "{}", e[0].text);
         s.certificabile = Some(1);
-        let e = certify(CertificateType::IscrizioneListe, &holder(), &s).unwrap_err();
+        let e = certify(CertificateType::Iscrizione, &holder(), &s).unwrap_err();
         assert_eq!(e[0].code, Code::EN047);
         assert!(
             e[0].text.contains("solo il certificato 21"),
@@ -790,7 +790,7 @@ mod tests {
         assert!(certify(CertificateType::GodimentoDirittiPolitici, &holder(), &s).is_ok());
         let mut s = elector();
         s.general = None;
-        let e = certify(CertificateType::IscrizioneListe, &holder(), &s).unwrap_err();
+        let e = certify(CertificateType::Iscrizione, &holder(), &s).unwrap_err();
         assert!(e[0].text.contains("lista generale"), "{}", e[0].text);
     }
 
@@ -804,11 +804,11 @@ mod tests {
             comune: "058091".into(),
             sezione: "3".into(),
         });
-        let c = certify(CertificateType::IscrizioneListe, &eu, &s).unwrap();
+        let c = certify(CertificateType::Iscrizione, &eu, &s).unwrap();
         assert_eq!(c.lists, [ListStated::AggiuntaUeComunali]);
         assert_eq!(c.sezione, "3");
         // An Italian citizen's EU list entry certifies nothing.
-        assert!(certify(CertificateType::IscrizioneListe, &holder(), &s).is_err());
+        assert!(certify(CertificateType::Iscrizione, &holder(), &s).is_err());
     }
 
     #[test]
