@@ -229,6 +229,30 @@ impl Ca {
         self.issue_with(params, rsa_key(SERVICE_SIGNER_CN)?)
     }
 
+    /// urna's electronic seal certificate ("sigillo elettronico"): the key that
+    /// seals the electoral certificates (crate `urna-cert`). RSA 2048, keyUsage
+    /// (critical) `digitalSignature` and `nonRepudiation` (contentCommitment),
+    /// the bits a seal needs; no extendedKeyUsage, which would restrict it
+    /// (OpenSSL's CMS check refuses an EKU without emailProtection).
+    /// Subject `CN=urna sigillo elettronico (sviluppo), OU=ANPR,
+    /// O=Ministero dell'Interno, C=IT`, valid from one hour ago to 5 years from now.
+    pub fn issue_seal(&self) -> Result<Issued, PkiError> {
+        let now = OffsetDateTime::now_utc();
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(&[
+            (DnType::OrganizationalUnitName, OU_ANPR),
+            (DnType::CommonName, SEAL_CN),
+        ]);
+        params.not_before = now - BACKDATE;
+        params.not_after = add_years(now, SERVER_VALIDITY_YEARS);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::ContentCommitment,
+        ];
+        self.issue_with(params, rsa_key(SEAL_CN)?)
+    }
+
     /// [`Ca::issue_station`] with ANPR's validity: from one hour ago to 6 years from now.
     pub fn issue_station_default(&self, station: &StationId) -> Result<Issued, PkiError> {
         let now = OffsetDateTime::now_utc();
@@ -316,6 +340,9 @@ fn new_key() -> Result<KeyPair, PkiError> {
 
 /// Subject CN of the service signing certificate.
 pub const SERVICE_SIGNER_CN: &str = "urna service signing";
+
+/// Subject CN of the electronic seal certificate ([`Ca::issue_seal`]).
+pub const SEAL_CN: &str = "urna sigillo elettronico (sviluppo)";
 
 /// An RSA 2048 key for `owner` (a station CN, or the service signer). RSA
 /// generation takes tens of milliseconds, so within one process the key of
@@ -604,6 +631,29 @@ mod tests {
         assert_eq!(crl.iter_revoked_certificates().count(), 0);
         let next = crl.next_update().unwrap().to_datetime();
         assert_eq!((next - crl.last_update().to_datetime()).whole_days(), 30);
+    }
+
+    #[test]
+    fn issue_seal_extensions() {
+        let ca = Ca::generate("CA Postazioni Svil").unwrap();
+        let issued = ca.issue_seal().unwrap();
+        let der = der(&issued.cert_pem);
+        let (_, x) = parse_x509_certificate(&der).unwrap();
+        assert_eq!(
+            x.subject().to_string(),
+            "C=IT, O=Ministero dell'Interno, OU=ANPR, CN=urna sigillo elettronico (sviluppo)"
+        );
+        assert_eq!(
+            x.public_key().algorithm.algorithm,
+            x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION
+        );
+        let ku = x.key_usage().unwrap().unwrap();
+        assert!(ku.critical);
+        let ku = ku.value;
+        assert!(ku.digital_signature() && ku.non_repudiation() && !ku.key_cert_sign());
+        assert!(x.extended_key_usage().unwrap().is_none());
+        assert!(!x.basic_constraints().unwrap().unwrap().value.ca);
+        assert_eq!(hex::encode(x.raw_serial()), issued.serial_hex);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use urna_domain::StationId;
 
 use crate::ca::{parse_serial, serial_hex};
-use crate::{station_cert_pem, Ca, PkiError, DEV_CA_COMMON_NAME};
+use crate::{station_cert_pem, Ca, Issued, PkiError, DEV_CA_COMMON_NAME};
 
 /// On-disk layout of the development PKI (default [`PkiDir::DEFAULT_ROOT`], `var/pki/`):
 ///
@@ -19,6 +19,7 @@ use crate::{station_cert_pem, Ca, PkiError, DEV_CA_COMMON_NAME};
 /// | `revoked.txt` | revoked serial numbers, one lowercase hex per line |
 /// | `stations/<CN>.crt`, `stations/<CN>.key` | station certificates and keys (RSA 2048) |
 /// | `service-signing.crt`, `service-signing.key` | the key urna signs its responses with (RSA 2048) |
+/// | `seal.crt`, `seal.key` | the electronic seal of the electoral certificates (RSA 2048, [`Ca::issue_seal`]) |
 ///
 /// Keys are PKCS#8 PEM written with mode 0600 on unix; every file is written to a
 /// temporary file and renamed into place, so readers never see a partial file.
@@ -110,16 +111,53 @@ impl PkiDir {
         self.root.join("service-signing.key")
     }
 
+    /// `seal.crt`: the electronic seal certificate ("sigillo elettronico").
+    pub fn seal_cert(&self) -> PathBuf {
+        self.root.join("seal.crt")
+    }
+
+    /// `seal.key`.
+    pub fn seal_key(&self) -> PathBuf {
+        self.root.join("seal.key")
+    }
+
+    /// The electronic seal certificate and key (`seal.crt`, `seal.key`), as
+    /// [`Issued`] (PEM strings and the serial number), e.g. for
+    /// `urna_cert::Sealer::from_pem`.
+    pub fn load_seal(&self) -> Result<Issued, PkiError> {
+        if !self.exists() {
+            return Err(PkiError::NotInitialised(self.root.clone()));
+        }
+        let cert_pem = read(&self.seal_cert())?;
+        let key_pem = read(&self.seal_key())?;
+        let der = crate::pem_certs_to_der(&cert_pem)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                PkiError::Pem(format!("no certificate in {}", self.seal_cert().display()))
+            })?;
+        let (_, x509) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| PkiError::Parse(e.to_string()))?;
+        let serial_hex = serial_hex(x509.raw_serial());
+        Ok(Issued {
+            cert_pem,
+            key_pem,
+            serial_hex,
+        })
+    }
+
     /// Whether the PKI has been initialised (`ca.crt` present).
     pub fn exists(&self) -> bool {
         self.ca_cert().is_file()
     }
 
     /// Creates the PKI: the CA ([`DEV_CA_COMMON_NAME`]), a server certificate for
-    /// `server_names`, an empty CRL and `revoked.txt`, and one certificate per station.
+    /// `server_names`, the service signing and electronic seal certificates, an
+    /// empty CRL and `revoked.txt`, and one certificate per station.
     ///
     /// If `ca.crt` already exists the CA is kept (and loaded, which checks `ca.key`); then
-    /// only what is missing is created: the server certificate, the CRL, `revoked.txt`
+    /// only what is missing is created: the server, service signing and seal
+    /// certificates, the CRL, `revoked.txt`
     /// and the station certificates whose `.crt` or `.key` is absent. Existing station
     /// certificates are never re-issued (use [`PkiDir::issue_station`] for that).
     pub fn init(
@@ -149,6 +187,11 @@ impl PkiDir {
             let signer = ca.issue_service_signer()?;
             write_file(&self.service_signer_key(), &signer.key_pem, true)?;
             write_file(&self.service_signer_cert(), &signer.cert_pem, false)?;
+        }
+        if created_ca || !self.seal_cert().is_file() || !self.seal_key().is_file() {
+            let seal = ca.issue_seal()?;
+            write_file(&self.seal_key(), &seal.key_pem, true)?;
+            write_file(&self.seal_cert(), &seal.cert_pem, false)?;
         }
         if created_ca || !self.revoked().is_file() {
             write_file(&self.revoked(), "", false)?;
@@ -366,6 +409,8 @@ mod tests {
             dir.server_key(),
             dir.crl(),
             dir.revoked(),
+            dir.seal_cert(),
+            dir.seal_key(),
         ] {
             assert!(p.is_file(), "{}", p.display());
         }
@@ -396,7 +441,35 @@ mod tests {
             assert_eq!(mode(dir.ca_key()), 0o600);
             assert_eq!(mode(dir.server_key()), 0o600);
             assert_eq!(mode(dir.station_key("058091-PC-0001")), 0o600);
+            assert_eq!(mode(dir.seal_key()), 0o600);
         }
+    }
+
+    #[test]
+    fn seal_is_created_loaded_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = PkiDir::new(tmp.path());
+        assert!(matches!(dir.load_seal(), Err(PkiError::NotInitialised(_))));
+        dir.init(&["localhost"], &[]).unwrap();
+        let seal = dir.load_seal().unwrap();
+        assert!(seal.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let der = crate::pem_certs_to_der(&seal.cert_pem).unwrap().remove(0);
+        let (_, x) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert_eq!(
+            x.subject().to_string(),
+            format!(
+                "C=IT, O=Ministero dell'Interno, OU=ANPR, CN={}",
+                crate::SEAL_CN
+            )
+        );
+        assert_eq!(serial_hex(x.raw_serial()), seal.serial_hex);
+        // init keeps it; a PKI made before the seal existed gets one.
+        dir.init(&["localhost"], &[]).unwrap();
+        assert_eq!(dir.load_seal().unwrap(), seal);
+        fs::remove_file(dir.seal_cert()).unwrap();
+        let report = dir.init(&["localhost"], &[]).unwrap();
+        assert!(!report.created_ca);
+        assert_ne!(dir.load_seal().unwrap().serial_hex, seal.serial_hex);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!   (critical) ([`Ca::issue_station`]);
 //! * a TLS server certificate (`serverAuth`) for e.g. `localhost` and `127.0.0.1`
 //!   ([`Ca::issue_server`]);
+//! * urna's RSA 2048 electronic seal certificate, which seals the electoral
+//!   certificates of crate `urna-cert` ([`Ca::issue_seal`]);
 //! * CRLs revoking station certificates ([`Ca::crl_pem`]);
 //! * the on-disk layout used by `urna pki …` and the server ([`PkiDir`]);
 //! * the parser urna applies to the certificate a client presents ([`station_cert`]).
@@ -26,7 +28,7 @@ mod parse;
 
 use std::path::PathBuf;
 
-pub use ca::{Ca, Issued, SERVICE_SIGNER_CN};
+pub use ca::{Ca, Issued, SEAL_CN, SERVICE_SIGNER_CN};
 pub use dir::{InitReport, PkiDir};
 pub use parse::{pem_certs_to_der, pem_crls_to_der, station_cert, station_cert_pem, StationCert};
 
