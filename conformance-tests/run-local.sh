@@ -7,11 +7,7 @@ root="$(dirname "$here")"
 cd "$root"
 cargo build -q -p urna-cli --bin urna
 venv="$here/.venv"
-if [ ! -x "$venv/bin/pytest" ] || [ "$here/requirements.txt" -nt "$venv/.requirements" ]; then
-  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install -q -r "$here/requirements.txt"
-  touch "$venv/.requirements"
-fi
+bash "$here/venv.sh"
 # The node-soap peer (test_peers.py), when npm is there; CI requires it.
 peer="$here/peers/node"
 if command -v npm >/dev/null && { [ ! -d "$peer/node_modules" ] || [ "$peer/package-lock.json" -nt "$peer/node_modules/.package-lock.json" ]; }; then

@@ -1,0 +1,446 @@
+//! The electronic seal: a PAdES baseline B-B signature added to the rendered
+//! PDF as an incremental update.
+//!
+//! 1. lopdf appends (`IncrementalDocument`, the original bytes untouched) a
+//!    `/Sig` dictionary (`/Filter /Adobe.PPKLite`, `/SubFilter
+//!    /ETSI.CAdES.detached`, a fixed-width `/ByteRange` placeholder, an
+//!    8 KiB `/Contents` placeholder, `/M`), a signature widget over the seal
+//!    box of the last page (an empty appearance stream: the box is already
+//!    printed on the page), the page's `/Annots` and the catalog's
+//!    `/AcroForm` with `/SigFlags 3`;
+//! 2. the `/ByteRange` placeholder is overwritten, at the same width, with
+//!    the two ranges around `/Contents`;
+//! 3. the two ranges are hashed (SHA-256) and signed as a detached CMS
+//!    (RustCrypto `cms`, RSA PKCS#1 v1.5 with SHA-256), whose DER is written
+//!    in hex into `/Contents`.
+
+use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
+use der::{Decode, Encode, Sequence};
+use lopdf::{dictionary, Document, IncrementalDocument, Object, ObjectId, Stream, StringFormat};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use spki::AlgorithmIdentifierOwned;
+use time::OffsetDateTime;
+use x509_cert::attr::{Attribute, AttributeValue};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::Certificate;
+
+use crate::layout::SEAL_RECT;
+use crate::CertError;
+
+/// Bytes reserved for the DER signature in `/Contents` (written as twice as
+/// many hex digits). An RSA-2048 CMS with a two-certificate chain takes
+/// about 2.5 KiB.
+pub(crate) const CONTENTS_LEN: usize = 8192;
+
+/// The `/ByteRange` placeholder's numbers: ten digits, so every real offset
+/// of a file under 10 GB fits in their width.
+const BYTE_RANGE_PLACEHOLDER: i64 = 9_999_999_999;
+
+/// id-data (RFC 5652): the content type of a detached signature.
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+/// id-sha256.
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// id-aa-signingCertificateV2 (RFC 5035).
+const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+
+/// The smallest RSA modulus accepted for the seal.
+const MIN_RSA_BITS: usize = 2048;
+
+/// `IssuerSerial` (RFC 5035): the signer certificate's issuer and serial.
+#[derive(Clone, Debug, Sequence)]
+struct IssuerSerial {
+    issuer: Vec<GeneralName>,
+    serial_number: SerialNumber,
+}
+
+/// `ESSCertIDv2` with the default hash algorithm (SHA-256), which DER omits.
+#[derive(Clone, Debug, Sequence)]
+struct EssCertIdV2 {
+    cert_hash: OctetString,
+    issuer_serial: IssuerSerial,
+}
+
+/// `SigningCertificateV2` without policies.
+#[derive(Clone, Debug, Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+}
+
+/// The key and certificate chain that seal certificates.
+pub struct Sealer {
+    key: SigningKey<Sha256>,
+    /// The signer's certificate first, then the rest of the chain as given.
+    chain: Vec<Certificate>,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealer")
+            .field(
+                "signer",
+                &self
+                    .chain
+                    .first()
+                    .map(|c| c.tbs_certificate.subject.to_string()),
+            )
+            .field("key", &"[elided]")
+            .finish()
+    }
+}
+
+impl Sealer {
+    /// A sealer from PEM: `cert_pem` holds the seal certificate, optionally
+    /// followed by its chain (every certificate is put in the signature);
+    /// `key_pem` its RSA private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA
+    /// PRIVATE KEY`). The key must be RSA of at least 2048 bits and belong to
+    /// the first certificate.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Sealer, CertError> {
+        let chain = Certificate::load_pem_chain(cert_pem.as_bytes())
+            .map_err(|e| CertError::SealKey(format!("certificate PEM: {e}")))?;
+        let signer = chain
+            .first()
+            .ok_or_else(|| CertError::SealKey("no certificate in the PEM".into()))?;
+        let key = RsaPrivateKey::from_pkcs8_pem(key_pem)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(key_pem))
+            .map_err(|e| CertError::SealKey(format!("private key: not an RSA key in PEM ({e})")))?;
+        if key.size() * 8 < MIN_RSA_BITS {
+            return Err(CertError::SealKey(format!(
+                "RSA key of {} bits; at least {MIN_RSA_BITS} are required",
+                key.size() * 8
+            )));
+        }
+        let spki = signer
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| CertError::SealKey(format!("certificate key: {e}")))?;
+        let cert_key = spki::SubjectPublicKeyInfoRef::from_der(&spki)
+            .ok()
+            .and_then(|s| RsaPublicKey::try_from(s).ok())
+            .ok_or_else(|| CertError::SealKey("the certificate's key is not RSA".into()))?;
+        if cert_key != key.to_public_key() {
+            return Err(CertError::SealKey(format!(
+                "the private key does not belong to {}",
+                signer.tbs_certificate.subject
+            )));
+        }
+        Ok(Sealer {
+            key: SigningKey::<Sha256>::new(key),
+            chain,
+        })
+    }
+
+    /// The subject of the seal certificate, e.g. `CN=urna sigillo
+    /// elettronico (sviluppo),OU=ANPR,O=Ministero dell'Interno,C=IT`.
+    pub fn subject(&self) -> String {
+        self.chain
+            .first()
+            .map(|c| c.tbs_certificate.subject.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Seals `pdf` (as [`crate::render`] writes it) at `at` (the `/M` signing
+    /// time): the original bytes followed by the incremental update that
+    /// carries the seal. The same input, time and key give the same bytes.
+    pub fn seal(&self, pdf: &[u8], at: OffsetDateTime) -> Result<Vec<u8>, CertError> {
+        let prev = Document::load_mem(pdf).map_err(|e| CertError::Malformed(e.to_string()))?;
+        let page_id = *prev
+            .get_pages()
+            .values()
+            .last()
+            .ok_or_else(|| CertError::Malformed("the PDF has no page".into()))?;
+        let root_id = prev
+            .trailer
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .map_err(|e| CertError::Malformed(format!("trailer /Root: {e}")))?;
+        let catalog = prev
+            .get_dictionary(root_id)
+            .map_err(|e| CertError::Malformed(format!("catalog: {e}")))?
+            .clone();
+        if catalog.has(b"AcroForm") {
+            return Err(CertError::Malformed(
+                "the PDF already has a form (sealed already?)".into(),
+            ));
+        }
+        let annots = match prev.get_dictionary(page_id).map(|p| p.get(b"Annots")) {
+            Ok(Ok(Object::Array(a))) => a.clone(),
+            Ok(Ok(Object::Reference(r))) => prev
+                .get_object(*r)
+                .and_then(Object::as_array)
+                .cloned()
+                .map_err(|e| CertError::Malformed(format!("page /Annots: {e}")))?,
+            Ok(Ok(_)) => return Err(CertError::Malformed("page /Annots is not an array".into())),
+            _ => Vec::new(),
+        };
+
+        let mut doc = IncrementalDocument::create_from(pdf.to_vec(), prev);
+        let new = &mut doc.new_document;
+        let sig_id = new.add_object(dictionary! {
+            "Type" => "Sig",
+            "Filter" => "Adobe.PPKLite",
+            "SubFilter" => "ETSI.CAdES.detached",
+            "ByteRange" => vec![
+                Object::Integer(0),
+                Object::Integer(BYTE_RANGE_PLACEHOLDER),
+                Object::Integer(BYTE_RANGE_PLACEHOLDER),
+                Object::Integer(BYTE_RANGE_PLACEHOLDER),
+            ],
+            "Contents" => Object::String(vec![0; CONTENTS_LEN], StringFormat::Hexadecimal),
+            "M" => Object::String(pdf_date(at).into_bytes(), StringFormat::Literal),
+        });
+        let [left, bottom, right, top] = SEAL_RECT;
+        // PDF/A-2: every annotation has an appearance stream (/AP with /N
+        // only); the box and its text are page content already.
+        let appearance_id = new.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), Object::Real(right - left), Object::Real(top - bottom)],
+                "Resources" => dictionary! {},
+            },
+            Vec::new(),
+        ));
+        let widget_id = new.add_object(dictionary! {
+            "Type" => "Annot",
+            "Subtype" => "Widget",
+            "FT" => "Sig",
+            "T" => Object::string_literal("Sigillo elettronico"),
+            "V" => sig_id,
+            "Rect" => vec![Object::Real(left), Object::Real(bottom), Object::Real(right), Object::Real(top)],
+            // Print (PDF/A-2 requires it; no Hidden/NoView flags).
+            "F" => 4,
+            "P" => page_id,
+            "AP" => dictionary! { "N" => appearance_id },
+        });
+        doc.opt_clone_object_to_new_document(page_id)
+            .and_then(|()| doc.opt_clone_object_to_new_document(root_id))
+            .map_err(|e| CertError::Malformed(e.to_string()))?;
+        let mut annots = annots;
+        annots.push(Object::Reference(widget_id));
+        set(&mut doc, page_id, b"Annots", Object::Array(annots))?;
+        set(
+            &mut doc,
+            root_id,
+            b"AcroForm",
+            Object::Dictionary(dictionary! {
+                "Fields" => vec![Object::Reference(widget_id)],
+                // SignaturesExist | AppendOnly.
+                "SigFlags" => 3,
+            }),
+        )?;
+
+        let mut out = Vec::with_capacity(pdf.len() + 2 * CONTENTS_LEN + 2048);
+        doc.save_to(&mut out)
+            .map_err(|e| CertError::Malformed(format!("writing the update: {e}")))?;
+        let appended = pdf.len();
+        let contents = find_contents(&out, appended)?;
+        patch_byte_range(&mut out, appended, contents)?;
+        let (start, end) = contents;
+        let mut hasher = Sha256::new();
+        hasher.update(&out[..start]);
+        hasher.update(&out[end..]);
+        let cms = self.cms(&hasher.finalize())?;
+        if cms.len() > CONTENTS_LEN {
+            return Err(CertError::Signing(format!(
+                "the signature takes {} bytes, more than the {CONTENTS_LEN} reserved",
+                cms.len()
+            )));
+        }
+        let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
+        out[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(out)
+    }
+
+    /// The detached CMS SignedData over a message digest: signed attributes
+    /// contentType, messageDigest, signingCertificateV2 (no signingTime: in
+    /// PAdES the time is `/M`), the chain in `certificates`.
+    fn cms(&self, digest: &[u8]) -> Result<Vec<u8>, CertError> {
+        let err =
+            |what: &str, e: &dyn std::fmt::Display| CertError::Signing(format!("{what}: {e}"));
+        let signer = self
+            .chain
+            .first()
+            .ok_or_else(|| CertError::Signing("no signer certificate".into()))?;
+        let content = EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: None,
+        };
+        let sha256 = AlgorithmIdentifierOwned {
+            oid: ID_SHA256,
+            parameters: None,
+        };
+        let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: signer.tbs_certificate.issuer.clone(),
+            serial_number: signer.tbs_certificate.serial_number.clone(),
+        });
+        let mut info =
+            SignerInfoBuilder::new(&self.key, sid, sha256.clone(), &content, Some(digest))
+                .map_err(|e| err("signer info", &e))?;
+        info.add_signed_attribute(signing_certificate_v2(signer)?)
+            .map_err(|e| err("signingCertificateV2", &e))?;
+        let mut data = SignedDataBuilder::new(&content);
+        data.add_digest_algorithm(sha256)
+            .map_err(|e| err("digest algorithm", &e))?;
+        for cert in &self.chain {
+            data.add_certificate(CertificateChoices::Certificate(cert.clone()))
+                .map_err(|e| err("certificate", &e))?;
+        }
+        data.add_signer_info::<SigningKey<Sha256>, rsa::pkcs1v15::Signature>(info)
+            .map_err(|e| err("signature", &e))?;
+        data.build()
+            .map_err(|e| err("building", &e))?
+            .to_der()
+            .map_err(|e| err("encoding", &e))
+    }
+}
+
+/// The signingCertificateV2 attribute naming `cert` (SHA-256 of its DER,
+/// issuer and serial).
+fn signing_certificate_v2(cert: &Certificate) -> Result<Attribute, CertError> {
+    let err = |e: der::Error| CertError::Signing(format!("signingCertificateV2: {e}"));
+    let der = cert.to_der().map_err(err)?;
+    let value = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            cert_hash: OctetString::new(Sha256::digest(&der).to_vec()).map_err(err)?,
+            issuer_serial: IssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(
+                    cert.tbs_certificate.issuer.clone(),
+                )],
+                serial_number: cert.tbs_certificate.serial_number.clone(),
+            },
+        }],
+    };
+    let value = AttributeValue::from_der(&value.to_der().map_err(err)?).map_err(err)?;
+    let mut values = SetOfVec::new();
+    values.insert(value).map_err(err)?;
+    Ok(Attribute {
+        oid: ID_AA_SIGNING_CERTIFICATE_V2,
+        values,
+    })
+}
+
+/// Sets `key` of the dictionary object `id` of the update.
+fn set(
+    doc: &mut IncrementalDocument,
+    id: ObjectId,
+    key: &[u8],
+    value: Object,
+) -> Result<(), CertError> {
+    doc.new_document
+        .get_dictionary_mut(id)
+        .map_err(|e| CertError::Malformed(format!("object {id:?}: {e}")))?
+        .set(key, value);
+    Ok(())
+}
+
+/// The `/Contents` placeholder in the update (after `from`): the offsets of
+/// its `<` and just past its `>`.
+fn find_contents(out: &[u8], from: usize) -> Result<(usize, usize), CertError> {
+    let len = 2 * CONTENTS_LEN + 2;
+    let start = out[from..]
+        .windows(len)
+        .position(|w| {
+            w[0] == b'<' && w[len - 1] == b'>' && w[1..len - 1].iter().all(|b| *b == b'0')
+        })
+        .map(|p| p + from)
+        .ok_or_else(|| CertError::Malformed("the /Contents placeholder was not written".into()))?;
+    Ok((start, start + len))
+}
+
+/// Overwrites the `/ByteRange` placeholder (after `from`) with `[0 a b c]`
+/// at the same width (padding spaces before `]`).
+fn patch_byte_range(
+    out: &mut [u8],
+    from: usize,
+    (start, end): (usize, usize),
+) -> Result<(), CertError> {
+    let missing = || CertError::Malformed("the /ByteRange placeholder was not written".into());
+    let key = out[from..]
+        .windows(10)
+        .position(|w| w == b"/ByteRange")
+        .map(|p| p + from)
+        .ok_or_else(missing)?;
+    let open = out[key..]
+        .iter()
+        .position(|b| *b == b'[')
+        .ok_or_else(missing)?
+        + key;
+    let close = out[open..]
+        .iter()
+        .position(|b| *b == b']')
+        .ok_or_else(missing)?
+        + open;
+    let total = out.len();
+    let value = format!("[0 {start} {end} {}", total - end);
+    let width = close - open;
+    if value.len() > width {
+        return Err(missing());
+    }
+    out[open..close].copy_from_slice(format!("{value:<width$}").as_bytes());
+    Ok(())
+}
+
+/// A PDF date string, `D:YYYYMMDDHHmmSS+HH'mm'`.
+pub(crate) fn pdf_date(t: OffsetDateTime) -> String {
+    let (h, m, _) = t.offset().as_hms();
+    let sign = if h < 0 || m < 0 { '-' } else { '+' };
+    format!(
+        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn pdf_dates() {
+        assert_eq!(
+            pdf_date(datetime!(2026-12-05 10:30:00 +01:00)),
+            "D:20261205103000+01'00'"
+        );
+        assert_eq!(
+            pdf_date(datetime!(2026-01-02 03:04:05 -03:30)),
+            "D:20260102030405-03'30'"
+        );
+        assert_eq!(
+            pdf_date(datetime!(2026-01-02 03:04:05 UTC)),
+            "D:20260102030405+00'00'"
+        );
+    }
+
+    #[test]
+    fn byte_range_is_patched_in_place() {
+        let mut out =
+            b"%PDF...<</ByteRange [0 9999999999 9999999999 9999999999]/Contents <0000>>>".to_vec();
+        let before = out.len();
+        patch_byte_range(&mut out, 0, (60, 66)).unwrap();
+        assert_eq!(out.len(), before);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(&format!("/ByteRange [0 60 66 {}", before - 66)),
+            "{text}"
+        );
+        assert!(text.contains(" ]/Contents"), "{text}");
+    }
+}
