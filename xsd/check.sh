@@ -15,6 +15,7 @@ schema_for() {
     *5010*|*5011*) echo 5000mutazione.xsd ;;
     *3008*)        echo 3000consultazione.xsd ;;
     *2012*)        echo 2000cancellazione.xsd ;;
+    *6001*)        echo 6001certificazione.xsd ;;
     *subentroSezioni*) echo subentroSezioni.xsd ;;
     *subentroListe*)   echo subentroListe.xsd ;;
     *) echo "" ;;

@@ -85,7 +85,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
             doc.holder.codice_fiscale = "BRHJNN75H14A952Q".into();
             doc.electoral.comune = comune("BOLZANO/BOZEN", "BZ");
             doc.electoral.section = Some(Section {
-                number: 27,
+                number: "27".into(),
                 seat_name: "SCUOLA ELEMENTARE J. W. VON GOETHE / GRUNDSCHULE J. W. VON GOETHE"
                     .into(),
                 seat_address: "VIA DEI CAPPUCCINI 29 / KAPUZINERGASSE 29".into(),
@@ -105,7 +105,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
             // An EU citizen: the additional lists.
             doc.electoral.lists = vec![ElectoralList::EuMunicipal, ElectoralList::EuParliament];
             doc.electoral.section = Some(Section {
-                number: 12,
+                number: "12".into(),
                 seat_name: "SCUOLA PRIMARIA SAN FRANCESCO".into(),
                 seat_address: "PIAZZA CHANOUX 1".into(),
             });
@@ -121,7 +121,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
             doc.holder.codice_fiscale = "KCJMRK69B21L424T".into();
             doc.electoral.comune = comune("SAN DORLIGO DELLA VALLE/DOLINA", "TS");
             doc.electoral.section = Some(Section {
-                number: 3,
+                number: "3".into(),
                 seat_name: "SCUOLA PRIMARIA CON LINGUA D'INSEGNAMENTO SLOVENA".into(),
                 seat_address: "BAGNOLI DELLA ROSANDRA/BOLJUNEC 412".into(),
             });

@@ -500,7 +500,7 @@ fn try_layout(doc: &CertificateDoc, annotations: usize) -> Result<Option<Vec<Vec
         f.field(&label, &f.value(|s| s.list(*list)));
     }
     if let Some(section) = &e.section {
-        f.field(&f.label(|s| s.section_number), &section.number.to_string());
+        f.field(&f.label(|s| s.section_number), &section.number);
         f.field(
             &f.label(|s| s.section_seat),
             &format!(

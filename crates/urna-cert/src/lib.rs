@@ -137,10 +137,9 @@ fn validate(doc: &CertificateDoc) -> Result<(), CertError> {
     if let Some(s) = &e.section {
         text("electoral.section.seat_name", &s.seat_name, SEAT)?;
         text("electoral.section.seat_address", &s.seat_address, SEAT)?;
-        if s.number == 0 {
-            return Err(CertError::Inconsistent(
-                "section number 0: sections are numbered from 1",
-            ));
+        text("electoral.section.number", &s.number, SEAT)?;
+        if s.number.trim().is_empty() {
+            return Err(CertError::Inconsistent("a section without a number"));
         }
     }
     let i = &doc.issuer;

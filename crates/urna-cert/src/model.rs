@@ -218,8 +218,9 @@ pub enum ElectoralList {
 /// A polling section and its seat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
-    /// The section number.
-    pub number: u32,
+    /// The section number as the comune created it (`sezioneelettoralenum`:
+    /// usually digits, but any text, e.g. `A-7`).
+    pub number: String,
     /// Denomination of the seat, e.g. `SCUOLA PRIMARIA G. MAZZINI`.
     pub seat_name: String,
     /// Address of the seat, e.g. `VIA DEI GRACCHI 100`.
@@ -318,7 +319,7 @@ impl CertificateDoc {
                 },
                 lists: vec![ElectoralList::General],
                 section: Some(Section {
-                    number: 954,
+                    number: "954".into(),
                     seat_name: "SCUOLA PRIMARIA GIUSEPPE MAZZINI".into(),
                     seat_address: "VIA DEI GRACCHI 100".into(),
                 }),

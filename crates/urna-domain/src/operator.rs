@@ -83,7 +83,8 @@ impl fmt::Display for Profiles {
 /// operator of the comune.
 pub fn required_profile(operation: &str) -> Option<Profile> {
     match operation {
-        "5010" | "5011" | "2012" => Some(Profile::Elettorale),
+        // 6001 issues only the electoral certificates.
+        "5010" | "5011" | "2012" | "6001" => Some(Profile::Elettorale),
         _ => None,
     }
 }
@@ -132,7 +133,7 @@ mod tests {
     fn electoral_changes_need_the_electoral_profile() {
         let el = Profiles::new(vec![Profile::Elettorale]);
         let an = Profiles::new(vec![Profile::Anagrafe]);
-        for op in ["5010", "5011", "2012"] {
+        for op in ["5010", "5011", "2012", "6001"] {
             assert_eq!(authorise(Some(&el), op, false), Ok(()));
             assert_eq!(
                 authorise(Some(&an), op, false),

@@ -69,8 +69,11 @@ impl Application {
                 "demo world loaded"
             );
         }
-        let services = Services::new(store, settings.header_policy())
+        let mut services = Services::new(store, settings.header_policy())
             .allow_unknown_operators(settings.security.allow_unknown_operators);
+        if settings.certificates.enabled {
+            services = services.with_certificates(certificate_issuer(&settings, &pki)?);
+        }
         let tls = crate::tls::load(
             &settings
                 .tls
@@ -244,4 +247,38 @@ async fn xsd(path: web::Path<(String, String)>) -> HttpResponse {
             .content_type("text/plain")
             .body("no such schema\n"),
     }
+}
+
+/// The 6001 certificate issuer: the configured seal (else the dev PKI's) and
+/// the public verification page.
+fn certificate_issuer(
+    settings: &Settings,
+    pki: &urna_pki::PkiDir,
+) -> anyhow::Result<urna_service::certificates::CertificateIssuer> {
+    use anyhow::Context;
+    let c = &settings.certificates;
+    let read = |configured: &Option<std::path::PathBuf>, default: std::path::PathBuf| {
+        let path = configured.clone().unwrap_or(default);
+        std::fs::read_to_string(&path)
+            .with_context(|| format!("certificates: cannot read the seal file {}", path.display()))
+    };
+    let cert = read(&c.seal_cert, pki.seal_cert())?;
+    let key = read(&c.seal_key, pki.seal_key())?;
+    let sealer = urna_cert::Sealer::from_pem(&cert, &key)
+        .context("certificates: the seal certificate or key is not usable")?;
+    let verify = if c.verify_url.is_empty() {
+        let base = if settings.server.public_url.is_empty() {
+            format!("https://{}", settings.server.listen)
+        } else {
+            settings.server.public_url.trim_end_matches('/').to_string()
+        };
+        format!("{base}/verifica")
+    } else {
+        c.verify_url.clone()
+    };
+    Ok(urna_service::certificates::CertificateIssuer::new(
+        sealer,
+        verify,
+        time::Duration::days(i64::from(c.validity_days)),
+    ))
 }

@@ -18,8 +18,25 @@ pub struct Settings {
     pub subentro: SubentroSettings,
     pub security: SecuritySettings,
     pub audit: AuditSettings,
+    pub certificates: CertificateSettings,
     pub rate_limit: crate::ratelimit::RateLimitSettings,
     pub log: LogSettings,
+}
+
+/// The electoral certificates of 6001 (docs/certificates.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CertificateSettings {
+    /// Issue certificates; off, 6001 answers the fault `certificate-failed`.
+    pub enabled: bool,
+    /// The electronic seal's certificate and key (PEM); default the dev
+    /// PKI's `seal.crt` and `seal.key`. Production configures a qualified seal.
+    pub seal_cert: Option<PathBuf>,
+    pub seal_key: Option<PathBuf>,
+    /// The public verification page the contrassegno leads to, without the
+    /// certificate id; empty = `<server.public_url or https://listen>/verifica`.
+    pub verify_url: String,
+    /// How long an issued certificate is kept (6 months: docs/decisions.md).
+    pub validity_days: u32,
 }
 
 /// The tamper-evident audit log's signed heads.
@@ -305,6 +322,13 @@ impl Default for Settings {
                 tsa_url: String::new(),
                 tsa_cert: None,
                 tsa_max_skew_secs: 300,
+            },
+            certificates: CertificateSettings {
+                enabled: true,
+                seal_cert: None,
+                seal_key: None,
+                verify_url: String::new(),
+                validity_days: 183,
             },
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {

@@ -262,6 +262,10 @@ pub(crate) fn service_fault(e: ServiceError) -> Fault {
             Fault::server(FaultReason::StorageUnavailable, format!("the database is unavailable; nothing was changed, retry with the same idOperazioneComune ({e})"))
         }
         ServiceError::Corrupt(m) => Fault::server(FaultReason::Internal, m),
+        ServiceError::Certificate(m) => {
+            tracing::error!(error = %m, "certificate not produced");
+            Fault::server(FaultReason::CertificateFailed, m)
+        }
     }
 }
 

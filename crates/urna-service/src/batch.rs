@@ -193,10 +193,7 @@ impl Services {
                 return Ok((handled, audit));
             }
             Prior::Taken(errors) => (Err(errors), false),
-            Prior::Fresh => (
-                operation.plan(conn, payload, header, now, &self.policy)?,
-                true,
-            ),
+            Prior::Fresh => (operation.plan(conn, payload, header, now, self)?, true),
         };
         let (settled, codes) = match &decision {
             Err(errors) => (Settled::Ko, ko_codes(errors)),
@@ -222,6 +219,7 @@ impl Services {
         let body = (operation.render)(header, &meta, &outcome);
         let audit = served.record(settled, id, &body);
         if remember {
+            let kept = (operation.remembered_reply)(header, &meta, &outcome);
             operations::remember(
                 conn,
                 &Remembered {
@@ -230,7 +228,7 @@ impl Services {
                     operation: op.code().to_string(),
                     request_digest: digest.to_string(),
                     operation_id: id,
-                    response: body.clone(),
+                    response: kept.unwrap_or_else(|| body.clone()),
                 },
             )?;
         }

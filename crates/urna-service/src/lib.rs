@@ -11,6 +11,7 @@
 mod access;
 mod audit;
 mod batch;
+pub mod certificates;
 pub mod demo;
 pub mod generate;
 mod idempotency;

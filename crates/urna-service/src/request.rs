@@ -90,4 +90,8 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The certificate could not be produced (no seal configured, or the
+    /// document or its seal failed).
+    #[error("the certificate could not be produced: {0}")]
+    Certificate(String),
 }

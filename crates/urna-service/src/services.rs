@@ -9,6 +9,7 @@ use urna_domain::header::HeaderPolicy;
 use urna_store::{Store, StoreError};
 use urna_wire::{Element, Operation};
 
+use crate::certificates::CertificateIssuer;
 use crate::subentro::{FileKind, SubentroError, UploadReport};
 use crate::{Caller, Handled, Request, ServiceError};
 
@@ -22,6 +23,8 @@ pub struct Services {
     pub(crate) batches: Arc<AtomicU64>,
     /// Serve operators not registered for the comune (local-testing profile).
     pub(crate) allow_unknown_operators: bool,
+    /// Issues 6001's certificates; without it 6001 answers a fault.
+    pub(crate) certificates: Option<Arc<CertificateIssuer>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -40,7 +43,14 @@ impl Services {
             clock: Arc::new(OffsetDateTime::now_utc),
             batches: Arc::new(AtomicU64::new(0)),
             allow_unknown_operators: false,
+            certificates: None,
         }
+    }
+
+    /// Issues electoral certificates (6001) with this seal and page.
+    pub fn with_certificates(mut self, issuer: CertificateIssuer) -> Self {
+        self.certificates = Some(Arc::new(issuer));
+        self
     }
 
     /// Serves SAML operators not registered for the comune (the

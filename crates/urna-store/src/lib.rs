@@ -13,8 +13,8 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
-pub mod certificates;
 mod cached;
+pub mod certificates;
 pub mod comuni;
 mod conn;
 pub mod constituencies;

@@ -328,3 +328,4 @@ async fn post(client: &reqwest::Client, url: String, body: String) -> Reply {
 pub const P5000: &str = "/ANPR5000ServiziMutazione/AnprService5000";
 pub const P3000: &str = "/ANPR3000ServiziConsultazione/AnprService3000";
 pub const P2000: &str = "/ANPR2000ServiziCancellazione/AnprService2000";
+pub const P6001: &str = "/ANPR6001ServizioCertificazione/AnprService6001";

@@ -141,3 +141,58 @@ pub fn liste_generale(
     }
     l
 }
+
+/// A 6001 request (SOAP envelope): `body` holds the elements after the header
+/// (`linguaCertificato`, `listaTipiCertificati`, `generalitaRichiedente`,
+/// `soggettoIntestatario`, `datiControllo`), in schema order.
+pub fn richiesta6001(t: &Testata, body: &[Element]) -> String {
+    envelope_of("Richiesta6001", "cert", ns::CERT, t, |o| {
+        for e in body {
+            e.write_into(&mut o.0);
+        }
+    })
+}
+
+/// `listaTipiCertificati` asking for the `codes`.
+pub fn tipi_certificati(codes: &[&str]) -> Element {
+    codes
+        .iter()
+        .fold(Element::new("listaTipiCertificati"), |e, c| {
+            e.with_child(Element::leaf("tipoCertificato", *c))
+        })
+}
+
+/// `soggettoIntestatario` naming the holder by codice fiscale.
+pub fn intestatario_cf(codice_fiscale: &str) -> Element {
+    Element::new("soggettoIntestatario").with_child(
+        Element::new("generalita")
+            .with_child(
+                Element::new("codiceFiscale")
+                    .with_child(Element::leaf("codFiscale", codice_fiscale)),
+            )
+            .with_child(Element::leaf("senzaCognome", "1"))
+            .with_child(Element::leaf("senzaNome", "1")),
+    )
+}
+
+/// The `datiControllo` of an electoral certificate the holder asks for at
+/// the counter (`emissione` 1; 3 is a preview), exempt from stamp duty for
+/// electoral use, signed by the mayor.
+pub fn dati_controllo_elettorale(emissione: &str) -> Element {
+    [
+        ("cognomeUffAnagrafe", "BIANCHI"),
+        ("nomeUffAnagrafe", "LAURA"),
+        ("tipoRichiedente", "2"),
+        ("tipoRichiesta", "1"),
+        ("paEstera", "0"),
+        ("emissione", emissione),
+        ("bollo", "0"),
+        ("esenzioneDiritti", "1"),
+        ("diritti", "0"),
+        ("esenzioneBollo", "11"),
+    ]
+    .into_iter()
+    .fold(Element::new("datiControllo"), |e, (n, v)| {
+        e.with_child(Element::leaf(n, v))
+    })
+}

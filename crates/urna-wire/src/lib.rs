@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod build;
+pub mod certificate;
 pub mod envelope;
 pub mod messages;
 pub mod ns;

@@ -26,14 +26,17 @@ pub enum Operation {
     Consultazione3008,
     /// 2012 `cancellazione_sezione`
     Cancellazione2012,
+    /// 6001 `emissioneCertificato` (the electoral certificates 21 and 22)
+    Certificato6001,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 5] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
         Operation::Cancellazione2012,
+        Operation::Certificato6001,
     ];
 
     pub fn from_qname(ns: &str, name: &str) -> Option<Self> {
@@ -49,6 +52,7 @@ impl Operation {
             Operation::Mutazione5011 => "5011",
             Operation::Consultazione3008 => "3008",
             Operation::Cancellazione2012 => "2012",
+            Operation::Certificato6001 => "6001",
         }
     }
 
@@ -59,6 +63,7 @@ impl Operation {
             Operation::Mutazione5011 => "mutazione_liste_sezioni",
             Operation::Consultazione3008 => "consultazione_sezione",
             Operation::Cancellazione2012 => "cancellazione_sezione",
+            Operation::Certificato6001 => "emissioneCertificato",
         }
     }
 
@@ -68,6 +73,7 @@ impl Operation {
             Operation::Mutazione5010 | Operation::Mutazione5011 => 5000,
             Operation::Consultazione3008 => 3000,
             Operation::Cancellazione2012 => 2000,
+            Operation::Certificato6001 => 6001,
         }
     }
 
@@ -75,6 +81,7 @@ impl Operation {
         match self.family() {
             5000 => ns::M5,
             3000 => ns::C3,
+            6001 => ns::CERT,
             _ => ns::C2,
         }
     }
@@ -85,6 +92,7 @@ impl Operation {
             Operation::Mutazione5011 => "Richiesta5011",
             Operation::Consultazione3008 => "Richiesta3008",
             Operation::Cancellazione2012 => "Richiesta2012",
+            Operation::Certificato6001 => "Richiesta6001",
         }
     }
 
@@ -94,6 +102,7 @@ impl Operation {
             Operation::Mutazione5011 => "Risposta5011",
             Operation::Consultazione3008 => "Risposta3008",
             Operation::Cancellazione2012 => "Risposta2012",
+            Operation::Certificato6001 => "Risposta6001",
         }
     }
 
@@ -101,6 +110,7 @@ impl Operation {
         match self.family() {
             5000 => "m5",
             3000 => "c3",
+            6001 => "cert",
             _ => "c2",
         }
     }
@@ -287,8 +297,11 @@ pub enum Outcome {
     /// `Risposta3008_OK` with the stored sections: each the inner XML of a
     /// `sezione` as produced by [`Element::inner_xml`] (trusted, already escaped).
     Sections(Vec<String>),
-    /// `rispostaKO`: the blocking errors (the EN527 entry included).
+    /// `rispostaKO` (6001: `Risposta6001KO`): the blocking errors (the
+    /// EN527 entry included).
     Ko(Vec<Anomaly>),
+    /// `Risposta6001OK`: an electoral certificate.
+    Certificate(Box<crate::certificate::CertificateReply>),
 }
 
 /// Values the server adds to the echoed header.
@@ -335,8 +348,12 @@ pub fn write_response(
             o.close("sezione");
             o.close("c3:Risposta3008_OK");
         }
+        Outcome::Certificate(reply) => crate::certificate::write_ok(&mut o, req, meta, reply),
         Outcome::Ko(errors) => {
-            let ko = format!("{}:rispostaKO", op.prefix());
+            let ko = match op {
+                Operation::Certificato6001 => "cert:Risposta6001KO".to_string(),
+                _ => format!("{}:rispostaKO", op.prefix()),
+            };
             o.open(&ko);
             testata(&mut o, req, meta, ESITO_KO);
             o.open("listaErrori");
@@ -351,7 +368,7 @@ pub fn write_response(
     o.0
 }
 
-fn testata(o: &mut Out, r: &RequestHeader, meta: &ResponseMeta, esito: &str) {
+pub(crate) fn testata(o: &mut Out, r: &RequestHeader, meta: &ResponseMeta, esito: &str) {
     o.open("testataRisposta")
         .leaf("idOperazioneComune", r.id_operazione_comune.as_str())
         .leaf("codMittente", r.cod_mittente.as_str())

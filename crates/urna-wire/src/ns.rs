@@ -3,6 +3,7 @@
 pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const M5: &str = "http://sogei.it/ANPR/5000mutazione";
 pub const C3: &str = "http://sogei.it/ANPR/3000consultazione";
+pub const CERT: &str = "http://sogei.it/ANPR/6001certificazione";
 pub const C2: &str = "http://sogei.it/ANPR/2000cancellazione";
 pub const RISP: &str = "http://sogei.it/ANPR/rispostaComune";
 pub const TD: &str = "http://sogei.it/ANPR/tipoDato";

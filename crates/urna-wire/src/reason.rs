@@ -165,6 +165,9 @@ fault_reasons! {
     OperatorNotProfiled = "operator-not-profiled";
     StorageUnavailable = "storage-unavailable";
     WorkerFailure = "worker-failure";
+    /// The certificate could not be produced (no seal configured, or the
+    /// document or its seal failed).
+    CertificateFailed = "certificate-failed";
     Internal = "internal";
 }
 

@@ -22,6 +22,10 @@ pub static XSD_FILES: &[(&str, &str)] = &[
         include_str!("../../../xsd/2000cancellazione.xsd"),
     ),
     (
+        "6001certificazione.xsd",
+        include_str!("../../../xsd/6001certificazione.xsd"),
+    ),
+    (
         "subentroSezioni.xsd",
         include_str!("../../../xsd/subentroSezioni.xsd"),
     ),
@@ -36,7 +40,7 @@ pub static XSD_FILES: &[(&str, &str)] = &[
 pub struct Port {
     /// Endpoint path as on ANPR (docs/anpr-interface.md §Endpoints).
     pub path: &'static str,
-    /// The service number family (5000, 3000, 2000).
+    /// The service number family (5000, 3000, 2000, 6001).
     pub family: u16,
     pub wsdl: &'static str,
     /// The XSD that declares this port's global elements.
@@ -61,6 +65,12 @@ pub static PORTS: &[Port] = &[
         family: 2000,
         wsdl: include_str!("../../../wsdl/AnprService2000.wsdl"),
         schema: "2000cancellazione.xsd",
+    },
+    Port {
+        path: "/ANPR6001ServizioCertificazione/AnprService6001",
+        family: 6001,
+        wsdl: include_str!("../../../wsdl/AnprService6001.wsdl"),
+        schema: "6001certificazione.xsd",
     },
 ];
 

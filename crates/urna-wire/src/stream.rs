@@ -92,24 +92,8 @@ pub fn for_each_record(
             }
             Event::GeneralRef(g) => {
                 let name = String::from_utf8_lossy(&g).into_owned();
-                let ch = match name.as_str() {
-                    "amp" => "&".to_string(),
-                    "lt" => "<".into(),
-                    "gt" => ">".into(),
-                    "quot" => "\"".into(),
-                    "apos" => "'".into(),
-                    n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
-                        .map(String::from)
-                        .unwrap_or_default(),
-                    n if n.starts_with('#') => n[1..]
-                        .parse::<u32>()
-                        .ok()
-                        .and_then(char::from_u32)
-                        .map(String::from)
-                        .unwrap_or_default(),
-                    other => return Err(err(&r, format!("unknown entity &{other};"))),
+                let Some(ch) = general_ref(&name) else {
+                    return Err(err(&r, format!("unknown entity &{name};")));
                 };
                 if let Some(top) = stack.last_mut() {
                     top.text.push_str(&ch);
@@ -164,6 +148,22 @@ fn close_with(
             record(i, done)
         }
     }
+}
+
+/// The text of a predefined entity or character reference (`amp`, `#x20AC`,
+/// ...); `None` for any other name (a DTD's entities are refused upstream).
+pub(crate) fn general_ref(name: &str) -> Option<String> {
+    let ch = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).ok()?)?,
+        n if n.starts_with('#') => char::from_u32(n[1..].parse::<u32>().ok()?)?,
+        _ => return None,
+    };
+    Some(ch.to_string())
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ const REDACTIONS: &[(&str, &str)] = &[
     (r"<dataOraRichiesta>[^<]*<", "<dataOraRichiesta>[time]<"),
     (r"<dataDecorrenza>[^<]*<", "<dataDecorrenza>[date]<"),
     (r"#id-[0-9a-f]+", "#id-[id]"),
+    (r"<certificatoPdf>[^<]*<", "<certificatoPdf>[pdf]<"),
+    (r"<numeroProtocolloANPR>\d+<", "<numeroProtocolloANPR>[id]<"),
     (r"expired \d+ s ago", "expired [n] s ago"),
     (
         r"<u:correlationId>[^<]*<",

@@ -8,20 +8,24 @@
 //! Adding an operation: a module here, one line in [`registered`], its
 //! `Operation` variant and XSD in `urna-wire` (see ARCHITECTURE.md).
 
+mod certificate_issue;
 mod elector_mutation;
 mod section_delete;
 mod section_query;
 mod section_upsert;
 
+use std::sync::Arc;
 use time::OffsetDateTime;
-use urna_domain::header::{check_header, HeaderPolicy, RequestHeader};
+
+use urna_domain::header::{check_header, RequestHeader};
 use urna_domain::section::{ComuneRef, SenderComune};
 use urna_domain::{Anomaly, Code};
 use urna_store::{comuni, AnyConnection};
 use urna_wire::messages::{self, Outcome, ResponseMeta};
 use urna_wire::{Element, Operation};
 
-use crate::ServiceError;
+use crate::certificates::CertificateIssuer;
+use crate::{ServiceError, Services};
 
 pub(crate) use section_upsert::with_owner;
 
@@ -35,6 +39,8 @@ pub(crate) struct Context<'a> {
     pub sender: SenderComune,
     pub header: &'a RequestHeader,
     pub now: OffsetDateTime,
+    /// The certificate issuer, when the deployment has one (6001).
+    pub certificates: Option<Arc<CertificateIssuer>>,
 }
 
 impl Context<'_> {
@@ -88,6 +94,12 @@ pub(crate) trait ServiceOperation {
     fn render(header: &RequestHeader, meta: &ResponseMeta, outcome: &Outcome) -> String {
         messages::write_response(Self::OPERATION, header, meta, outcome)
     }
+
+    /// The reply a retry with the same idOperazioneComune gets, when it is
+    /// not the one sent (`None`: the same).
+    fn remembered_reply(_: &RequestHeader, _: &ResponseMeta, _: &Outcome) -> Option<String> {
+        None
+    }
 }
 
 /// An accepted change with its operation's type erased, so that the batch
@@ -99,6 +111,7 @@ pub(crate) struct Registered {
     op: Operation,
     plan: fn(&mut Context<'_>, &Element) -> Result<Decision<Apply>, ServiceError>,
     pub render: fn(&RequestHeader, &ResponseMeta, &Outcome) -> String,
+    pub remembered_reply: fn(&RequestHeader, &ResponseMeta, &Outcome) -> Option<String>,
 }
 
 impl Registered {
@@ -112,6 +125,7 @@ impl Registered {
                 }))
             },
             render: O::render,
+            remembered_reply: O::remembered_reply,
         }
     }
 
@@ -123,7 +137,7 @@ impl Registered {
         payload: &Element,
         header: &RequestHeader,
         now: OffsetDateTime,
-        policy: &HeaderPolicy,
+        services: &Services,
     ) -> Result<Decision<Apply>, ServiceError> {
         let today = now.date().to_string();
         let Some(comune) = comuni::active(conn, header.cod_mittente.as_str(), &today)? else {
@@ -138,7 +152,13 @@ impl Registered {
             .value(header.cod_mittente.as_str())]));
         };
         let op = self.op;
-        let errors = check_header(header, op.code(), op.is_registration(), now, policy);
+        let errors = check_header(
+            header,
+            op.code(),
+            op.is_registration(),
+            now,
+            &services.policy,
+        );
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
@@ -151,6 +171,7 @@ impl Registered {
             },
             header,
             now,
+            certificates: services.certificates.clone(),
         };
         (self.plan)(&mut ctx, payload)
     }
@@ -163,6 +184,7 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Cancellazione2012 => Registered::of::<section_delete::SectionDelete>(),
         Operation::Consultazione3008 => Registered::of::<section_query::SectionQuery>(),
         Operation::Mutazione5010 => Registered::of::<elector_mutation::ElectorMutation>(),
+        Operation::Certificato6001 => Registered::of::<certificate_issue::CertificateIssue>(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The integration tests of urna-service, one binary (one link step).
 mod audit;
+mod certificates;
 mod common;
 mod electors;
 mod sections;

@@ -31,10 +31,16 @@ fn certificates_are_found_by_id_code_operation_and_holder_then_swept() {
             })
             .unwrap();
         let got = store.read(|c| certificates::get(c, "a1")).unwrap().unwrap();
-        assert_eq!(got, row("a1", "AAA-111", 5_000), "{label}: bytes round-trip");
+        assert_eq!(
+            got,
+            row("a1", "AAA-111", 5_000),
+            "{label}: bytes round-trip"
+        );
         let by_code = store.read(|c| certificates::by_code(c, "BBB-222")).unwrap();
         assert_eq!(by_code.map(|r| r.id).as_deref(), Some("b2"), "{label}");
-        let by_op = store.read(|c| certificates::by_operation(c, 9_000)).unwrap();
+        let by_op = store
+            .read(|c| certificates::by_operation(c, 9_000))
+            .unwrap();
         assert_eq!(by_op.map(|r| r.id).as_deref(), Some("b2"), "{label}");
         let mine = store.read(|c| certificates::of_holder(c, "100")).unwrap();
         assert_eq!(mine.len(), 2, "{label}");
@@ -44,8 +50,14 @@ fn certificates_are_found_by_id_code_operation_and_holder_then_swept() {
             .is_err());
         let gone = store.write(|c| certificates::sweep(c, 5_000)).unwrap();
         assert_eq!(gone, [("a1".to_string(), "100".to_string())], "{label}");
-        assert!(store.read(|c| certificates::get(c, "a1")).unwrap().is_none());
-        assert!(store.read(|c| certificates::get(c, "b2")).unwrap().is_some());
+        assert!(store
+            .read(|c| certificates::get(c, "a1"))
+            .unwrap()
+            .is_none());
+        assert!(store
+            .read(|c| certificates::get(c, "b2"))
+            .unwrap()
+            .is_some());
     }
 }
 
