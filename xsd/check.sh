@@ -57,6 +57,7 @@ for w in ../wsdl/*.wsdl; do
     5000mutazione.xsd) s=samples/Richiesta5011.xml ;;
     3000consultazione.xsd) s=samples/Richiesta3008-tipo1.xml ;;
     2000cancellazione.xsd) s=samples/Richiesta2012.xml ;;
+    6001certificazione.xsd) s=samples/Richiesta6001.xml ;;
     *) s="" ;;
   esac
   if [ -n "$s" ] && xmllint --noout --schema "$tmp/$n-types.xsd" "$s" >/dev/null 2>&1; then
