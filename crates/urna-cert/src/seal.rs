@@ -18,7 +18,7 @@ use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
-use der::{Decode, Encode, Sequence};
+use der::{Decode, DecodePem, Encode, Sequence};
 use lopdf::{dictionary, Document, IncrementalDocument, Object, ObjectId, Stream, StringFormat};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
@@ -105,8 +105,7 @@ impl Sealer {
     /// PRIVATE KEY`). The key must be RSA of at least 2048 bits and belong to
     /// the first certificate.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Sealer, CertError> {
-        let chain = Certificate::load_pem_chain(cert_pem.as_bytes())
-            .map_err(|e| CertError::SealKey(format!("certificate PEM: {e}")))?;
+        let chain = pem_certificates(cert_pem)?;
         let signer = chain
             .first()
             .ok_or_else(|| CertError::SealKey("no certificate in the PEM".into()))?;
@@ -305,6 +304,26 @@ impl Sealer {
     }
 }
 
+/// The certificates of a PEM text, in order. (x509-cert's
+/// `load_pem_chain` panics on an empty text: this splits the blocks itself.)
+fn pem_certificates(pem: &str) -> Result<Vec<Certificate>, CertError> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = rest.find(BEGIN) {
+        let end = rest[start..]
+            .find(END)
+            .map(|e| start + e + END.len())
+            .ok_or_else(|| CertError::SealKey("certificate PEM: a block has no END line".into()))?;
+        let cert = Certificate::from_pem(&rest.as_bytes()[start..end])
+            .map_err(|e| CertError::SealKey(format!("certificate PEM: {e}")))?;
+        certs.push(cert);
+        rest = &rest[end..];
+    }
+    Ok(certs)
+}
+
 /// The signingCertificateV2 attribute naming `cert` (SHA-256 of its DER,
 /// issuer and serial).
 fn signing_certificate_v2(cert: &Certificate) -> Result<Attribute, CertError> {
@@ -412,6 +431,21 @@ pub(crate) fn pdf_date(t: OffsetDateTime) -> String {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn pem_blocks_are_split_without_panicking() {
+        for junk in [
+            "",
+            "\n",
+            "-----BEGIN CERTIFICATE-----",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ] {
+            assert!(
+                matches!(Sealer::from_pem(junk, ""), Err(CertError::SealKey(_))),
+                "{junk:?}"
+            );
+        }
+    }
 
     #[test]
     fn pdf_dates() {
