@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench bench-subentro docs lint fmt build fuzz-short fuzz-long setup-run setup-test
+.PHONY: run test test-rust conformance bench bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
 
 ## System packages (scripts/setup.sh): what the build needs, and what the tests and peers need too.
 setup-run:
@@ -44,6 +44,10 @@ bench-subentro:
 ## Regenerate generated documentation (docs/errors.md).
 docs:
 	URNA_UPDATE_DOCS=1 $(CARGO) test -q -p urna-domain docs_errors_md_is_current
+
+## Example electoral certificates (urna-cert): sealed PDFs in OUT (default a temporary directory), first-page PNGs in docs/certificates/.
+certificates:
+	bash scripts/render-certificates.sh $(OUT)
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -9,7 +9,9 @@
 #                           (default): python3-venv (conformance suite), xmllint,
 #                           xmlsec1, a JDK and WSS4J, node and npm, openssl
 #                           (the test time-stamping authority), the PostgreSQL
-#                           and Redis clients
+#                           and Redis clients, and the PDF peers of the
+#                           electoral certificates: poppler-utils (pdfsig,
+#                           pdftoppm), qpdf, zbar-tools (zbarimg)
 #
 # As root it runs `apt-get install` of the missing packages; otherwise it
 # prints the one command to run and exits non-zero.
@@ -23,7 +25,7 @@ esac
 
 # Debian package: what it is for.
 build_pkgs=(libclang-dev libxml2-dev libssl-dev libsqlite3-dev libpq-dev pkg-config gcc)
-test_pkgs=(python3-venv libxml2-utils xmlsec1 libwss4j-java openssl)
+test_pkgs=(python3-venv libxml2-utils xmlsec1 libwss4j-java openssl poppler-utils qpdf zbar-tools)
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

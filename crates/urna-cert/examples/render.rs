@@ -82,7 +82,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
             doc.holder.sex = Sex::M;
             doc.holder.birth_date = date!(1975 - 06 - 14);
             doc.holder.birth_place = "BOLZANO/BOZEN (BZ)".into();
-            doc.holder.codice_fiscale = "BRHJNN75H14A952Q".into();
+            doc.holder.codice_fiscale = "BRHJNN75H14A952A".into();
             doc.electoral.comune = comune("BOLZANO/BOZEN", "BZ");
             doc.electoral.section = Some(Section {
                 number: "27".into(),
@@ -100,7 +100,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
             doc.holder.name = "CLAIRE".into();
             doc.holder.birth_date = date!(1988 - 09 - 03);
             doc.holder.birth_place = "LIONE (FRANCIA)".into();
-            doc.holder.codice_fiscale = "DPNCLR88P43Z110K".into();
+            doc.holder.codice_fiscale = "DPNCLR88P43Z110D".into();
             doc.electoral.comune = comune("AOSTA/AOSTE", "AO");
             // An EU citizen: the additional lists.
             doc.electoral.lists = vec![ElectoralList::EuMunicipal, ElectoralList::EuParliament];
@@ -118,7 +118,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
             doc.holder.sex = Sex::M;
             doc.holder.birth_date = date!(1969 - 02 - 21);
             doc.holder.birth_place = "TRIESTE (TS)".into();
-            doc.holder.codice_fiscale = "KCJMRK69B21L424T".into();
+            doc.holder.codice_fiscale = "KCJMRK69B21L424I".into();
             doc.electoral.comune = comune("SAN DORLIGO DELLA VALLE/DOLINA", "TS");
             doc.electoral.section = Some(Section {
                 number: "3".into(),
@@ -133,7 +133,7 @@ fn example(kind: CertificateType, languages: Languages) -> CertificateDoc {
         doc.holder.surname = "PERRIN".into();
         doc.holder.name = "LUCIA".into();
         doc.holder.birth_place = "AOSTA/AOSTE (AO)".into();
-        doc.holder.codice_fiscale = "PRRLCU88P43A326S".into();
+        doc.holder.codice_fiscale = "PRRLCU88P43A326Z".into();
         doc.electoral.lists = vec![ElectoralList::General];
     }
     doc.issued_at = datetime!(2026-12-05 10:30:00 +01:00);
