@@ -956,6 +956,27 @@ mod tests {
         assert!((t - b - SEAL_H).abs() < 0.01);
     }
 
+    /// The PDF/A-2b validator is on: a glyph the font lacks (which
+    /// `render`'s own checks refuse earlier) fails the write.
+    #[test]
+    fn krilla_validates_pdf_a_while_writing() {
+        let doc = CertificateDoc::example();
+        let pages = vec![vec![Op::Text {
+            x: 60.0,
+            y: 100.0,
+            size: 10.0,
+            weight: Weight::Regular,
+            ink: Ink::Black,
+            text: "\u{4E2D}".into(),
+        }]];
+        match draw(&doc, &pages) {
+            Err(CertError::Pdf(m)) => assert!(m.contains("ContainsNotDefGlyph"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let pages = vec![Vec::new()];
+        assert!(draw(&doc, &pages).is_ok());
+    }
+
     #[test]
     fn dates_are_day_month_year() {
         assert_eq!(date_text(time::macros::date!(2026 - 03 - 07)), "07/03/2026");

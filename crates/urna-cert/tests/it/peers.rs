@@ -247,3 +247,94 @@ fn a_preview_has_no_qr_code() {
     );
     assert!(!ok && out.trim().is_empty(), "{out}");
 }
+
+/// The text as a reader extracts it (pdftotext: the embedded subsets map
+/// back to Unicode): both languages, the signatory, the preview's marks.
+#[test]
+fn pdftotext_reads_both_languages_and_the_preview_marks() {
+    let Some(pdftotext) = peer("pdftotext") else {
+        return;
+    };
+    // -raw: in content-stream order, so the diagonal word is not mixed
+    // into the lines it crosses.
+    let text_of = |pdf: &[u8]| {
+        let (_dir, path) = file("c.pdf", pdf);
+        let (ok, out, err) = run_split(
+            &pdftotext,
+            &["-raw".as_ref(), path.as_os_str(), "-".as_ref()],
+        );
+        assert!(ok, "{err}");
+        out
+    };
+    let expected: [(Languages, &[&str]); 4] = [
+        (
+            Languages::It,
+            &[
+                "CERTIFICATO DI ISCRIZIONE NELLE LISTE ELETTORALI",
+                "risulta iscritta",
+                "Il Sindaco",
+            ],
+        ),
+        (
+            Languages::ItDe,
+            &[
+                "Cognome / Nachname",
+                "BESCHEINIGUNG ÜBER DIE EINTRAGUNG IN DIE WÄHLERLISTEN",
+                "Der Bürgermeister",
+            ],
+        ),
+        (
+            Languages::ItFr,
+            &[
+                "Nome / Prénom",
+                "est inscrite sur les listes électorales",
+                "Le syndic",
+            ],
+        ),
+        (
+            Languages::ItSl,
+            &[
+                "Codice fiscale / Davčna številka",
+                "je vpisana v volilne imenike",
+                "Župan",
+            ],
+        ),
+    ];
+    for (languages, phrases) in expected {
+        let d = doc(CertificateType::Iscrizione, languages);
+        let text = text_of(&sealed(&d));
+        for phrase in phrases.iter().chain(&[
+            "Ministero dell'Interno",
+            "ROSSI",
+            "RSSMRA80A41H501Y",
+            "954",
+            "2026000012345678",
+            "05/12/2026",
+        ]) {
+            assert!(
+                text.contains(phrase),
+                "{languages:?}: {phrase:?} not in\n{text}"
+            );
+        }
+        assert!(!text.contains("ANTEPRIMA"), "{text}");
+    }
+    let mut d = doc(CertificateType::GodimentoDirittiPolitici, Languages::It);
+    d.preview = true;
+    d.protocol = None;
+    d.contrassegno = None;
+    d.issuer.signatory = urna_cert::Signatory::Delegate;
+    let text = text_of(&render(&d).unwrap());
+    // The diagonal word comes out one letter per line.
+    let joined: String = text.split_whitespace().collect();
+    assert!(joined.contains("ANTEPRIMA"), "{text}");
+    for phrase in [
+        "CERTIFICATO DI GODIMENTO DEI DIRITTI POLITICI",
+        "gode dei diritti politici",
+        "Il delegato del Sindaco",
+    ] {
+        assert!(text.contains(phrase), "{phrase:?} not in\n{text}");
+    }
+    for absent in ["Protocollo", "Contrassegno", "sigillato"] {
+        assert!(!text.contains(absent), "{absent:?} in a preview:\n{text}");
+    }
+}
