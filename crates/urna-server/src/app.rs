@@ -38,6 +38,8 @@ pub struct Application {
     server: Server,
     services: Services,
     heads: Option<crate::audit_heads::HeadsHandle>,
+    /// How often expired certificates are swept, if at all.
+    sweep_every: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -179,6 +181,9 @@ impl Application {
             server: server.run(),
             services,
             heads,
+            sweep_every: (settings.certificates.enabled
+                && settings.certificates.sweep_every_secs > 0)
+                .then(|| std::time::Duration::from_secs(settings.certificates.sweep_every_secs)),
         })
     }
 
@@ -198,11 +203,35 @@ impl Application {
     /// Serves until a graceful stop (SIGINT, SIGTERM), then signs the
     /// audit head one last time.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let sweeper = self.sweep_every.map(|every| {
+            let services = self.services.clone();
+            tokio::spawn(sweep_certificates(services, every))
+        });
         let served = self.server.await;
+        if let Some(s) = sweeper {
+            s.abort();
+        }
         if let Some(heads) = self.heads {
             let _ = tokio::task::spawn_blocking(move || heads.finish()).await;
         }
         served
+    }
+}
+
+/// Deletes expired certificates every `every` (each deletion audited).
+async fn sweep_certificates(services: Services, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let s = services.clone();
+        match tokio::task::spawn_blocking(move || s.sweep_certificates()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(deleted = n, "expired certificates swept"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "sweeping expired certificates failed; retried later")
+            }
+            Err(e) => tracing::warn!(error = %e, "the certificate sweeper panicked"),
+        }
     }
 }
 

@@ -37,6 +37,8 @@ pub struct CertificateSettings {
     pub verify_url: String,
     /// How long an issued certificate is kept (6 months: docs/decisions.md).
     pub validity_days: u32,
+    /// How often expired certificates are deleted (0 = never).
+    pub sweep_every_secs: u64,
 }
 
 /// The tamper-evident audit log's signed heads.
@@ -329,6 +331,7 @@ impl Default for Settings {
                 seal_key: None,
                 verify_url: String::new(),
                 validity_days: 183,
+                sweep_every_secs: 3600,
             },
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {

@@ -21,8 +21,11 @@ pub struct AuditRecord {
     id_operazione_anpr: Option<i64>,
     comune: Option<String>,
     station: String,
-    /// The SAML operator; with one the authentication mode is `wss-saml`.
+    /// The SAML operator.
     operator: Option<String>,
+    /// `wss-saml` (station + operator), `tls` (station alone), `system`
+    /// (urna's own housekeeping), `anonymous-captcha` (the public page).
+    auth_mode: &'static str,
     request_digest: String,
     response_digest: String,
 }
@@ -48,6 +51,7 @@ impl Served<'_> {
             comune: Some(self.comune.to_string()),
             station: self.station.to_string(),
             operator: self.operator.map(str::to_string),
+            auth_mode: auth_mode(self.operator.is_some()),
             request_digest: self.request_digest.to_string(),
             response_digest: sha256_hex(body.as_bytes()),
         }
@@ -55,6 +59,31 @@ impl Served<'_> {
 }
 
 impl AuditRecord {
+    /// An entry that is not a SOAP request: urna's housekeeping or a view
+    /// of the public page. `subject` (e.g. a certificate id, a bearer
+    /// secret) is recorded only as its SHA-256.
+    pub(crate) fn event(
+        at_ms: i64,
+        operation: &'static str,
+        outcome: impl Into<String>,
+        station: impl Into<String>,
+        auth_mode: &'static str,
+        subject: &str,
+    ) -> AuditRecord {
+        AuditRecord {
+            at_ms,
+            operation,
+            outcome: Cow::Owned(outcome.into()),
+            id_operazione_anpr: None,
+            comune: None,
+            station: station.into(),
+            operator: None,
+            auth_mode,
+            request_digest: sha256_hex(subject.as_bytes()),
+            response_digest: sha256_hex(b""),
+        }
+    }
+
     pub(crate) fn entry(&self) -> urna_store::audit::Entry<'_> {
         urna_store::audit::Entry {
             at_ms: self.at_ms,
@@ -64,7 +93,7 @@ impl AuditRecord {
             comune: self.comune.as_deref(),
             station: &self.station,
             operator: self.operator.as_deref(),
-            auth_mode: auth_mode(self.operator.is_some()),
+            auth_mode: self.auth_mode,
             request_digest: &self.request_digest,
             response_digest: &self.response_digest,
         }
@@ -105,6 +134,7 @@ impl Services {
             comune: comune.map(str::to_string),
             station: caller.station.cn(),
             operator: operator.map(str::to_string),
+            auth_mode: auth_mode(operator.is_some()),
             request_digest: sha256_hex(request),
             response_digest: sha256_hex(response.as_bytes()),
         }

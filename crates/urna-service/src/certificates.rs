@@ -3,7 +3,10 @@
 
 use time::Duration;
 
-use crate::ServiceError;
+use urna_store::StoreError;
+
+use crate::audit::AuditRecord;
+use crate::{ServiceError, Services};
 
 /// The certificate issuer, configured once and shared by every request.
 pub struct CertificateIssuer {
@@ -52,5 +55,29 @@ impl CertificateIssuer {
             return Ok(pdf);
         }
         self.sealer.seal(&pdf, doc.issued_at).map_err(failed)
+    }
+}
+
+impl Services {
+    /// Deletes the certificates that expired, each deletion an audit entry,
+    /// all in one transaction; how many.
+    #[tracing::instrument(skip(self))]
+    pub fn sweep_certificates(&self) -> Result<usize, StoreError> {
+        let now_ms = (self.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        self.store.write(|conn| {
+            let gone = urna_store::certificates::sweep(conn, now_ms)?;
+            for (id, _) in &gone {
+                let entry = AuditRecord::event(
+                    now_ms,
+                    "certificate-expired",
+                    "DELETED",
+                    "urna",
+                    "system",
+                    id,
+                );
+                urna_store::audit::append(conn, &entry.entry())?;
+            }
+            Ok(gone.len())
+        })
     }
 }

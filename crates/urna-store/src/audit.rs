@@ -253,3 +253,57 @@ pub fn at_ms_of(conn: &mut AnyConnection, seq: i64) -> Result<Option<i64>, Store
         .first(conn)
         .optional()?)
 }
+
+/// One stored entry, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub operation: String,
+    pub outcome: String,
+    pub id_operazione_anpr: Option<i64>,
+    pub comune: Option<String>,
+    pub station: String,
+    pub operator: Option<String>,
+    pub auth_mode: String,
+    pub request_digest: String,
+    pub response_digest: String,
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// The operator's codice fiscale (SAML NameID).
+    pub operator: Option<String>,
+    /// `6001`, `certificate-view`, …
+    pub operation: Option<String>,
+    /// From this time (Unix ms, included).
+    pub from_ms: Option<i64>,
+    /// Until this time (Unix ms, excluded).
+    pub to_ms: Option<i64>,
+    /// At most this many, oldest first.
+    pub limit: i64,
+}
+
+/// The entries matching `f`, oldest first.
+pub fn list(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<AuditRow>, StoreError> {
+    let mut q = audit_log::table
+        .select(AuditRow::as_select())
+        .order(audit_log::seq)
+        .limit(f.limit.max(0))
+        .into_boxed();
+    if let Some(o) = &f.operator {
+        q = q.filter(audit_log::operator.eq(o.to_ascii_uppercase()));
+    }
+    if let Some(op) = &f.operation {
+        q = q.filter(audit_log::operation.eq(op.clone()));
+    }
+    if let Some(t) = f.from_ms {
+        q = q.filter(audit_log::at_ms.ge(t));
+    }
+    if let Some(t) = f.to_ms {
+        q = q.filter(audit_log::at_ms.lt(t));
+    }
+    Ok(q.load(conn)?)
+}

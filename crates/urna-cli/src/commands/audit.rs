@@ -1,4 +1,4 @@
-//! `urna audit`: sign the audit log's chain head, and verify the log against its signed heads.
+//! `urna audit`: list the audit log's entries, sign its chain head, and verify the log against its signed heads.
 
 use std::path::PathBuf;
 
@@ -28,6 +28,33 @@ pub enum AuditCommand {
         #[arg(long)]
         heads: Option<PathBuf>,
     },
+    /// List entries, oldest first, one tab-separated line each: sequence,
+    /// time (UTC, milliseconds), operation, outcome, idOperazioneANPR,
+    /// comune, station, operator, authentication mode.
+    List {
+        /// Only those of this operator (codice fiscale).
+        #[arg(long)]
+        operator: Option<String>,
+        /// Only this operation (`6001`, `5010`, `certificate-view`, …).
+        #[arg(long)]
+        operation: Option<String>,
+        /// From this date (YYYY-MM-DD, UTC, included).
+        #[arg(long, value_parser = parse_day)]
+        from: Option<time::Date>,
+        /// Until this date (YYYY-MM-DD, UTC, included).
+        #[arg(long, value_parser = parse_day)]
+        to: Option<time::Date>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+}
+
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    urna_domain::date::parse_xs_date(s).ok_or_else(|| format!("{s:?} is not a YYYY-MM-DD date"))
+}
+
+fn day_ms(d: time::Date) -> i64 {
+    (d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Carries out a `urna audit` subcommand. `verify` exits with status 1
@@ -37,6 +64,47 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     let pki = PkiDir::new(&settings.tls.pki_dir);
     let a = &settings.audit;
     match command {
+        AuditCommand::List {
+            operator,
+            operation,
+            from,
+            to,
+            limit,
+        } => {
+            let filter = urna_store::audit::Filter {
+                operator,
+                operation,
+                from_ms: from.map(day_ms),
+                to_ms: to.and_then(|d| d.next_day()).map(day_ms),
+                limit,
+            };
+            let rows = store.read(|c| urna_store::audit::list(c, &filter))?;
+            let f = time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            );
+            for r in rows {
+                let at = time::OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(r.at_ms) * 1_000_000,
+                )
+                .ok()
+                .and_then(|t| t.format(&f).ok())
+                .unwrap_or_else(|| r.at_ms.to_string());
+                println!(
+                    "{}\t{at}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.seq,
+                    r.operation,
+                    r.outcome,
+                    r.id_operazione_anpr
+                        .map(|i| i.to_string())
+                        .unwrap_or_default(),
+                    r.comune.unwrap_or_default(),
+                    r.station,
+                    r.operator.unwrap_or_default(),
+                    r.auth_mode
+                );
+            }
+            Ok(())
+        }
         AuditCommand::SignHead { heads } => {
             let cert = settings
                 .security

@@ -1,4 +1,5 @@
 //! The integration tests of urna-cli, one binary (one link step).
+mod audit_list;
 mod audit_verify;
 mod common;
 mod kill_during_upload;

@@ -247,3 +247,49 @@ fn the_holder_is_named_by_names_and_birth_date_or_by_codice_fiscale() {
         );
     }
 }
+
+#[test]
+fn expired_certificates_are_swept_and_the_deletion_audited() {
+    for w in worlds() {
+        let h = w.send(&request("S1", "058091", "22", &cf(0), "1"), "058091");
+        assert_eq!(h.settled, Settled::Ok, "{}: {}", w.label, h.body);
+        assert_eq!(
+            w.services.sweep_certificates().unwrap(),
+            0,
+            "{}: not yet",
+            w.label
+        );
+        let later = w
+            .services
+            .clone()
+            .with_clock(|| time::macros::datetime!(2025-07-13 09:00 UTC));
+        assert_eq!(later.sweep_certificates().unwrap(), 1, "{}", w.label);
+        assert_eq!(w.certificates(), 0, "{}", w.label);
+        let log = w
+            .services
+            .store()
+            .read(|c| {
+                urna_store::audit::list(
+                    c,
+                    &urna_store::audit::Filter {
+                        operation: Some("certificate-expired".into()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(log.len(), 1, "{}", w.label);
+        let last = log.last().unwrap();
+        assert_eq!(
+            (
+                last.operation.as_str(),
+                last.outcome.as_str(),
+                last.auth_mode.as_str()
+            ),
+            ("certificate-expired", "DELETED", "system"),
+            "{}",
+            w.label
+        );
+    }
+}
