@@ -305,8 +305,16 @@ fn certificate_issuer(
     } else {
         c.verify_url.clone()
     };
+    let ca_path = c.seal_ca.clone().unwrap_or_else(|| pki.ca_cert());
+    let ca = std::fs::read(&ca_path).with_context(|| {
+        format!(
+            "certificates: cannot read the seal's CA {}",
+            ca_path.display()
+        )
+    })?;
     Ok(urna_service::certificates::CertificateIssuer::new(
         sealer,
+        ca,
         verify,
         time::Duration::days(i64::from(c.validity_days)),
     ))

@@ -32,6 +32,9 @@ pub struct CertificateSettings {
     /// PKI's `seal.crt` and `seal.key`. Production configures a qualified seal.
     pub seal_cert: Option<PathBuf>,
     pub seal_key: Option<PathBuf>,
+    /// The CA (PEM) the seal chains to, which the verification page checks
+    /// it against; default the dev PKI's `ca.crt`.
+    pub seal_ca: Option<PathBuf>,
     /// The public verification page the contrassegno leads to, without the
     /// certificate id; empty = `<server.public_url or https://listen>/verifica`.
     pub verify_url: String,
@@ -329,6 +332,7 @@ impl Default for Settings {
                 enabled: true,
                 seal_cert: None,
                 seal_key: None,
+                seal_ca: None,
                 verify_url: String::new(),
                 validity_days: 183,
                 sweep_every_secs: 3600,

@@ -11,6 +11,9 @@ use crate::{ServiceError, Services};
 /// The certificate issuer, configured once and shared by every request.
 pub struct CertificateIssuer {
     sealer: urna_cert::Sealer,
+    /// The CA (PEM) the seal's certificate chains to: what the public page
+    /// checks the seal against.
+    seal_ca: Vec<u8>,
     verify_base: String,
     /// How long an issued certificate is kept, then swept.
     pub validity: Duration,
@@ -31,14 +34,21 @@ impl CertificateIssuer {
     /// e.g. `https://elettorale.example.it/verifica`.
     pub fn new(
         sealer: urna_cert::Sealer,
+        seal_ca_pem: Vec<u8>,
         verify_base: impl Into<String>,
         validity: Duration,
     ) -> Self {
         CertificateIssuer {
             sealer,
+            seal_ca: seal_ca_pem,
             verify_base: verify_base.into(),
             validity,
         }
+    }
+
+    /// The CA (PEM) the seal chains to.
+    pub fn seal_ca(&self) -> &[u8] {
+        &self.seal_ca
     }
 
     /// The address the contrassegno of certificate `id` leads to.
@@ -65,6 +75,7 @@ impl Services {
     pub fn sweep_certificates(&self) -> Result<usize, StoreError> {
         let now_ms = (self.now().unix_timestamp_nanos() / 1_000_000) as i64;
         self.store.write(|conn| {
+            urna_store::captchas::sweep(conn, now_ms)?;
             let gone = urna_store::certificates::sweep(conn, now_ms)?;
             for (id, _) in &gone {
                 let entry = AuditRecord::event(

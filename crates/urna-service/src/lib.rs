@@ -19,6 +19,7 @@ mod operations;
 mod request;
 mod services;
 pub mod subentro;
+pub mod verification;
 mod view;
 
 pub use audit::AuditRecord;

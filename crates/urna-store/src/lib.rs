@@ -14,6 +14,7 @@
 
 pub mod audit;
 mod cached;
+pub mod captchas;
 pub mod certificates;
 pub mod comuni;
 mod conn;

@@ -206,6 +206,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    captchas (id) {
+        id -> Text,
+        certificate_id -> Text,
+        answer -> Text,
+        client -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        state -> Integer,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         tat -> BigInt,
@@ -228,5 +240,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     operators,
     notifications,
-    certificates
+    certificates,
+    captchas
 );

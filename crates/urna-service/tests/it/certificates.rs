@@ -27,6 +27,7 @@ fn issuer(dir: &std::path::Path) -> CertificateIssuer {
     let sealer = urna_cert::Sealer::from_pem(&seal.cert_pem, &seal.key_pem).unwrap();
     CertificateIssuer::new(
         sealer,
+        std::fs::read(pki.ca_cert()).unwrap(),
         "https://localhost:8443/verifica",
         time::Duration::days(183),
     )
@@ -291,5 +292,148 @@ fn expired_certificates_are_swept_and_the_deletion_audited() {
             "{}",
             w.label
         );
+    }
+}
+
+fn answer_of(w: &World, captcha: &str, certificate: &str) -> String {
+    w.services
+        .store()
+        .read(|c| urna_store::captchas::get(c, captcha, certificate))
+        .unwrap()
+        .unwrap()
+        .answer
+}
+
+#[test]
+fn the_public_page_shows_a_certificate_after_its_challenge_once() {
+    use urna_service::verification::{Lookup, Verdict};
+    for w in worlds() {
+        let h = w.send(&request("V1", "058091", "22", &cf(0), "1"), "058091");
+        let id = w
+            .services
+            .store()
+            .read(|c| urna_store::certificates::by_operation(c, h.id_operazione_anpr))
+            .unwrap()
+            .unwrap()
+            .id;
+        let code = w
+            .services
+            .store()
+            .read(|c| urna_store::certificates::get(c, &id))
+            .unwrap()
+            .unwrap()
+            .code;
+        assert_eq!(
+            w.services
+                .certificate_by_code(&code.to_lowercase())
+                .unwrap(),
+            Some(id.clone())
+        );
+        let s = &w.services;
+        assert_eq!(
+            s.verification_challenge("f00d", "10.0.0.1").unwrap(),
+            Lookup::Unknown
+        );
+        let Lookup::Challenge(q) = s.verification_challenge(&id, "10.0.0.1").unwrap() else {
+            panic!("{}: a challenge", w.label)
+        };
+        assert_eq!(q.questions[0].0, "IT");
+        assert!(q.questions[0].1.starts_with("Quanto fa "), "{:?}", q);
+        // A wrong answer spends the challenge.
+        assert_eq!(
+            s.verification_answer(&id, &q.captcha_id, "0", "10.0.0.1")
+                .unwrap(),
+            Verdict::Refused
+        );
+        let right = answer_of(&w, &q.captcha_id, &id);
+        assert_eq!(
+            s.verification_answer(&id, &q.captcha_id, &right, "10.0.0.1")
+                .unwrap(),
+            Verdict::Refused,
+            "{}: single use",
+            w.label
+        );
+        let Lookup::Challenge(q) = s.verification_challenge(&id, "10.0.0.1").unwrap() else {
+            panic!()
+        };
+        assert!(
+            s.verification_pdf(&id, &q.captcha_id).unwrap().is_none(),
+            "not yet"
+        );
+        let right = answer_of(&w, &q.captcha_id, &id);
+        let Verdict::Shown(view) = s
+            .verification_answer(&id, &q.captcha_id, &right, "10.0.0.1")
+            .unwrap()
+        else {
+            panic!("{}: shown", w.label)
+        };
+        let row = demo::subject_row(roma(), 0);
+        assert_eq!(view.holder, format!("{} {}", row.cognome, row.nome));
+        assert_eq!(view.kind, 22);
+        let (signer, _) = view.seal.clone().expect("the seal verifies");
+        assert!(signer.contains("sigillo"), "{signer}");
+        let pdf = s.verification_pdf(&id, &q.captcha_id).unwrap().unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // Views and failures are audited, the id only as a digest.
+        let log = s
+            .store()
+            .read(|c| {
+                urna_store::audit::list(
+                    c,
+                    &urna_store::audit::Filter {
+                        operation: Some("certificate-view".into()),
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        let outcomes: Vec<&str> = log.iter().map(|e| e.outcome.as_str()).collect();
+        assert_eq!(
+            outcomes,
+            ["NOT-FOUND", "CAPTCHA-FAILED", "CAPTCHA-FAILED", "OK"],
+            "{}",
+            w.label
+        );
+        assert!(log
+            .iter()
+            .all(|e| e.auth_mode == "anonymous-captcha" && e.station == "web:10.0.0.1"));
+        assert!(log.iter().all(|e| e.request_digest != id));
+    }
+}
+
+#[test]
+fn a_client_that_keeps_failing_must_wait() {
+    use urna_service::verification::{Lookup, Verdict};
+    for w in worlds() {
+        let h = w.send(&request("V2", "058091", "21", &cf(1), "1"), "058091");
+        let id = w
+            .services
+            .store()
+            .read(|c| urna_store::certificates::by_operation(c, h.id_operazione_anpr))
+            .unwrap()
+            .unwrap()
+            .id;
+        for _ in 0..5 {
+            let Lookup::Challenge(q) = w.services.verification_challenge(&id, "10.0.0.2").unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(
+                w.services
+                    .verification_answer(&id, &q.captcha_id, "x", "10.0.0.2")
+                    .unwrap(),
+                Verdict::Refused
+            );
+        }
+        assert_eq!(
+            w.services.verification_challenge(&id, "10.0.0.2").unwrap(),
+            Lookup::TooMany
+        );
+        // Another client is not affected.
+        assert!(matches!(
+            w.services.verification_challenge(&id, "10.0.0.3").unwrap(),
+            Lookup::Challenge(_)
+        ));
     }
 }
