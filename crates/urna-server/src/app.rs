@@ -171,6 +171,18 @@ impl Application {
                 web::post().to(crate::upload::post),
             )
             .route("/subentro/{istat}", web::get().to(crate::upload::status))
+            .route("/verifica", web::get().to(crate::verify_page::start))
+            .route("/verifica", web::post().to(crate::verify_page::upload))
+            .route(
+                "/verifica/codice",
+                web::post().to(crate::verify_page::by_code),
+            )
+            .route(
+                "/verifica/{id}",
+                web::get().to(crate::verify_page::challenge),
+            )
+            .route("/verifica/{id}", web::post().to(crate::verify_page::answer))
+            .route("/verifica/{id}/pdf", web::get().to(crate::verify_page::pdf))
             .route("/{dir}/{file}", web::get().to(xsd))
         })
         .on_connect(crate::tls::on_connect(tls.verifier.clone()))

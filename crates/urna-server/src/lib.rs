@@ -24,6 +24,7 @@ mod soap;
 pub mod telemetry;
 pub mod tls;
 mod upload;
+mod verify_page;
 
 pub use app::Application;
 pub use config::Settings;

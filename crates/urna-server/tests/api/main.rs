@@ -12,4 +12,5 @@ mod ratelimit;
 mod sections;
 mod security;
 mod snapshots;
+mod verify_page;
 mod wsdl;
