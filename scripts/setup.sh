@@ -11,7 +11,9 @@
 #                           (the test time-stamping authority), the PostgreSQL
 #                           and Redis clients, and the PDF peers of the
 #                           electoral certificates: poppler-utils (pdfsig,
-#                           pdftoppm), qpdf, zbar-tools (zbarimg)
+#                           pdftoppm), qpdf, zbar-tools (zbarimg); Chromium
+#                           and its WebDriver for the browser tests
+#                           (chromium, chromium-driver)
 #
 # As root it runs `apt-get install` of the missing packages; otherwise it
 # prints the one command to run and exits non-zero.
@@ -25,7 +27,7 @@ esac
 
 # Debian package: what it is for.
 build_pkgs=(libclang-dev libxml2-dev libssl-dev libsqlite3-dev libpq-dev pkg-config gcc)
-test_pkgs=(python3-venv libxml2-utils xmlsec1 libwss4j-java openssl poppler-utils qpdf zbar-tools)
+test_pkgs=(python3-venv libxml2-utils xmlsec1 libwss4j-java openssl poppler-utils qpdf zbar-tools chromium chromium-driver)
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

@@ -3,6 +3,7 @@
 
 mod audit_heads;
 mod bad_input;
+mod browser;
 mod certificates;
 mod helpers;
 mod mtls;

@@ -8,7 +8,7 @@ use urna_wire::build::{self, Testata};
 use crate::helpers::now;
 
 /// Issues a certificate 22 for Roma's demo elector 0; its id and short code.
-async fn issue(app: &TestApp) -> (String, String, Vec<u8>) {
+pub async fn issue(app: &TestApp) -> (String, String, Vec<u8>) {
     let cf = urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 0).codice_fiscale;
     let body = build::richiesta6001(
         &Testata::new("VP1", "058091", "6001", &now()),
@@ -48,7 +48,7 @@ fn hidden(page: &str, name: &str) -> String {
     page[at..at + page[at..].find('"').unwrap()].to_string()
 }
 
-fn answer_of(app: &TestApp, captcha: &str, id: &str) -> String {
+pub fn answer_of(app: &TestApp, captcha: &str, id: &str) -> String {
     let store = urna_store::Store::open(&app.db.url, 1).unwrap();
     store
         .read(|c| urna_store::captchas::get(c, captcha, id))
@@ -178,7 +178,7 @@ fn rustls_config(app: &TestApp) -> rustls::ClientConfig {
 
 /// The PDF's first page as a PNG at 150 dpi (poppler's pdftoppm); None
 /// when pdftoppm is missing and peers are not required.
-fn render_first_page(pdf: &[u8]) -> Option<Vec<u8>> {
+pub fn render_first_page(pdf: &[u8]) -> Option<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("c.pdf");
     std::fs::write(&input, pdf).unwrap();
