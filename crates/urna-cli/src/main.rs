@@ -10,7 +10,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
-use commands::{audit, db, demo, operators, pki, serve, subentro, subjects, tables, wss};
+use commands::{
+    audit, certificates, db, demo, operators, pki, serve, subentro, subjects, tables, wss,
+};
 
 /// mimalloc: the request threads allocate and free many small strings; glibc's
 /// allocator spent ~15% of server CPU in malloc/free and consolidation. With
@@ -62,6 +64,9 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The electoral certificates (6001).
+    #[command(subcommand)]
+    Certificates(certificates::CertificatesCommand),
     /// The security frame, client side.
     #[command(subcommand)]
     Wss(wss::WssCommand),
@@ -82,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         Command::Db(command) => db::run(&settings, command),
         Command::Operators(command) => operators::run(&settings, command),
         Command::Audit(command) => audit::run(&settings, command),
+        Command::Certificates(command) => certificates::run(&settings, command),
         Command::Wss(command) => wss::run(command),
     }
 }

@@ -171,6 +171,10 @@ impl Application {
                 web::post().to(crate::upload::post),
             )
             .route("/subentro/{istat}", web::get().to(crate::upload::status))
+            .route(
+                "/urna/certificati/{codice_fiscale}",
+                web::get().to(crate::extensions::eligibility),
+            )
             .route("/verifica", web::get().to(crate::verify_page::start))
             .route("/verifica", web::post().to(crate::verify_page::upload))
             .route(

@@ -15,6 +15,7 @@
 pub mod app;
 pub mod audit_heads;
 pub mod config;
+mod extensions;
 mod fair;
 pub mod observe;
 pub mod pipeline;

@@ -92,3 +92,97 @@ impl Services {
         })
     }
 }
+
+/// Whether one certificate type can be issued for a subject, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Eligibility {
+    /// 21 or 22.
+    pub tipo: u8,
+    pub issuable: bool,
+    /// The refusal a 6001 would get: code and text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl Services {
+    /// Which electoral certificates a 6001 could issue now for the subject
+    /// with this codice fiscale, and for each refusal its code and text (an
+    /// urna extension: ANPR has no such query, italia/anpr#5233). The
+    /// subject's own refusals (not found, several) apply to both types.
+    #[tracing::instrument(skip(self, codice_fiscale))]
+    pub fn certificate_eligibility(
+        &self,
+        codice_fiscale: &str,
+    ) -> Result<Vec<Eligibility>, StoreError> {
+        use urna_domain::certificate::{certify, identify, CertificateType, Found, Generalita};
+        let today = self.now().date();
+        let refusals = |errors: Vec<urna_domain::Anomaly>| {
+            errors
+                .into_iter()
+                .map(|a| Refusal {
+                    code: a.code.wire(),
+                    text: a.text,
+                })
+                .collect::<Vec<_>>()
+        };
+        self.store.read(|c| {
+            let given = Generalita {
+                codice_fiscale: Some(codice_fiscale.to_string()),
+                ..Generalita::default()
+            };
+            let request = urna_domain::certificate::Request6001 {
+                holder: given.clone(),
+                ..Default::default()
+            };
+            let rows = crate::operations::find_holder(c, &request).map_err(|e| match e {
+                ServiceError::Store(e) => e,
+                other => StoreError::Data(other.to_string()),
+            })?;
+            let found = match rows.len() {
+                0 => Found::None,
+                1 => Found::One(Box::new(crate::operations::holder_of(&rows[0]))),
+                n => Found::Many(n),
+            };
+            let kinds = [
+                CertificateType::GodimentoDirittiPolitici,
+                CertificateType::Iscrizione,
+            ];
+            let holder = match identify(&given, found, today) {
+                Ok(h) => h,
+                Err(e) => {
+                    let r = refusals(e);
+                    return Ok(kinds
+                        .iter()
+                        .map(|k| Eligibility {
+                            tipo: k.code(),
+                            issuable: false,
+                            refusals: r.clone(),
+                        })
+                        .collect());
+                }
+            };
+            let state = urna_store::electors::get(c, &holder.id_anpr)?;
+            Ok(kinds
+                .iter()
+                .map(|&k| match certify(k, &holder, &state) {
+                    Ok(_) => Eligibility {
+                        tipo: k.code(),
+                        issuable: true,
+                        refusals: vec![],
+                    },
+                    Err(e) => Eligibility {
+                        tipo: k.code(),
+                        issuable: false,
+                        refusals: refusals(e),
+                    },
+                })
+                .collect())
+        })
+    }
+}

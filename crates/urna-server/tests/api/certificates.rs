@@ -47,3 +47,30 @@ async fn a_comune_issues_another_comunes_elector_a_sealed_certificate() {
         .await;
     assert_wire("6001_ko_en174_registry_certificate", &ko);
 }
+
+#[tokio::test]
+async fn stations_ask_which_certificates_a_subject_can_obtain() {
+    let app = spawn_app().await;
+    let cf = urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 9).codice_fiscale;
+    let milano = app.client_for("015146");
+    let r = milano
+        .get(app.url(&format!("/urna/certificati/{cf}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-urna-extension"], "1");
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["certificati"][0]["tipo"], 21);
+    assert_eq!(v["certificati"][1]["issuable"], false);
+    assert_eq!(v["certificati"][1]["refusals"][0]["code"], "EN047");
+    // Without a station certificate: refused.
+    let ca = std::fs::read_to_string(app.pki.ca_cert()).unwrap();
+    let anonymous = urna_testkit::client(&ca, None).unwrap();
+    let r = anonymous
+        .get(app.url(&format!("/urna/certificati/{cf}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

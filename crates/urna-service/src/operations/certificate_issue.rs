@@ -182,7 +182,10 @@ impl ServiceOperation for CertificateIssue {
 
 /// The subjects the holder's search keys name: idSchedaSoggettoANPR, else
 /// the codice fiscale, else surname, name and birth date.
-fn find_holder(conn: &mut AnyConnection, r: &Request6001) -> Result<Vec<SubjectRow>, ServiceError> {
+pub(crate) fn find_holder(
+    conn: &mut AnyConnection,
+    r: &Request6001,
+) -> Result<Vec<SubjectRow>, ServiceError> {
     let g = &r.holder;
     if let Some(id) = &g.id_anpr {
         return Ok(subjects::get(conn, id)?.into_iter().collect());
@@ -198,7 +201,7 @@ fn find_holder(conn: &mut AnyConnection, r: &Request6001) -> Result<Vec<SubjectR
     }
 }
 
-fn holder_of(s: &SubjectRow) -> Holder {
+pub(crate) fn holder_of(s: &SubjectRow) -> Holder {
     let f = s.facts();
     Holder {
         id_anpr: s.id_soggetto.clone(),

@@ -27,6 +27,7 @@ use urna_wire::{Element, Operation};
 use crate::certificates::CertificateIssuer;
 use crate::{ServiceError, Services};
 
+pub(crate) use certificate_issue::{find_holder, holder_of};
 pub(crate) use section_upsert::with_owner;
 
 /// The rules' verdict: the change to write, or the blocking anomalies.

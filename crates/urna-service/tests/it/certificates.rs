@@ -437,3 +437,41 @@ fn a_client_that_keeps_failing_must_wait() {
         ));
     }
 }
+
+#[test]
+fn eligibility_says_which_certificates_and_why_not() {
+    for w in worlds() {
+        let yes_no = |cf: &str| -> Vec<(u8, bool, Vec<&'static str>)> {
+            w.services
+                .certificate_eligibility(cf)
+                .unwrap()
+                .into_iter()
+                .map(|e| {
+                    (
+                        e.tipo,
+                        e.issuable,
+                        e.refusals.iter().map(|r| r.code).collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            yes_no(&cf(0)),
+            [(21, true, vec![]), (22, true, vec![])],
+            "{}",
+            w.label
+        );
+        assert_eq!(
+            yes_no(&cf(9)),
+            [(21, false, vec!["EN047"]), (22, false, vec!["EN047"])],
+            "{}: not an elector",
+            w.label
+        );
+        assert_eq!(
+            yes_no("RSSMRA80A01H501U"),
+            [(21, false, vec!["EN042"]), (22, false, vec!["EN042"])],
+            "{}",
+            w.label
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! `urna certificates`: which certificates a subject can obtain.
+
+use urna_store::testing::TestDb;
+
+use crate::common;
+
+#[test]
+fn eligibility_of_demo_subjects() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let urna = |args: &[&str]| common::urna(&db, dir.path(), args, &[]);
+    let (ok, out) = urna(&["demo", "load"]);
+    assert!(ok, "{out}");
+    let roma = &urna_service::demo::DEMO_COMUNI[0];
+    let elector = urna_service::demo::subject_row(roma, 0).codice_fiscale;
+    let (ok, out) = urna(&["certificates", "eligibility", &elector]);
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), "21\tyes\t\n22\tyes".trim(), "{out}");
+    let not_elector = urna_service::demo::subject_row(roma, 9).codice_fiscale;
+    let (ok, out) = urna(&["certificates", "eligibility", &not_elector]);
+    assert!(ok, "{out}");
+    assert!(out.lines().all(|l| l.contains("\tno\tEN047 ")), "{out}");
+    let (ok, out) = urna(&["certificates", "sweep"]);
+    assert!(ok && out.trim() == "0", "{out}");
+}
