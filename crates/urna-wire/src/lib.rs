@@ -1,6 +1,6 @@
 //! urna's message layer: our own WSDL and XSD, the SOAP 1.1 envelope and faults,
-//! a namespace-aware element tree built from the validated payload, and ANPR's
-//! request and response messages.
+//! a namespace-aware element tree built from the validated payload, ANPR's
+//! request and response messages, and their MTOM/XOP serialization.
 //!
 //! Qualification rule (docs/anpr-interface.md §Namespaces): only global
 //! elements are namespace-qualified; every local element is unqualified.
@@ -12,6 +12,7 @@ pub mod build;
 pub mod certificate;
 pub mod envelope;
 pub mod messages;
+pub mod mtom;
 pub mod ns;
 pub mod reason;
 pub mod schemas;
