@@ -12,6 +12,7 @@ from zeep.transports import Transport
 P5000 = "/ANPR5000ServiziMutazione/AnprService5000"
 P3000 = "/ANPR3000ServiziConsultazione/AnprService3000"
 P2000 = "/ANPR2000ServiziCancellazione/AnprService2000"
+P6001 = "/ANPR6001ServizioCertificazione/AnprService6001"
 
 
 def pytest_addoption(parser):
@@ -32,6 +33,10 @@ def pytest_addoption(parser):
     parser.addoption("--elector", default=env("URNA_ELECTOR", "9058091000"))
     parser.addoption("--circ-camera", default=env("URNA_CIRC_CAMERA", "LAZIO 1"))
     parser.addoption("--circ-senato", default=env("URNA_CIRC_SENATO", "LAZIO"))
+    # A person on the general list whose electoral certificate (6001) may be
+    # issued, by codice fiscale (default: Roma's first demo person, ROMANO
+    # ANNA, subject 9058091000 of urna's demo world).
+    parser.addoption("--holder", default=env("URNA_HOLDER", "RMNNNA50A41H501H"))
     # The security frame (docs/security.md) is added by `urna wss sign` with the
     # station's certificate and key (the same as the TLS identity).
     parser.addoption("--signer", default=env("URNA_SIGNER", shutil.which("urna") or "target/debug/urna"))
@@ -76,6 +81,7 @@ class Target:
         self.istat, self.comune, self.sigla = o("--istat"), o("--comune"), o("--sigla")
         self.values = {k: o("--" + k) for k in ("camera", "senato", "regionali", "ue", "circ-camera", "circ-senato")}
         self.elector = o("--elector")
+        self.holder = o("--holder")
         self.session = requests.Session()
         # Environment CA bundles (REQUESTS_CA_BUNDLE) would override verify.
         self.session.trust_env = False
@@ -89,28 +95,40 @@ class Target:
 
     def client(self, path):
         if path not in self._clients:
-            c = Client(
-                f"{self.url}{path}?wsdl",
-                transport=Transport(session=self.session),
-                settings=Settings(strict=True, xml_huge_tree=False),
-                plugins=[SigningPlugin(self.signer)],
-            )
-            self._clients[path] = c.create_service(
-                next(iter(c.wsdl.bindings.keys())), f"{self.url}{path}"
-            )
+            self._clients[path] = self.zeep(path)
         return self._clients[path]
 
-    def post(self, path, body, sign=True, content_type="text/xml; charset=UTF-8"):
+    def zeep(self, path, headers=None, plugins=(), wsse=None):
+        """A zeep service for `path`, its requests signed by `urna wss sign`
+        (or by `wsse`); `headers` are added to every HTTP request of it."""
+        session = self.session
+        if headers:
+            session = requests.Session()
+            session.trust_env = False
+            session.verify, session.cert = self.session.verify, self.session.cert
+            session.headers.update(headers)
+        c = Client(
+            f"{self.url}{path}?wsdl",
+            transport=Transport(session=session),
+            settings=Settings(strict=True, xml_huge_tree=False),
+            plugins=list(plugins) if wsse else [SigningPlugin(self.signer), *plugins],
+            wsse=wsse,
+        )
+        return c.create_service(next(iter(c.wsdl.bindings.keys())), f"{self.url}{path}")
+
+    def post(self, path, body, sign=True, content_type="text/xml; charset=UTF-8", headers=None):
         data = body.encode("utf-8") if isinstance(body, str) else body
         if sign:
             try:
                 data = self.signer.sign(data)
             except RuntimeError:
                 pass  # not an envelope (bad-input probes): sent as it is
-        headers = {"SOAPAction": '""'}
+        sent = {"SOAPAction": '""'}
         if content_type is not None:
-            headers["Content-Type"] = content_type
-        return self.session.post(f"{self.url}{path}", data=data, headers=headers)
+            sent["Content-Type"] = content_type
+        # A header given as None is not sent (requests' own default included).
+        sent.update(headers or {})
+        return self.session.post(f"{self.url}{path}", data=data, headers=sent)
 
     def comune_ref(self):
         return {"nomeComune": self.comune, "codiceIstat": self.istat, "siglaProvinciaIstat": self.sigla}
