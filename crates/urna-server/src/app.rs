@@ -30,6 +30,8 @@ pub struct AppState {
     pub limiter: Option<Arc<crate::ratelimit::RateLimiter>>,
     /// Requests of one station inside the pipeline at once.
     pub in_flight: crate::fair::InFlight,
+    /// How 6001 replies carrying a PDF are sent (`certificates.mtom`).
+    pub mtom: crate::config::MtomMode,
 }
 
 /// A bound, not yet running server.
@@ -144,6 +146,7 @@ impl Application {
             verbose_faults: settings.security.verbose_faults,
             limiter,
             in_flight: crate::fair::InFlight::new(settings.effective_in_flight_per_station()),
+            mtom: settings.certificates.mtom,
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

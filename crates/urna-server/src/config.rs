@@ -42,6 +42,26 @@ pub struct CertificateSettings {
     pub validity_days: u32,
     /// How often expired certificates are deleted (0 = never).
     pub sweep_every_secs: u64,
+    /// How an OK reply that carries the PDF is sent: MTOM/XOP or inline
+    /// base64 (docs/anpr-interface.md §6001).
+    pub mtom: MtomMode,
+}
+
+/// When a 6001 reply carrying a PDF goes out as MTOM/XOP
+/// (`multipart/related`, the PDF a binary part) rather than as `text/xml`
+/// with the PDF inline in base64. Either way the signed envelope is the
+/// same (docs/decisions.md).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MtomMode {
+    /// MTOM, as ANPR answers, unless the request's `Accept` header admits
+    /// neither `multipart/related` nor `application/xop+xml`
+    /// (`soap::wants_mtom`).
+    Auto,
+    /// MTOM whatever the request accepts.
+    Always,
+    /// Inline base64 always.
+    Never,
 }
 
 /// The tamper-evident audit log's signed heads.
@@ -336,6 +356,7 @@ impl Default for Settings {
                 verify_url: String::new(),
                 validity_days: 183,
                 sweep_every_secs: 3600,
+                mtom: MtomMode::Auto,
             },
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {
@@ -495,6 +516,24 @@ mod tests {
                     .format,
                 LogFormat::Text
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn mtom_is_auto_always_or_never() {
+        assert_eq!(Settings::default().certificates.mtom, MtomMode::Auto);
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", "[certificates]\nmtom = \"always\"\n")?;
+            let s = Settings::load(Some(Path::new("a.toml"))).unwrap();
+            assert_eq!(s.certificates.mtom, MtomMode::Always);
+            jail.set_env("URNA_CERTIFICATES__MTOM", "never");
+            let s = Settings::load(Some(Path::new("a.toml"))).unwrap();
+            assert_eq!(s.certificates.mtom, MtomMode::Never);
+            jail.clear_env();
+            jail.create_file("b.toml", "[certificates]\nmtom = \"sometimes\"\n")?;
+            let e = Settings::load(Some(Path::new("b.toml"))).unwrap_err();
+            assert!(e.to_string().contains("mtom"), "{e}");
             Ok(())
         });
     }

@@ -43,13 +43,23 @@ pub struct Job {
     pub correlation: String,
     /// The TLS client certificate: SHA-256 (hex) and CN.
     pub tls: Option<(String, String)>,
+    /// Send a 6001 reply that carries a PDF as MTOM/XOP (`soap::wants_mtom`).
+    pub mtom: bool,
+}
+
+/// The HTTP body of an answer: the signed envelope, or the same envelope
+/// written as MTOM/XOP (the PDF of a 6001 reply moved into a binary part).
+#[derive(Debug)]
+pub enum Body {
+    Xml(String),
+    Mtom(urna_wire::mtom::Mtom),
 }
 
 /// What a request thread answers: the operation, the handled request and the
-/// envelope to send (signed when responses are signed), or a fault (with the
-/// operation when dispatch got that far; the fault as logged, with its full
-/// cause) and its envelope.
-pub type JobResult = Result<(Operation, Handled, String), (Option<Operation>, Fault, String)>;
+/// body to send (its envelope signed when responses are signed), or a fault
+/// (with the operation when dispatch got that far; the fault as logged, with
+/// its full cause) and its envelope.
+pub type JobResult = Result<(Operation, Handled, Body), (Option<Operation>, Fault, String)>;
 
 /// What the request threads need of the security frame.
 pub type Security = Option<Arc<crate::security::SecurityRuntime>>;
@@ -282,7 +292,14 @@ fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
                 Some(sec) => sec.seal(env),
                 None => env,
             };
-            let _ = s.reply.send(Ok((s.op, h, env)));
+            // Signed first, as inline base64; MTOM only serializes that
+            // envelope differently (docs/anpr-interface.md §6001).
+            let body = if s.job.mtom && s.op == Operation::Certificato6001 {
+                mtom_or_inline(env)
+            } else {
+                Body::Xml(env)
+            };
+            let _ = s.reply.send(Ok((s.op, h, body)));
         }
         Err(e) => refuse(
             shared,
@@ -294,6 +311,29 @@ fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
             work,
         ),
     }
+}
+
+/// The signed envelope of a 6001 reply as MTOM/XOP when it carries the PDF,
+/// else as it is (a KO, the retry of a preview). Boundary and Content-ID are
+/// random per reply; a boundary met inside a part is drawn again. Any other
+/// failure sends the envelope inline, which is always a valid reply.
+fn mtom_or_inline(env: String) -> Body {
+    use urna_wire::mtom::{to_mtom, MtomError, CERTIFICATO_PDF};
+    for _ in 0..3 {
+        let boundary = format!("uuid:{}", uuid::Uuid::new_v4());
+        let content_id = format!("certificatoPdf-{}@urna", uuid::Uuid::new_v4());
+        match to_mtom(&env, &CERTIFICATO_PDF, &boundary, &content_id) {
+            Ok(Some(m)) => return Body::Mtom(m),
+            Ok(None) => return Body::Xml(env),
+            Err(MtomError::BoundaryInContent(_)) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "the certificate goes inline: the reply cannot be written as MTOM");
+                return Body::Xml(env);
+            }
+        }
+    }
+    tracing::warn!("the certificate goes inline: three random boundaries occurred in the reply");
+    Body::Xml(env)
 }
 
 /// A refusal after the pre-scan: its (signed) envelope, sent once a request

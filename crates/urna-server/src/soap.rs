@@ -13,12 +13,22 @@ use urna_wire::schemas::Port;
 use urna_wire::FaultReason;
 
 use crate::app::AppState;
+use crate::config::MtomMode;
+use crate::pipeline::Body;
 use crate::tls::PeerIdentity;
 
 const XML: &str = "text/xml; charset=UTF-8";
 
 fn reply(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type(XML).body(body)
+}
+
+/// An answer: `text/xml`, or MTOM/XOP's `multipart/related`.
+fn answer_response(body: Body) -> HttpResponse {
+    match body {
+        Body::Xml(envelope) => reply(StatusCode::OK, envelope),
+        Body::Mtom(m) => HttpResponse::Ok().content_type(m.content_type).body(m.body),
+    }
 }
 
 fn fault_response(f: &Fault, envelope: String) -> HttpResponse {
@@ -66,7 +76,7 @@ pub async fn endpoint(
     let started = Instant::now();
     async move {
         let (op, outcome, response) = match pipeline(&req, payload, &state, port, &correlation).await {
-            Ok((op, outcome, envelope)) => (op, outcome, reply(StatusCode::OK, envelope)),
+            Ok((op, outcome, body)) => (op, outcome, answer_response(body)),
             Err((op, f, envelope)) => {
                 let f = f.correlation(&correlation);
                 tracing::warn!(reason = f.reason.code(), message = %f.message, line = f.line, column = f.column, "fault");
@@ -88,11 +98,10 @@ pub async fn endpoint(
     .await
 }
 
-/// The operation, the outcome and the envelope to send; or the fault as
-/// logged, with its envelope when a request thread already built (and
-/// signed) it.
+/// The operation, the outcome and the body to send; or the fault as logged,
+/// with its envelope when a request thread already built (and signed) it.
 type PipelineResult =
-    Result<(&'static str, &'static str, String), (&'static str, Fault, Option<String>)>;
+    Result<(&'static str, &'static str, Body), (&'static str, Fault, Option<String>)>;
 
 async fn pipeline(
     req: &HttpRequest,
@@ -175,6 +184,7 @@ async fn pipeline(
         },
         correlation: correlation.to_string(),
         tls: Some((station.fingerprint_sha256.clone(), station.station.cn())),
+        mtom: wants_mtom(state.mtom, accept(req).as_deref()),
     };
     // One station's share of the pipeline (fair.rs).
     let _slot = state.in_flight.enter(&station.station.cn()).await;
@@ -186,19 +196,66 @@ async fn pipeline(
         )
     })?;
     match result {
-        Ok((op, handled, envelope)) => {
+        Ok((op, handled, body)) => {
             span.record("operation", op.code());
             span.record("comune", station.station.istat.as_str());
             tracing::info!(
                 id_operazione_anpr = handled.id_operazione_anpr,
                 settled = handled.settled.as_str(),
                 codes = %handled.codes.join(","),
+                mtom = matches!(body, Body::Mtom(_)),
                 "answered"
             );
-            Ok((op.code(), handled.settled.as_str(), envelope))
+            Ok((op.code(), handled.settled.as_str(), body))
         }
         Err((op, f, envelope)) => Err((op.map(|o| o.code()).unwrap_or(unknown), f, Some(envelope))),
     }
+}
+
+/// The request's `Accept` header, its lines joined (a value that is not
+/// visible ASCII is left out); `None` without one.
+fn accept(req: &HttpRequest) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// Whether a 6001 reply that carries a PDF goes out as MTOM/XOP
+/// (docs/decisions.md). `auto`: yes unless the request has an `Accept`
+/// header and none of its media ranges with a non-zero `q` admits
+/// `multipart/related` (`*/*`, `multipart/*`, `multipart/related`) or names
+/// `application/xop+xml`, the root part's type. So `Accept: text/xml` (or
+/// any list of XML types) asks for inline base64, and a request without
+/// `Accept`, or with an empty one, gets MTOM, as from ANPR.
+pub(crate) fn wants_mtom(mode: MtomMode, accept: Option<&str>) -> bool {
+    match mode {
+        MtomMode::Always => true,
+        MtomMode::Never => false,
+        MtomMode::Auto => match accept.map(str::trim) {
+            None | Some("") => true,
+            Some(accept) => accept.split(',').any(admits_mtom),
+        },
+    }
+}
+
+/// One media range of an `Accept` header (RFC 9110 §12.5.1) admits MTOM.
+fn admits_mtom(range: &str) -> bool {
+    let mut parts = range.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let refused = parts.any(|p| match p.split_once('=') {
+        Some((k, v)) => {
+            k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+        }
+        None => false,
+    });
+    !refused
+        && matches!(
+            media.as_str(),
+            "*/*" | "multipart/*" | "multipart/related" | "application/xop+xml"
+        )
 }
 
 /// SOAP 1.1 over HTTP is `text/xml` (any charset parameter; WS-I Basic
@@ -271,8 +328,48 @@ pub(crate) fn service_fault(e: ServiceError) -> Fault {
 
 #[cfg(test)]
 mod tests {
-    use super::check_content_type;
+    use super::{check_content_type, wants_mtom};
+    use crate::config::MtomMode;
     use urna_wire::FaultReason;
+
+    #[test]
+    fn mtom_unless_the_accept_header_rules_it_out() {
+        let auto = |a: Option<&str>| wants_mtom(MtomMode::Auto, a);
+        for yes in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("*/*"),
+            Some("multipart/related"),
+            Some("Multipart/Related; type=\"application/xop+xml\""),
+            Some("text/xml, multipart/related"),
+            Some("text/xml, multipart/*;q=0.5"),
+            Some("application/xop+xml"),
+            Some("text/xml;q=1, */*;q=0.1"),
+            Some("text/xml, */*; q=0.001"),
+        ] {
+            assert!(auto(yes), "{yes:?}");
+        }
+        for no in [
+            "text/xml",
+            "text/xml; charset=UTF-8",
+            "application/xml, text/xml",
+            "application/soap+xml",
+            "text/xml, application/xml, application/soap+xml",
+            "text/*",
+            "application/*",
+            "application/json",
+            "text/xml, multipart/related;q=0",
+            "text/xml, */*;q=0.0",
+            "text/xml, multipart/related; Q=0.000",
+        ] {
+            assert!(!auto(Some(no)), "{no}");
+        }
+        for a in [None, Some("text/xml"), Some("*/*")] {
+            assert!(wants_mtom(MtomMode::Always, a), "{a:?}");
+            assert!(!wants_mtom(MtomMode::Never, a), "{a:?}");
+        }
+    }
 
     #[test]
     fn content_type_is_soap_1_1() {
