@@ -99,17 +99,65 @@ async fn heading_becomes(c: &fantoccini::Client, expected: &str) {
     panic!("the heading stayed {last:?}, expected {expected:?}");
 }
 
+/// axe-core (`conformance-tests/peers/axe`, `npm ci` there when missing);
+/// None when it cannot be had and peers are not required.
+fn axe_source() -> Option<String> {
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../conformance-tests/peers/axe"
+    ));
+    let file = dir.join("node_modules/axe-core/axe.min.js");
+    if !file.exists() {
+        let _ = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(dir)
+            .status();
+    }
+    match std::fs::read_to_string(&file) {
+        Ok(src) => Some(src),
+        Err(e) => {
+            assert!(
+                std::env::var_os("URNA_REQUIRE_PEERS").is_none(),
+                "axe-core is missing ({}: {e}); run npm ci in {}",
+                file.display(),
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// The WCAG 2 A/AA violations axe-core finds on the current page.
+async fn accessibility_violations(c: &fantoccini::Client, axe: &str) -> Vec<String> {
+    let script = format!(
+        "{axe}\n;const done = arguments[arguments.length - 1];\
+         axe.run(document, {{ runOnly: ['wcag2a', 'wcag2aa'] }})\
+           .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')))\
+           .catch(e => done(['axe failed: ' + e]));"
+    );
+    let v = c.execute_async(&script, vec![]).await.expect("axe ran");
+    serde_json::from_value(v).expect("a list of violations")
+}
+
 #[tokio::test]
 async fn a_person_verifies_a_paper_certificate_in_chromium() {
     let Some(d) = driver().await else { return };
     let app = spawn_app().await;
     let (id, _code, pdf) = issue(&app).await;
     let c = browser(&d).await;
+    let axe = axe_source();
     let row = urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 0);
 
     // Smartphone flow: the QR code's URL, the challenge, "Conferma".
     let page = app.url(&format!("/verifica/{id}"));
     c.goto(&page).await.unwrap();
+    if let Some(axe) = &axe {
+        assert_eq!(
+            accessibility_violations(&c, axe).await,
+            Vec::<String>::new(),
+            "the challenge page"
+        );
+    }
     let sfida = c
         .find(Locator::Css("input[name=sfida]"))
         .await
@@ -172,6 +220,13 @@ async fn a_person_verifies_a_paper_certificate_in_chromium() {
         let file = dir.path().join("certificato.png");
         std::fs::write(&file, png).unwrap();
         c.goto(&app.url("/verifica")).await.unwrap();
+        if let Some(axe) = &axe {
+            assert_eq!(
+                accessibility_violations(&c, axe).await,
+                Vec::<String>::new(),
+                "the start page"
+            );
+        }
         c.find(Locator::Id("qr"))
             .await
             .unwrap()
