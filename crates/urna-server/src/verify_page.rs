@@ -47,9 +47,64 @@ struct Message {
     again: Option<String>,
 }
 
+/// The result page's labels in a certificate's second language.
+struct Labels {
+    lang: &'static str,
+    title: &'static str,
+    certificate: &'static str,
+    holder: &'static str,
+    born: &'static str,
+    issued_by: &'static str,
+    issued_at: &'static str,
+    expires_at: &'static str,
+    download: &'static str,
+}
+
+/// The second language of a certificate written in `languages` (`IT,DE`, …).
+fn second_language(languages: &str) -> Option<Labels> {
+    let code = languages.split(',').map(str::trim).find(|l| *l != "IT")?;
+    Some(match code {
+        "DE" => Labels {
+            lang: "de",
+            title: "Wahlbescheinigung überprüft",
+            certificate: "Bescheinigung",
+            holder: "Inhaber",
+            born: "Geburtsdatum",
+            issued_by: "Ausgestellt von der Gemeinde (ISTAT-Kennziffer)",
+            issued_at: "Ausgestellt am",
+            expires_at: "Gültig bis",
+            download: "Bescheinigung herunterladen (PDF)",
+        },
+        "FR" => Labels {
+            lang: "fr",
+            title: "Certificat électoral vérifié",
+            certificate: "Certificat",
+            holder: "Titulaire",
+            born: "Date de naissance",
+            issued_by: "Délivré par la commune (code ISTAT)",
+            issued_at: "Délivré le",
+            expires_at: "Valable jusqu'au",
+            download: "Télécharger le certificat (PDF)",
+        },
+        "SL" => Labels {
+            lang: "sl",
+            title: "Volilno potrdilo preverjeno",
+            certificate: "Potrdilo",
+            holder: "Imetnik",
+            born: "Datum rojstva",
+            issued_by: "Izdala občina (koda ISTAT)",
+            issued_at: "Izdano dne",
+            expires_at: "Veljavno do",
+            download: "Prenesi potrdilo (PDF)",
+        },
+        _ => return None,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "verifica/result.html")]
 struct ResultPage {
+    second: Option<Labels>,
     kind: String,
     holder: String,
     born: String,
@@ -233,6 +288,7 @@ pub async fn answer(
             html(
                 StatusCode::OK,
                 ResultPage {
+                    second: second_language(&v.languages),
                     kind: match v.kind {
                         21 => "21 — godimento dei diritti politici".into(),
                         22 => "22 — iscrizione nelle liste elettorali".into(),
@@ -403,6 +459,14 @@ fn certificate_id_of(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bilingual_certificates_get_bilingual_labels() {
+        assert!(second_language("IT").is_none());
+        assert_eq!(second_language("IT,DE").unwrap().holder, "Inhaber");
+        assert_eq!(second_language("IT,FR").unwrap().lang, "fr");
+        assert_eq!(second_language("IT,SL").unwrap().lang, "sl");
+    }
 
     #[test]
     fn the_id_is_read_from_a_contrassegno_url() {
