@@ -2,80 +2,7 @@
 
 use time::{Date, OffsetDateTime};
 
-/// The two electoral certificates of operation 6001 (`tipoCertificato`,
-/// Tabella 13 extended with the electoral codes; docs/certificates.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CertificateType {
-    /// Code 21, "Certificato di godimento dei diritti politici": the holder
-    /// enjoys political rights. A citizen cancelled from the lists but not
-    /// deprived of electoral capacity can still obtain it.
-    GodimentoDirittiPolitici,
-    /// Code 22, "Certificato di iscrizione nelle liste elettorali": the
-    /// holder is on the electoral lists of a comune, in a section.
-    Iscrizione,
-}
-
-impl CertificateType {
-    /// Both types, in code order.
-    pub const ALL: [CertificateType; 2] = [
-        CertificateType::GodimentoDirittiPolitici,
-        CertificateType::Iscrizione,
-    ];
-
-    /// The `tipoCertificato` code: 21 or 22.
-    pub fn code(self) -> u8 {
-        match self {
-            CertificateType::GodimentoDirittiPolitici => 21,
-            CertificateType::Iscrizione => 22,
-        }
-    }
-
-    /// The type of a `tipoCertificato` code, if it is an electoral one.
-    pub fn from_code(code: u8) -> Option<CertificateType> {
-        match code {
-            21 => Some(CertificateType::GodimentoDirittiPolitici),
-            22 => Some(CertificateType::Iscrizione),
-            _ => None,
-        }
-    }
-}
-
-/// A certificate language (`tipoLinguaCertificato`, Tabella 14).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Language {
-    /// `IT`, Italian.
-    It,
-    /// `DE`, German (province of Bolzano).
-    De,
-    /// `FR`, French (Valle d'Aosta).
-    Fr,
-    /// `SL`, Slovenian (the Slovenian minority of Friuli-Venezia Giulia).
-    Sl,
-}
-
-impl Language {
-    /// The Tabella 14 code: `IT`, `DE`, `FR` or `SL`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::It => "IT",
-            Language::De => "DE",
-            Language::Fr => "FR",
-            Language::Sl => "SL",
-        }
-    }
-
-    /// The language of a Tabella 14 code (case-insensitive, as the XSD's
-    /// `[a-zA-Z]{2}` allows).
-    pub fn from_code(code: &str) -> Option<Language> {
-        match code.to_ascii_uppercase().as_str() {
-            "IT" => Some(Language::It),
-            "DE" => Some(Language::De),
-            "FR" => Some(Language::Fr),
-            "SL" => Some(Language::Sl),
-            _ => None,
-        }
-    }
-}
+pub use urna_domain::certificate::{CertificateType, Language, Signatory};
 
 /// The languages a certificate is printed in: Italian alone, or Italian with
 /// the language of a recognised minority, every text in both.
@@ -131,40 +58,6 @@ impl Languages {
             Some(Language::Sl) => Languages::ItSl,
             Some(Language::It) => Languages::It,
         })
-    }
-}
-
-/// Who signs the certificate (`tipoFirmaElettorale`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Signatory {
-    /// `1`: a person delegated by the mayor.
-    Delegate,
-    /// `2`: the deputy mayor (pro tempore).
-    DeputyMayor,
-    /// `3`, and the element absent: the mayor (pro tempore).
-    #[default]
-    Mayor,
-}
-
-impl Signatory {
-    /// The signatory of a `tipoFirmaElettorale` value; `None` (absent) is the
-    /// mayor; `Some` of anything but 1, 2, 3 is not a signatory.
-    pub fn from_code(code: Option<u8>) -> Option<Signatory> {
-        match code {
-            Some(1) => Some(Signatory::Delegate),
-            Some(2) => Some(Signatory::DeputyMayor),
-            Some(3) | None => Some(Signatory::Mayor),
-            Some(_) => None,
-        }
-    }
-
-    /// The `tipoFirmaElettorale` code: 1, 2 or 3.
-    pub fn code(self) -> u8 {
-        match self {
-            Signatory::Delegate => 1,
-            Signatory::DeputyMayor => 2,
-            Signatory::Mayor => 3,
-        }
     }
 }
 

@@ -21,6 +21,12 @@ pub enum CertificateType {
 }
 
 impl CertificateType {
+    /// Both types, in code order.
+    pub const ALL: [CertificateType; 2] = [
+        CertificateType::GodimentoDirittiPolitici,
+        CertificateType::Iscrizione,
+    ];
+
     pub fn code(self) -> u8 {
         match self {
             CertificateType::GodimentoDirittiPolitici => 21,
@@ -82,18 +88,41 @@ pub enum Emission {
 }
 
 /// `tipoFirmaElettorale`: who signs the certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Signatory {
     /// 1: a person delegated by the mayor.
     Delegate,
     /// 2: the deputy mayor (pro tempore).
     DeputyMayor,
     /// 3, or absent: the mayor (pro tempore).
+    #[default]
     Mayor,
 }
 
+impl Signatory {
+    /// The signatory of a `tipoFirmaElettorale` value; `None` (absent) is the
+    /// mayor; `Some` of anything but 1, 2, 3 is not a signatory.
+    pub fn from_code(code: Option<u8>) -> Option<Signatory> {
+        match code {
+            Some(1) => Some(Signatory::Delegate),
+            Some(2) => Some(Signatory::DeputyMayor),
+            Some(3) | None => Some(Signatory::Mayor),
+            Some(_) => None,
+        }
+    }
+
+    /// The `tipoFirmaElettorale` code: 1, 2 or 3.
+    pub fn code(self) -> u8 {
+        match self {
+            Signatory::Delegate => 1,
+            Signatory::DeputyMayor => 2,
+            Signatory::Mayor => 3,
+        }
+    }
+}
+
 /// Tabella 14.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
     It,
     De,
@@ -333,19 +362,14 @@ pub fn check_request(r: &Request6001, today: Date) -> Result<Asked, Vec<Anomaly>
             None
         }
     };
-    let signatory = match c.tipo_firma_elettorale {
-        None | Some(3) => Some(Signatory::Mayor),
-        Some(1) => Some(Signatory::Delegate),
-        Some(2) => Some(Signatory::DeputyMayor),
-        Some(other) => {
-            errors.push(
-                Anomaly::new(Code::EN148, "tipoFirmaElettorale: valori ammessi 1, 2, 3")
-                    .field("tipoFirmaElettorale")
-                    .value(other.to_string()),
-            );
-            None
-        }
-    };
+    let signatory = Signatory::from_code(c.tipo_firma_elettorale);
+    if let (None, Some(other)) = (signatory, c.tipo_firma_elettorale) {
+        errors.push(
+            Anomaly::new(Code::EN148, "tipoFirmaElettorale: valori ammessi 1, 2, 3")
+                .field("tipoFirmaElettorale")
+                .value(other.to_string()),
+        );
+    }
     let mut languages = Vec::new();
     for code in &r.languages {
         match Language::from_code(code) {

@@ -243,12 +243,7 @@ fn document(
 ) -> urna_cert::CertificateDoc {
     let h = &c.holder_row;
     urna_cert::CertificateDoc {
-        kind: match c.asked.kind {
-            CertificateType::GodimentoDirittiPolitici => {
-                urna_cert::CertificateType::GodimentoDirittiPolitici
-            }
-            CertificateType::Iscrizione => urna_cert::CertificateType::Iscrizione,
-        },
+        kind: c.asked.kind,
         languages,
         preview,
         holder: urna_cert::Holder {
@@ -284,13 +279,7 @@ fn document(
             },
             officer_surname: c.request.control.officer_cognome.clone(),
             officer_name: c.request.control.officer_nome.clone(),
-            signatory: match c.asked.signatory {
-                urna_domain::certificate::Signatory::Delegate => urna_cert::Signatory::Delegate,
-                urna_domain::certificate::Signatory::DeputyMayor => {
-                    urna_cert::Signatory::DeputyMayor
-                }
-                urna_domain::certificate::Signatory::Mayor => urna_cert::Signatory::Mayor,
-            },
+            signatory: c.asked.signatory,
         },
         exemption: USO_ELETTORALE.into(),
         issued_at: c.now,
