@@ -178,6 +178,10 @@ impl Application {
                 "/urna/certificati/{codice_fiscale}",
                 web::get().to(crate::extensions::eligibility),
             )
+            .route(
+                "/soggetti/{key}/liste",
+                web::get().to(crate::extensions::placements),
+            )
             .route("/verifica", web::get().to(crate::verify_page::start))
             .route("/verifica", web::post().to(crate::verify_page::upload))
             .route(

@@ -2,10 +2,14 @@
 //! reply with the header `X-Urna-Extension: 1` (docs/certificates.md,
 //! "Which certificates a subject can obtain").
 //!
-//! `GET /urna/certificati/{codice_fiscale}`: which electoral certificates a
-//! 6001 would issue now for the subject, and each refusal's code and text,
-//! so that a gestionale need not probe 6001 with failing calls
-//! (italia/anpr#5233). Any station may ask, as any comune may issue.
+//! * `GET /urna/certificati/{codice_fiscale}`: which electoral certificates
+//!   a 6001 would issue now for the subject, and each refusal's code and
+//!   text, so that a gestionale need not probe 6001 with failing calls
+//!   (italia/anpr#5233). Any station may ask, as any comune may issue.
+//! * `GET /soggetti/{id or codice fiscale}/liste`: who holds the subject:
+//!   every list placement (comune, section, since), the cancellation, the
+//!   certifiability and the last operation, the facts a KO names, so that a
+//!   blocked comune knows whom to call. Any station may ask.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -20,26 +24,66 @@ fn reply(status: actix_web::http::StatusCode, body: serde_json::Value) -> HttpRe
         .json(body)
 }
 
+/// The refusal of a connection without a valid station certificate.
+fn station_refusal(req: &HttpRequest) -> Option<HttpResponse> {
+    use actix_web::http::StatusCode;
+    match req.conn_data::<PeerIdentity>() {
+        Some(PeerIdentity::Station(_)) => None,
+        Some(PeerIdentity::Refused { reason, message }) => Some(reply(
+            StatusCode::FORBIDDEN,
+            json!({"reason": reason.code(), "message": message}),
+        )),
+        None => Some(reply(
+            StatusCode::FORBIDDEN,
+            json!({"reason": FaultReason::NoClientCertificate.code(), "message": "a station certificate is required"}),
+        )),
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display, reason: FaultReason) -> HttpResponse {
+    reply(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        json!({"reason": reason.code(), "message": e.to_string()}),
+    )
+}
+
+/// `GET /soggetti/{key}/liste`.
+pub async fn placements(
+    req: HttpRequest,
+    key: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if let Some(refused) = station_refusal(&req) {
+        return refused;
+    }
+    let key = key.into_inner();
+    if !(1..=20).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"reason": "bad-subject-key", "message": format!("{key:?} is neither an idSoggetto nor a codice fiscale")}),
+        );
+    }
+    let services = state.services.clone();
+    match web::block(move || services.placements(&key)).await {
+        Ok(Ok(Some(p))) => reply(StatusCode::OK, json!(p)),
+        Ok(Ok(None)) => reply(
+            StatusCode::NOT_FOUND,
+            json!({"reason": "subject-not-found", "message": "no single subject has this idSoggetto or codice fiscale"}),
+        ),
+        Ok(Err(e)) => unavailable(e, FaultReason::StorageUnavailable),
+        Err(e) => unavailable(e, FaultReason::WorkerFailure),
+    }
+}
+
 pub async fn eligibility(
     req: HttpRequest,
     codice_fiscale: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
-    match req.conn_data::<PeerIdentity>() {
-        Some(PeerIdentity::Station(_)) => {}
-        Some(PeerIdentity::Refused { reason, message }) => {
-            return reply(
-                StatusCode::FORBIDDEN,
-                json!({"reason": reason.code(), "message": message}),
-            )
-        }
-        None => {
-            return reply(
-                StatusCode::FORBIDDEN,
-                json!({"reason": FaultReason::NoClientCertificate.code(), "message": "a station certificate is required"}),
-            )
-        }
+    if let Some(refused) = station_refusal(&req) {
+        return refused;
     }
     let cf = codice_fiscale.into_inner();
     if !(11..=16).contains(&cf.len()) || !cf.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -54,13 +98,7 @@ pub async fn eligibility(
             StatusCode::OK,
             json!({"codiceFiscale": cf.to_ascii_uppercase(), "certificati": list}),
         ),
-        Ok(Err(e)) => reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"reason": FaultReason::StorageUnavailable.code(), "message": e.to_string()}),
-        ),
-        Err(e) => reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"reason": FaultReason::WorkerFailure.code(), "message": e.to_string()}),
-        ),
+        Ok(Err(e)) => unavailable(e, FaultReason::StorageUnavailable),
+        Err(e) => unavailable(e, FaultReason::WorkerFailure),
     }
 }

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod generate;
 mod idempotency;
 mod operations;
+pub mod placements;
 mod request;
 mod services;
 pub mod subentro;

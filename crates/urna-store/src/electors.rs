@@ -167,6 +167,15 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<ElectorState, StoreErro
         .map(Option::unwrap_or_default)
 }
 
+/// The stored row of a subject, if it has electoral data.
+pub fn get_row(conn: &mut AnyConnection, id: &str) -> Result<Option<ElectorRow>, StoreError> {
+    Ok(electors::table
+        .find(id)
+        .select(ElectorRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Current states of many subjects at once (absent ids are not in the map).
 pub fn get_many(
     conn: &mut AnyConnection,

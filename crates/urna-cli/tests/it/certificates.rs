@@ -23,3 +23,22 @@ fn eligibility_of_demo_subjects() {
     let (ok, out) = urna(&["certificates", "sweep"]);
     assert!(ok && out.trim() == "0", "{out}");
 }
+
+#[test]
+fn who_holds_a_subject() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let urna = |args: &[&str]| common::urna(&db, dir.path(), args, &[]);
+    assert!(urna(&["demo", "load"]).0);
+    let roma = &urna_service::demo::DEMO_COMUNI[0];
+    let cf = urna_service::demo::subject_row(roma, 0).codice_fiscale;
+    let (ok, out) = urna(&["subjects", "lists", &cf]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("generale\t058091 ROMA (RM)\tsezione 1\tdal 2024-01-01"),
+        "{out}"
+    );
+    assert!(out.contains("certificabilita\t2\t058091"), "{out}");
+    let (ok, out) = urna(&["subjects", "lists", "RSSMRA80A01H501U"]);
+    assert!(!ok && out.contains("no single subject"), "{out}");
+}

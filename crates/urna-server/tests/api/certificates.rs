@@ -418,3 +418,26 @@ async fn stations_ask_which_certificates_a_subject_can_obtain() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn stations_ask_who_holds_a_subject() {
+    let app = spawn_app().await;
+    let cf = urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 0).codice_fiscale;
+    let milano = app.client_for("015146");
+    let r = milano
+        .get(app.url(&format!("/soggetti/{cf}/liste")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["liste"][0]["lista"], "generale");
+    assert_eq!(v["liste"][0]["comune"], "058091");
+    assert_eq!(v["liste"][0]["nome_comune"], "ROMA (RM)");
+    let r = milano
+        .get(app.url("/soggetti/RSSMRA80A01H501U/liste"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

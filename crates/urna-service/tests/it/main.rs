@@ -3,5 +3,6 @@ mod audit;
 mod certificates;
 mod common;
 mod electors;
+mod placements;
 mod sections;
 mod subentro;
