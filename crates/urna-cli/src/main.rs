@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
 use commands::{
-    audit, certificates, db, demo, operators, pki, serve, subentro, subjects, tables, wss,
+    audit, certificates, db, demo, operators, pki, serve, subentro, subjects, summaries, tables,
+    wss,
 };
 
 /// mimalloc: the request threads allocate and free many small strings; glibc's
@@ -64,6 +65,8 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// A comune's electors per section, list and sex (riepiloghi).
+    Summaries(summaries::SummariesArgs),
     /// The electoral certificates (6001).
     #[command(subcommand)]
     Certificates(certificates::CertificatesCommand),
@@ -88,6 +91,7 @@ fn main() -> anyhow::Result<()> {
         Command::Operators(command) => operators::run(&settings, command),
         Command::Audit(command) => audit::run(&settings, command),
         Command::Certificates(command) => certificates::run(&settings, command),
+        Command::Summaries(args) => summaries::run(&settings, args),
         Command::Wss(command) => wss::run(command),
     }
 }

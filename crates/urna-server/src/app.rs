@@ -182,6 +182,21 @@ impl Application {
                 "/soggetti/{key}/liste",
                 web::get().to(crate::extensions::placements),
             )
+            .route(
+                "/riepiloghi/{istat}",
+                web::get().to(|req, path: web::Path<String>, q, state| {
+                    crate::extensions::summary(
+                        req,
+                        web::Path::from((path.into_inner(), None)),
+                        q,
+                        state,
+                    )
+                }),
+            )
+            .route(
+                "/riepiloghi/{istat}/{sezione}",
+                web::get().to(crate::extensions::summary),
+            )
             .route("/verifica", web::get().to(crate::verify_page::start))
             .route("/verifica", web::post().to(crate::verify_page::upload))
             .route(

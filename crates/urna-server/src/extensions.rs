@@ -10,6 +10,9 @@
 //!   every list placement (comune, section, since), the cancellation, the
 //!   certifiability and the last operation, the facts a KO names, so that a
 //!   blocked comune knows whom to call. Any station may ask.
+//! * `GET /riepiloghi/{istat}[/{sezione}]`: the comune's electors per
+//!   section, list and sex (JSON, or CSV with `?formato=csv`), counted when
+//!   read. Only the comune's own stations.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -100,5 +103,45 @@ pub async fn eligibility(
         ),
         Ok(Err(e)) => unavailable(e, FaultReason::StorageUnavailable),
         Err(e) => unavailable(e, FaultReason::WorkerFailure),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Format {
+    formato: Option<String>,
+}
+
+/// `GET /riepiloghi/{istat}` and `GET /riepiloghi/{istat}/{sezione}`.
+pub async fn summary(
+    req: HttpRequest,
+    path: web::Path<(String, Option<String>)>,
+    format: web::Query<Format>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if let Some(refused) = station_refusal(&req) {
+        return refused;
+    }
+    let (istat, section) = path.into_inner();
+    if let Some(PeerIdentity::Station(s)) = req.conn_data::<PeerIdentity>() {
+        if s.station.istat.as_str() != istat {
+            return reply(
+                StatusCode::FORBIDDEN,
+                json!({"reason": urna_wire::SecurityReason::IdentityMismatch.code(), "message": format!("the station {} belongs to comune {}, not {istat}", s.station.cn(), s.station.istat)}),
+            );
+        }
+    }
+    let services = state.services.clone();
+    let summary = match web::block(move || services.summary(&istat, section.as_deref())).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return unavailable(e, FaultReason::StorageUnavailable),
+        Err(e) => return unavailable(e, FaultReason::WorkerFailure),
+    };
+    match format.formato.as_deref() {
+        Some("csv") => HttpResponse::Ok()
+            .insert_header(("X-Urna-Extension", "1"))
+            .content_type("text/csv; charset=utf-8")
+            .body(summary.to_csv()),
+        _ => reply(StatusCode::OK, json!(summary)),
     }
 }

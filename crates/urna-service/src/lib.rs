@@ -20,6 +20,7 @@ pub mod placements;
 mod request;
 mod services;
 pub mod subentro;
+pub mod summaries;
 pub mod verification;
 mod view;
 

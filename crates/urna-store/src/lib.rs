@@ -28,6 +28,7 @@ pub mod schema;
 pub mod sections;
 pub mod subentro;
 pub mod subjects;
+pub mod summaries;
 pub mod testing;
 
 pub use conn::{prepare_bulk_load, transaction, AnyConnection, Backend, Store, StoreError};

@@ -229,6 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     constituencies,
     sections,
     electors,
+    subjects,
     operations,
     idempotency,
     subentro_jobs,
@@ -242,4 +243,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     certificates,
     captchas
+);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    electors::gen_sezione,
+    electors::ue_com_sezione,
+    electors::ue_parl_sezione,
+    subjects::sesso,
 );

@@ -9,5 +9,6 @@ pub mod pki;
 pub mod serve;
 pub mod subentro;
 pub mod subjects;
+pub mod summaries;
 pub mod tables;
 pub mod wss;

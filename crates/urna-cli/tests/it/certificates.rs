@@ -42,3 +42,24 @@ fn who_holds_a_subject() {
     let (ok, out) = urna(&["subjects", "lists", "RSSMRA80A01H501U"]);
     assert!(!ok && out.contains("no single subject"), "{out}");
 }
+
+#[test]
+fn summaries_as_a_table_and_csv() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let urna = |args: &[&str]| common::urna(&db, dir.path(), args, &[]);
+    assert!(urna(&["demo", "load"]).0);
+    let (ok, out) = urna(&["summaries", "058091"]);
+    assert!(ok, "{out}");
+    assert!(out.lines().next().unwrap().starts_with("sezione"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("totale") && l.contains("generale")),
+        "{out}"
+    );
+    let (ok, out) = urna(&["summaries", "058091", "--section", "1", "--csv"]);
+    assert!(
+        ok && out.starts_with("sezione,lista,M,F,totale\n1,generale,"),
+        "{out}"
+    );
+}

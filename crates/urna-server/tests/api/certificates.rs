@@ -441,3 +441,38 @@ async fn stations_ask_who_holds_a_subject() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn a_comune_reads_its_summaries_only() {
+    let app = spawn_app().await;
+    let roma = app.client_for("058091");
+    let r = roma
+        .get(app.url("/riepiloghi/058091"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["totali"]["generale"]["totale"].as_i64().unwrap() > 0,
+        "{v}"
+    );
+    let r = roma
+        .get(app.url("/riepiloghi/058091/1?formato=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .starts_with("sezione,lista,M,F,totale\n1,generale,"));
+    let milano = app.client_for("015146");
+    let r = milano
+        .get(app.url("/riepiloghi/058091"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

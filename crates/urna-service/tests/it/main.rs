@@ -6,3 +6,4 @@ mod electors;
 mod placements;
 mod sections;
 mod subentro;
+mod summaries;
