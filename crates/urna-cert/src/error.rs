@@ -69,6 +69,12 @@ pub enum CertError {
     /// reserved for it.
     #[error("signature: {0}")]
     Signing(String),
+    /// The signature time-stamp of a B-T seal: the caller's time-stamper
+    /// failed, or a token (given to [`crate::Sealer::seal_timestamped`], or
+    /// found by [`crate::verify_seal`]) is not a signed TSTInfo over the
+    /// signature value.
+    #[error("signature time-stamp: {0}")]
+    TimeStamp(String),
     /// [`crate::verify_seal`]: the PDF carries no seal.
     #[error("the PDF is not sealed: {0}")]
     NotSealed(String),

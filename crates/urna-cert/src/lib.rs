@@ -44,6 +44,7 @@ mod model;
 mod qr;
 mod seal;
 mod strings;
+mod timestamp;
 mod verify;
 
 pub use error::CertError;
@@ -51,12 +52,16 @@ pub use model::{
     CertificateDoc, CertificateType, Comune, Contrassegno, ElectoralData, ElectoralList, Holder,
     Issuer, Language, Languages, Section, Sex, Signatory,
 };
-pub use seal::Sealer;
+pub use seal::{Sealer, TimeStamper};
 pub use verify::{verify_seal, SealInfo};
 
 /// Bytes reserved in the sealed file for the signature (`/Contents`, written
 /// as twice as many hex digits).
 pub const SIGNATURE_SPACE: usize = seal::CONTENTS_LEN;
+
+/// Bytes reserved for the signature of a time-stamped (PAdES B-T) seal,
+/// which also holds the time-stamp token.
+pub const SIGNATURE_SPACE_TIMESTAMPED: usize = seal::CONTENTS_LEN_TIMESTAMPED;
 
 /// The largest number of pages of a certificate; more annotations than fit
 /// are refused ([`CertError::TooManyAnnotations`]).

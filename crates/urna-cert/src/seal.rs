@@ -13,6 +13,14 @@
 //! 3. the two ranges are hashed (SHA-256) and signed as a detached CMS
 //!    (RustCrypto `cms`, RSA PKCS#1 v1.5 with SHA-256), whose DER is written
 //!    in hex into `/Contents`.
+//!
+//! [`Sealer::seal_timestamped`] makes a PAdES baseline B-T seal instead:
+//! between 3 and the writing of `/Contents`, the caller's time-stamper is
+//! given the SignerInfo's signature value and returns an RFC 3161 token
+//! over it, which goes into the SignerInfo's unsigned attributes as
+//! `id-aa-signatureTimeStampToken` (unsigned: the signature is already
+//! made, and the token is over it). The `/Contents` reserved is then
+//! larger, [`crate::SIGNATURE_SPACE_TIMESTAMPED`] bytes.
 
 use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
@@ -40,6 +48,21 @@ use crate::CertError;
 /// many hex digits). An RSA-2048 CMS with a two-certificate chain takes
 /// about 2.5 KiB.
 pub(crate) const CONTENTS_LEN: usize = 8192;
+
+/// Bytes reserved in `/Contents` for a time-stamped (B-T) signature: the
+/// CMS above (about 1.5 KiB with one certificate) plus the token, which
+/// carries the authority's certificate and often its chain (the test
+/// authority's token, with its CA, takes 2.3 KiB; a qualified authority's
+/// with a longer chain and RSA-4096 keys, up to about three times that).
+/// The space is reserved before the token exists, so it is generous; a
+/// token that still does not fit is an error, never a cut signature.
+pub(crate) const CONTENTS_LEN_TIMESTAMPED: usize = 12288;
+
+/// The caller's time-stamper: given the bytes to stamp (the signature
+/// value; the request's message imprint is SHA-256 of them), the DER
+/// TimeStampToken (a CMS ContentInfo) an RFC 3161 authority returned, or
+/// why there is none.
+pub type TimeStamper<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
 
 /// The `/ByteRange` placeholder's numbers: ten digits, so every real offset
 /// of a file under 10 GB fits in their width.
@@ -152,6 +175,36 @@ impl Sealer {
     /// time): the original bytes followed by the incremental update that
     /// carries the seal. The same input, time and key give the same bytes.
     pub fn seal(&self, pdf: &[u8], at: OffsetDateTime) -> Result<Vec<u8>, CertError> {
+        self.seal_with(pdf, at, None)
+    }
+
+    /// Seals `pdf` at `at` like [`Sealer::seal`], as a PAdES baseline B-T
+    /// seal: `stamp` is called once with the signature value and returns
+    /// an RFC 3161 TimeStampToken over it, put in the signature's unsigned
+    /// attributes. The token is checked (a signed TSTInfo whose imprint is
+    /// SHA-256 of the signature value) before it is used; a failing
+    /// time-stamper or a token that does not stamp this signature is
+    /// [`CertError::TimeStamp`], and no seal is made.
+    pub fn seal_timestamped(
+        &self,
+        pdf: &[u8],
+        at: OffsetDateTime,
+        stamp: TimeStamper<'_>,
+    ) -> Result<Vec<u8>, CertError> {
+        self.seal_with(pdf, at, Some(stamp))
+    }
+
+    fn seal_with(
+        &self,
+        pdf: &[u8],
+        at: OffsetDateTime,
+        stamp: Option<TimeStamper<'_>>,
+    ) -> Result<Vec<u8>, CertError> {
+        let reserved = if stamp.is_some() {
+            CONTENTS_LEN_TIMESTAMPED
+        } else {
+            CONTENTS_LEN
+        };
         let prev = Document::load_mem(pdf).map_err(|e| CertError::Malformed(e.to_string()))?;
         let page_id = *prev
             .get_pages()
@@ -195,7 +248,7 @@ impl Sealer {
                 Object::Integer(BYTE_RANGE_PLACEHOLDER),
                 Object::Integer(BYTE_RANGE_PLACEHOLDER),
             ],
-            "Contents" => Object::String(vec![0; CONTENTS_LEN], StringFormat::Hexadecimal),
+            "Contents" => Object::String(vec![0; reserved], StringFormat::Hexadecimal),
             "M" => Object::String(pdf_date(at).into_bytes(), StringFormat::Literal),
         });
         let [left, bottom, right, top] = SEAL_RECT;
@@ -239,20 +292,23 @@ impl Sealer {
             }),
         )?;
 
-        let mut out = Vec::with_capacity(pdf.len() + 2 * CONTENTS_LEN + 2048);
+        let mut out = Vec::with_capacity(pdf.len() + 2 * reserved + 2048);
         doc.save_to(&mut out)
             .map_err(|e| CertError::Malformed(format!("writing the update: {e}")))?;
         let appended = pdf.len();
-        let contents = find_contents(&out, appended)?;
+        let contents = find_contents(&out, appended, reserved)?;
         patch_byte_range(&mut out, appended, contents)?;
         let (start, end) = contents;
         let mut hasher = Sha256::new();
         hasher.update(&out[..start]);
         hasher.update(&out[end..]);
-        let cms = self.cms(&hasher.finalize())?;
-        if cms.len() > CONTENTS_LEN {
+        let mut cms = self.cms(&hasher.finalize())?;
+        if let Some(stamp) = stamp {
+            cms = add_signature_time_stamp(&cms, stamp)?;
+        }
+        if cms.len() > reserved {
             return Err(CertError::Signing(format!(
-                "the signature takes {} bytes, more than the {CONTENTS_LEN} reserved",
+                "the signature takes {} bytes, more than the {reserved} reserved",
                 cms.len()
             )));
         }
@@ -302,6 +358,49 @@ impl Sealer {
             .to_der()
             .map_err(|e| err("encoding", &e))
     }
+}
+
+/// `cms` (a ContentInfo of SignedData with one signer) with a signature
+/// time-stamp from `stamp` added to its signer's unsigned attributes.
+/// Decoding and encoding again leaves every other byte as it was: the CMS
+/// was DER to begin with.
+fn add_signature_time_stamp(cms: &[u8], stamp: TimeStamper<'_>) -> Result<Vec<u8>, CertError> {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{SignedData, SignerInfos};
+    let err = |what: &str, e: &dyn std::fmt::Display| CertError::Signing(format!("{what}: {e}"));
+    let mut info = ContentInfo::from_der(cms).map_err(|e| err("re-reading the CMS", &e))?;
+    let mut data: SignedData = info
+        .content
+        .decode_as()
+        .map_err(|e| err("re-reading the SignedData", &e))?;
+    let mut signers = data.signer_infos.0.into_vec();
+    let [signer] = signers.as_mut_slice() else {
+        return Err(CertError::Signing(format!(
+            "{} signers in the CMS, not one",
+            signers.len()
+        )));
+    };
+    let value = signer.signature.as_bytes();
+    let token = stamp(value).map_err(|e| CertError::TimeStamp(format!("the time-stamper: {e}")))?;
+    crate::timestamp::check_token(&token, value).map_err(CertError::TimeStamp)?;
+    let token = AttributeValue::from_der(&token)
+        .map_err(|e| CertError::TimeStamp(format!("the token is not DER: {e}")))?;
+    let mut values = SetOfVec::new();
+    values
+        .insert(token)
+        .map_err(|e| err("signatureTimeStampToken", &e))?;
+    let mut attributes = signer.unsigned_attrs.take().unwrap_or_default();
+    attributes
+        .insert(Attribute {
+            oid: crate::timestamp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+            values,
+        })
+        .map_err(|e| err("unsigned attributes", &e))?;
+    signer.unsigned_attrs = Some(attributes);
+    data.signer_infos =
+        SignerInfos(SetOfVec::try_from(signers).map_err(|e| err("signer infos", &e))?);
+    info.content = der::Any::encode_from(&data).map_err(|e| err("encoding", &e))?;
+    info.to_der().map_err(|e| err("encoding", &e))
 }
 
 /// The certificates of a PEM text, in order. (x509-cert's
@@ -365,8 +464,8 @@ fn set(
 
 /// The `/Contents` placeholder in the update (after `from`): the offsets of
 /// its `<` and just past its `>`.
-fn find_contents(out: &[u8], from: usize) -> Result<(usize, usize), CertError> {
-    let len = 2 * CONTENTS_LEN + 2;
+fn find_contents(out: &[u8], from: usize, reserved: usize) -> Result<(usize, usize), CertError> {
+    let len = 2 * reserved + 2;
     let start = out[from..]
         .windows(len)
         .position(|w| {

@@ -8,6 +8,15 @@
 //! appended after the seal); the CMS in `/Contents` has one signer and
 //! verifies (OpenSSL `CMS_verify`) over the two ranges, with the signer's
 //! certificate chaining to the trusted CA at the current time.
+//!
+//! A PAdES B-T seal also carries a signature time-stamp (the unsigned
+//! attribute `id-aa-signatureTimeStampToken`). It is not required; when
+//! present it must be a token whose signature verifies with the
+//! certificate it carries and whose imprint is SHA-256 of the signature
+//! value, else the seal is refused ([`CertError::TimeStamp`]): the
+//! unsigned attributes lie in `/Contents`, outside what the seal signs, so
+//! a changed token is seen only here. The authority's certificate is not
+//! checked against a trust anchor (the caller gives only the seal's CA).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -31,6 +40,10 @@ pub struct SealInfo {
     /// The claimed signing time, the `/M` of the signature dictionary (PAdES
     /// B-B has no time stamp: it is the sealer's word).
     pub signed_at: OffsetDateTime,
+    /// A B-T seal's signature time-stamp: the genTime of its token, whose
+    /// imprint is the signature value (the earliest, if there are several).
+    /// `None` for a B-B seal.
+    pub timestamp: Option<OffsetDateTime>,
 }
 
 /// Verifies the seal of `pdf` against the CA certificate(s) in
@@ -59,7 +72,11 @@ pub fn verify_seal(pdf: &[u8], trusted_ca_pem: &[u8]) -> Result<SealInfo, CertEr
     let (start, end) = check_coverage(pdf, sig, &contents)?;
     let cms_der = der_prefix(&contents)
         .ok_or_else(|| CertError::InvalidSeal("/Contents is not a DER CMS object".into()))?;
-    let signer = signer_subject(cms_der)?;
+    let Signer {
+        subject: signer,
+        signature,
+        tokens,
+    } = signer_of(cms_der)?;
 
     let mut store = X509StoreBuilder::new().map_err(ossl)?;
     let cas = X509::stack_from_pem(trusted_ca_pem)
@@ -98,7 +115,19 @@ pub fn verify_seal(pdf: &[u8], trusted_ca_pem: &[u8]) -> Result<SealInfo, CertEr
             String::from_utf8_lossy(&m)
         ))
     })?;
-    Ok(SealInfo { signer, signed_at })
+    // Checked after the CMS itself: a token over a signature that does not
+    // verify would say nothing.
+    let mut timestamp: Option<OffsetDateTime> = None;
+    for token in &tokens {
+        let stamp =
+            crate::timestamp::check_token(token, &signature).map_err(CertError::TimeStamp)?;
+        timestamp = Some(timestamp.map_or(stamp.gen_time, |t| t.min(stamp.gen_time)));
+    }
+    Ok(SealInfo {
+        signer,
+        signed_at,
+        timestamp,
+    })
 }
 
 fn ossl(e: openssl::error::ErrorStack) -> CertError {
@@ -236,12 +265,25 @@ fn der_prefix(bytes: &[u8]) -> Option<&[u8]> {
     bytes.get(..header.checked_add(len)?)
 }
 
-/// The subject of the one signer's certificate (RustCrypto `cms`, which
-/// OpenSSL's verification then checks).
-fn signer_subject(cms_der: &[u8]) -> Result<String, CertError> {
+/// What the verification needs of the one SignerInfo.
+struct Signer {
+    /// The subject of its certificate.
+    subject: String,
+    /// Its signature value.
+    signature: Vec<u8>,
+    /// The DER of each signature time-stamp token among its unsigned
+    /// attributes.
+    tokens: Vec<Vec<u8>>,
+}
+
+/// The one signer: its certificate's subject, signature value and
+/// time-stamp tokens (RustCrypto `cms`; OpenSSL's verification then checks
+/// the signature).
+fn signer_of(cms_der: &[u8]) -> Result<Signer, CertError> {
     use cms::cert::CertificateChoices;
     use cms::content_info::ContentInfo;
     use cms::signed_data::{SignedData, SignerIdentifier};
+    use der::Encode;
     let invalid = |why: String| CertError::InvalidSeal(why);
     let info = ContentInfo::from_der(cms_der).map_err(|e| invalid(format!("CMS: {e}")))?;
     let data: SignedData = info
@@ -260,7 +302,8 @@ fn signer_subject(cms_der: &[u8]) -> Result<String, CertError> {
             "the signer is not named by issuer and serial number".into(),
         ));
     };
-    data.certificates
+    let subject = data
+        .certificates
         .iter()
         .flat_map(|set| set.0.iter())
         .find_map(|c| match c {
@@ -272,7 +315,22 @@ fn signer_subject(cms_der: &[u8]) -> Result<String, CertError> {
             }
             _ => None,
         })
-        .ok_or_else(|| invalid("the signer's certificate is not in the signature".into()))
+        .ok_or_else(|| invalid("the signer's certificate is not in the signature".into()))?;
+    let mut tokens = Vec::new();
+    for attribute in signer.unsigned_attrs.iter().flat_map(|a| a.iter()) {
+        if attribute.oid == crate::timestamp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN {
+            for value in attribute.values.iter() {
+                tokens.push(value.to_der().map_err(|e| {
+                    CertError::TimeStamp(format!("the token cannot be re-encoded: {e}"))
+                })?);
+            }
+        }
+    }
+    Ok(Signer {
+        subject,
+        signature: signer.signature.as_bytes().to_vec(),
+        tokens,
+    })
 }
 
 /// A PDF date `D:YYYYMMDDHHmmSS` with `Z` or `±HH'mm'` (all parts present,

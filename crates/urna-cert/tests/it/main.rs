@@ -4,6 +4,7 @@
 //! tools (`peers.rs`: qpdf, pdfsig, pdftoppm + zbarimg, pyHanko).
 
 mod peers;
+mod timestamp;
 
 use std::sync::OnceLock;
 

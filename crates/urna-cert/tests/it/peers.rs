@@ -14,6 +14,7 @@ use std::process::Command;
 
 use urna_cert::{render, CertificateDoc, CertificateType, Languages};
 
+use crate::timestamp::{stamped, tsa};
 use crate::{doc, pki, sealed, tampered};
 
 /// A peer program on PATH; CI (URNA_REQUIRE_PEERS=1) requires it.
@@ -131,15 +132,22 @@ fn pyhanko() -> Option<PathBuf> {
 
 /// pyHanko's verdict on `pdf` against `ca_pem`, as JSON text.
 fn pyhanko_validate(python: &Path, pdf: &[u8], ca_pem: &str) -> String {
+    pyhanko_validate_with(python, pdf, ca_pem, None)
+}
+
+/// pyHanko's verdict on `pdf` against `ca_pem`, the signature time-stamp's
+/// chain checked against `tsa_ca` when given, as JSON text.
+fn pyhanko_validate_with(python: &Path, pdf: &[u8], ca_pem: &str, tsa_ca: Option<&Path>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let (path, ca) = (dir.path().join("c.pdf"), dir.path().join("ca.pem"));
     std::fs::write(&path, pdf).unwrap();
     std::fs::write(&ca, ca_pem).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/pyhanko_validate.py");
-    let (ok, out) = run(
-        python,
-        &[script.as_os_str(), path.as_os_str(), ca.as_os_str()],
-    );
+    let mut args = vec![script.as_os_str(), path.as_os_str(), ca.as_os_str()];
+    if let Some(tsa_ca) = tsa_ca {
+        args.push(tsa_ca.as_os_str());
+    }
+    let (ok, out) = run(python, &args);
     assert!(ok, "pyhanko_validate.py: {out}");
     out
 }
@@ -180,6 +188,61 @@ fn pyhanko_finds_one_changed_byte_and_distrusts_a_foreign_ca() {
     let out = pyhanko_validate(&python, &pdf, other.cert_pem());
     assert!(
         out.contains(r#""intact": true"#) && out.contains(r#""trusted": false"#),
+        "{out}"
+    );
+}
+
+/// PAdES B-T: pyHanko finds the signature time-stamp intact, valid and
+/// trusted (its chain checked against the test authority's CA), over this
+/// signature, and the seal as valid as a B-B one; pdfsig still finds the
+/// signature valid over the whole file.
+#[test]
+fn pyhanko_and_pdfsig_accept_a_time_stamped_seal() {
+    let pdf = stamped(&CertificateDoc::example());
+    if let Some(pdfsig) = peer("pdfsig") {
+        let (_dir, path) = file("c.pdf", &pdf);
+        let (_, out) = run(&pdfsig, &[path.as_os_str()]);
+        eprintln!("{out}");
+        assert!(out.contains("Total document signed"), "{out}");
+        assert!(
+            out.contains("Signature Validation: Signature is Valid."),
+            "{out}"
+        );
+    }
+    let Some(python) = pyhanko() else { return };
+    let tsa_ca = tsa().ca_cert();
+    let out = pyhanko_validate_with(&python, &pdf, &pki().ca_pem, Some(&tsa_ca));
+    eprintln!("{out}");
+    for expected in [
+        r#""intact": true"#,
+        r#""valid": true"#,
+        r#""trusted": true"#,
+        r#""coverage": "ENTIRE_FILE""#,
+        r#""modification_level": "NONE""#,
+        r#""signing_time": "2026-12-05T10:30:00+01:00""#,
+        r#""timestamp": {"intact": true, "valid": true, "trusted": true"#,
+    ] {
+        assert!(out.contains(expected), "{expected} not in {out}");
+    }
+    // The same time as verify_seal reads from the token.
+    let ts = urna_cert::verify_seal(&pdf, pki().ca_pem.as_bytes())
+        .unwrap()
+        .timestamp
+        .unwrap();
+    let time = ts
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .replace('Z', "+00:00");
+    assert!(
+        out.contains(&format!(r#""time": "{time}""#)),
+        "{time} in {out}"
+    );
+    // Against another anchor the time-stamp is intact but not trusted.
+    let other = urna_pki::Ca::generate("CA estranea").unwrap();
+    let (_dir, other_ca) = file("other.pem", other.cert_pem().as_bytes());
+    let out = pyhanko_validate_with(&python, &pdf, &pki().ca_pem, Some(&other_ca));
+    assert!(
+        out.contains(r#""timestamp": {"intact": true, "valid": true, "trusted": false"#),
         "{out}"
     );
 }
