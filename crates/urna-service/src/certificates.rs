@@ -8,9 +8,17 @@ use urna_store::StoreError;
 use crate::audit::AuditRecord;
 use crate::{ServiceError, Services};
 
+/// A time-stamper for the seal (PAdES B-T): given the signature value, the
+/// DER RFC 3161 TimeStampToken of an authority over SHA-256 of it, or why
+/// there is none. It blocks (a network round trip) on the request thread.
+pub type SealTimeStamper = Box<dyn Fn(&[u8]) -> Result<Vec<u8>, String> + Send + Sync>;
+
 /// The certificate issuer, configured once and shared by every request.
 pub struct CertificateIssuer {
     sealer: urna_cert::Sealer,
+    /// When set, every seal is time-stamped (B-T), and a certificate whose
+    /// seal cannot be is not issued.
+    stamper: Option<SealTimeStamper>,
     /// The CA (PEM) the seal's certificate chains to: what the public page
     /// checks the seal against.
     seal_ca: Vec<u8>,
@@ -23,6 +31,7 @@ impl std::fmt::Debug for CertificateIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CertificateIssuer")
             .field("seal", &self.sealer.subject())
+            .field("timestamped", &self.stamper.is_some())
             .field("verify_base", &self.verify_base)
             .field("validity", &self.validity)
             .finish()
@@ -40,10 +49,24 @@ impl CertificateIssuer {
     ) -> Self {
         CertificateIssuer {
             sealer,
+            stamper: None,
             seal_ca: seal_ca_pem,
             verify_base: verify_base.into(),
             validity,
         }
+    }
+
+    /// Time-stamps every seal with `stamper` (PAdES B-T): if it fails, or its
+    /// token does not stamp the signature, the certificate is not issued
+    /// ([`ServiceError::Certificate`]) rather than issued with a B-B seal.
+    pub fn with_timestamper(mut self, stamper: SealTimeStamper) -> Self {
+        self.stamper = Some(stamper);
+        self
+    }
+
+    /// Whether seals are time-stamped.
+    pub fn timestamped(&self) -> bool {
+        self.stamper.is_some()
     }
 
     /// The CA (PEM) the seal chains to.
@@ -64,7 +87,13 @@ impl CertificateIssuer {
         if doc.preview {
             return Ok(pdf);
         }
-        self.sealer.seal(&pdf, doc.issued_at).map_err(failed)
+        match &self.stamper {
+            Some(stamp) => self
+                .sealer
+                .seal_timestamped(&pdf, doc.issued_at, stamp.as_ref())
+                .map_err(failed),
+            None => self.sealer.seal(&pdf, doc.issued_at).map_err(failed),
+        }
     }
 }
 
