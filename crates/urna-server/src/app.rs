@@ -316,8 +316,9 @@ async fn xsd(path: web::Path<(String, String)>) -> HttpResponse {
     }
 }
 
-/// The 6001 certificate issuer: the configured seal (else the dev PKI's) and
-/// the public verification page.
+/// The 6001 certificate issuer: the configured seal (else the dev PKI's),
+/// the public verification page and, with `certificates.timestamp`, the
+/// audit heads' time-stamping authority for PAdES B-T seals.
 fn certificate_issuer(
     settings: &Settings,
     pki: &urna_pki::PkiDir,
@@ -350,10 +351,29 @@ fn certificate_issuer(
             ca_path.display()
         )
     })?;
-    Ok(urna_service::certificates::CertificateIssuer::new(
+    let issuer = urna_service::certificates::CertificateIssuer::new(
         sealer,
         ca,
         verify,
         time::Duration::days(i64::from(c.validity_days)),
-    ))
+    );
+    if !c.timestamp {
+        return Ok(issuer);
+    }
+    // The same authority and client as the audit heads: one RFC 3161
+    // client (urna-security's tsa.rs), one place to configure it.
+    let tsa = crate::audit_heads::Tsa::from_settings(&settings.audit)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "certificates.timestamp = true needs audit.tsa_url (the time-stamping authority)"
+        )
+    })?;
+    if tsa.trust.is_none() {
+        tracing::warn!(url = %tsa.url, "certificates.timestamp: audit.tsa_cert is not set, so the seals' time-stamp tokens are not checked against the authority's certificate");
+    }
+    Ok(issuer.with_timestamper(Box::new(move |signature: &[u8]| {
+        tsa.stamp(&openssl::sha::sha256(signature)).map_err(|e| {
+            tracing::error!(error = %e, url = %tsa.url, "time-stamping a certificate's seal failed");
+            format!("{} did not time-stamp the seal: {e}", tsa.url)
+        })
+    })))
 }

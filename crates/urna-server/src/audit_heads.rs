@@ -53,9 +53,11 @@ impl Tsa {
         }))
     }
 
-    /// Asks the authority for a token over `imprint` (blocking; runs on the
-    /// heads thread, never on a request path).
-    fn stamp(&self, imprint: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
+    /// Asks the authority for a token over `imprint` (blocking: on the heads
+    /// thread for a head, on the request thread for a certificate's seal
+    /// when `certificates.timestamp` is on; never inside an async task, as it
+    /// runs its own small runtime), checked against the trust when set.
+    pub fn stamp(&self, imprint: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
         let query = tsa::request(imprint, rand::random());
         // reqwest's rustls needs a process-wide provider even for http://.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

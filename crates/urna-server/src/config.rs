@@ -45,6 +45,11 @@ pub struct CertificateSettings {
     /// How an OK reply that carries the PDF is sent: MTOM/XOP or inline
     /// base64 (docs/anpr-interface.md §6001).
     pub mtom: MtomMode,
+    /// Time-stamp every seal (PAdES baseline B-T) with the authority of the
+    /// audit heads (`audit.tsa_url`, tokens checked against
+    /// `audit.tsa_cert` when set). A 6001 whose seal cannot be time-stamped
+    /// fails (`certificate-failed`) instead of issuing a B-B seal. Off: B-B.
+    pub timestamp: bool,
 }
 
 /// When a 6001 reply carrying a PDF goes out as MTOM/XOP
@@ -357,6 +362,7 @@ impl Default for Settings {
                 validity_days: 183,
                 sweep_every_secs: 3600,
                 mtom: MtomMode::Auto,
+                timestamp: false,
             },
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
             log: LogSettings {

@@ -475,4 +475,53 @@ async fn a_comune_reads_its_summaries_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+/// `certificates.timestamp`: the seal carries a signature time-stamp from
+/// the audit heads' authority (PAdES B-T), which verify_seal reports; with
+/// that authority down the 6001 fails with `certificate-failed` rather than
+/// issue a certificate with an unstamped seal.
+#[tokio::test]
+async fn with_timestamp_on_the_seal_is_time_stamped_by_the_audit_tsa_or_nothing_is_issued() {
+    let tsa = urna_testkit::tsa::LocalTsa::start("urna-seal").unwrap();
+    let (url, tsa_ca) = (tsa.url.clone(), tsa.ca_cert.clone());
+    let app = spawn_app_with(TestDb::sqlite(), move |s| {
+        s.certificates.timestamp = true;
+        s.audit.tsa_url = url;
+        s.audit.tsa_cert = Some(tsa_ca);
+    })
+    .await;
+    let milano = app.client_for("015146");
+    let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(5);
+    let r = post(&app, &milano, request("TS1", "22", "1"), Some("text/xml")).await;
+    let r = r.xml();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pdf = inline_pdf(&r.body);
+    let ca = std::fs::read(app.pki.ca_cert()).unwrap();
+    let seal = urna_cert::verify_seal(&pdf, &ca).expect("the seal verifies against the CA");
+    let stamped = seal
+        .timestamp
+        .expect("a B-T seal: the time-stamp is reported");
+    assert!(
+        before <= stamped
+            && stamped <= time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+        "{stamped}"
+    );
+    // A preview is not sealed, so not stamped either: it still comes out.
+    let preview = post(&app, &milano, request("TS2", "21", "3"), Some("text/xml")).await;
+    assert_eq!(preview.status, 200);
+
+    // The authority does not answer (a port nobody listens on).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/tsa", closed.local_addr().unwrap());
+    drop(closed);
+    let app = spawn_app_with(TestDb::sqlite(), move |s| {
+        s.certificates.timestamp = true;
+        s.audit.tsa_url = dead;
+    })
+    .await;
+    let milano = app.client_for("015146");
+    let r = post(&app, &milano, request("TS3", "22", "1"), Some("text/xml")).await;
+    let r = r.xml();
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body.contains("certificate-failed"), "{}", r.body);
+    assert!(!r.body.contains("certificatoPdf"), "{}", r.body);
 }
