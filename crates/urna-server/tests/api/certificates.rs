@@ -475,6 +475,8 @@ async fn a_comune_reads_its_summaries_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
 /// `certificates.timestamp`: the seal carries a signature time-stamp from
 /// the audit heads' authority (PAdES B-T), which verify_seal reports; with
 /// that authority down the 6001 fails with `certificate-failed` rather than
