@@ -81,6 +81,22 @@ async fn browser(d: &Driver) -> fantoccini::Client {
         .expect("a Chromium session")
 }
 
+/// Types `answer` into the challenge and presses «Conferma».
+async fn answer_challenge(c: &fantoccini::Client, answer: &str) {
+    c.find(Locator::Id("risposta"))
+        .await
+        .unwrap()
+        .send_keys(answer)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Waits until the page's heading reads `expected` (the form's answer
 /// replaces the page: elements of the old one go stale meanwhile).
 async fn heading_becomes(c: &fantoccini::Client, expected: &str) {
@@ -167,18 +183,7 @@ async fn a_person_verifies_a_paper_certificate_in_chromium() {
         .unwrap()
         .unwrap();
     let answer = answer_of(&app, &sfida, &id);
-    c.find(Locator::Id("risposta"))
-        .await
-        .unwrap()
-        .send_keys(&answer)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    answer_challenge(&c, &answer).await;
     let holder = c
         .wait()
         .for_element(Locator::Id("intestatario"))
@@ -199,18 +204,7 @@ async fn a_person_verifies_a_paper_certificate_in_chromium() {
 
     // A wrong answer is refused.
     c.goto(&page).await.unwrap();
-    c.find(Locator::Id("risposta"))
-        .await
-        .unwrap()
-        .send_keys("0")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    answer_challenge(&c, "0").await;
     heading_becomes(&c, "Risposta non valida").await;
 
     // PC flow: a PNG of the printed certificate, uploaded, reaches the same

@@ -98,6 +98,23 @@ impl World {
     }
 }
 
+/// The audit entries of `operation`, oldest first.
+fn audited(w: &World, operation: &str) -> Vec<urna_store::audit::AuditRow> {
+    w.services
+        .store()
+        .read(|c| {
+            urna_store::audit::list(
+                c,
+                &urna_store::audit::Filter {
+                    operation: Some(operation.into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap()
+}
+
 fn pdf(h: &Handled) -> Vec<u8> {
     let start = h.body.find("<certificatoPdf>").expect("a PDF") + "<certificatoPdf>".len();
     let end = h.body.find("</certificatoPdf>").unwrap();
@@ -266,20 +283,7 @@ fn expired_certificates_are_swept_and_the_deletion_audited() {
             .with_clock(|| time::macros::datetime!(2025-07-13 09:00 UTC));
         assert_eq!(later.sweep_certificates().unwrap(), 1, "{}", w.label);
         assert_eq!(w.certificates(), 0, "{}", w.label);
-        let log = w
-            .services
-            .store()
-            .read(|c| {
-                urna_store::audit::list(
-                    c,
-                    &urna_store::audit::Filter {
-                        operation: Some("certificate-expired".into()),
-                        limit: 10,
-                        ..Default::default()
-                    },
-                )
-            })
-            .unwrap();
+        let log = audited(&w, "certificate-expired");
         assert_eq!(log.len(), 1, "{}", w.label);
         let last = log.last().unwrap();
         assert_eq!(
@@ -375,19 +379,7 @@ fn the_public_page_shows_a_certificate_after_its_challenge_once() {
         let pdf = s.verification_pdf(&id, &q.captcha_id).unwrap().unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         // Views and failures are audited, the id only as a digest.
-        let log = s
-            .store()
-            .read(|c| {
-                urna_store::audit::list(
-                    c,
-                    &urna_store::audit::Filter {
-                        operation: Some("certificate-view".into()),
-                        limit: 100,
-                        ..Default::default()
-                    },
-                )
-            })
-            .unwrap();
+        let log = audited(&w, "certificate-view");
         let outcomes: Vec<&str> = log.iter().map(|e| e.outcome.as_str()).collect();
         assert_eq!(
             outcomes,
