@@ -111,7 +111,7 @@ struct ResultPage {
     issued_by: String,
     issued_at: String,
     expires_at: String,
-    seal: Result<(String, String), String>,
+    seal: Result<urna_service::verification::SealView, String>,
     pdf: String,
 }
 

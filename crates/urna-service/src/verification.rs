@@ -62,8 +62,18 @@ pub struct CertificateView {
     pub expires_at_ms: i64,
     /// The languages (`IT`, `IT,DE`, …).
     pub languages: String,
-    /// The seal: the signer and the signing time, or why it does not verify.
-    pub seal: Result<(String, String), String>,
+    /// The seal, or why it does not verify.
+    pub seal: Result<SealView, String>,
+}
+
+/// A verified seal as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealView {
+    pub signer: String,
+    /// The claimed signing time (`/M`).
+    pub signed_at: String,
+    /// A B-T seal's time-stamp (the TSA's time), when it has one.
+    pub timestamp: Option<String>,
 }
 
 /// The answer's verdict.
@@ -207,7 +217,11 @@ impl Services {
         };
         let seal = match &self.certificates {
             Some(issuer) => urna_cert::verify_seal(&cert.pdf, issuer.seal_ca())
-                .map(|s| (s.signer, s.signed_at.to_string()))
+                .map(|s| SealView {
+                    signer: s.signer,
+                    signed_at: s.signed_at.to_string(),
+                    timestamp: s.timestamp.map(|t| t.to_string()),
+                })
                 .map_err(|e| e.to_string()),
             None => Err("this server has no seal configured to check against".into()),
         };

@@ -35,7 +35,7 @@ pub async fn issue(app: &TestApp) -> (String, String, Vec<u8>) {
 
 /// A browser-like client: no client certificate, redirects not followed
 /// (the test checks where they lead).
-fn anonymous(app: &TestApp) -> reqwest::Client {
+pub fn anonymous(app: &TestApp) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .use_preconfigured_tls(rustls_config(app))
@@ -43,7 +43,7 @@ fn anonymous(app: &TestApp) -> reqwest::Client {
         .unwrap()
 }
 
-fn hidden(page: &str, name: &str) -> String {
+pub fn hidden(page: &str, name: &str) -> String {
     let at = page.find(&format!("name=\"{name}\" value=\"")).expect(name) + name.len() + 15;
     page[at..at + page[at..].find('"').unwrap()].to_string()
 }

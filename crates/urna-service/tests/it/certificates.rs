@@ -374,8 +374,9 @@ fn the_public_page_shows_a_certificate_after_its_challenge_once() {
         let row = demo::subject_row(roma(), 0);
         assert_eq!(view.holder, format!("{} {}", row.cognome, row.nome));
         assert_eq!(view.kind, 22);
-        let (signer, _) = view.seal.clone().expect("the seal verifies");
-        assert!(signer.contains("sigillo"), "{signer}");
+        let seal = view.seal.clone().expect("the seal verifies");
+        assert!(seal.signer.contains("sigillo"), "{seal:?}");
+        assert_eq!(seal.timestamp, None, "a B-B seal");
         let pdf = s.verification_pdf(&id, &q.captcha_id).unwrap().unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         // Views and failures are audited, the id only as a digest.
