@@ -28,15 +28,19 @@ pub enum Operation {
     Cancellazione2012,
     /// 6001 `emissioneCertificato` (the electoral certificates 21 and 22)
     Certificato6001,
+    /// 5008 `mutazione_scheda`: accepted on the wire only to refuse the
+    /// legacy electoral datum it may carry.
+    Mutazione5008,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 5] = [
+    pub const ALL: [Operation; 6] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
         Operation::Cancellazione2012,
         Operation::Certificato6001,
+        Operation::Mutazione5008,
     ];
 
     pub fn from_qname(ns: &str, name: &str) -> Option<Self> {
@@ -53,6 +57,7 @@ impl Operation {
             Operation::Consultazione3008 => "3008",
             Operation::Cancellazione2012 => "2012",
             Operation::Certificato6001 => "6001",
+            Operation::Mutazione5008 => "5008",
         }
     }
 
@@ -64,13 +69,14 @@ impl Operation {
             Operation::Consultazione3008 => "consultazione_sezione",
             Operation::Cancellazione2012 => "cancellazione_sezione",
             Operation::Certificato6001 => "emissioneCertificato",
+            Operation::Mutazione5008 => "mutazione_scheda",
         }
     }
 
     /// Port family the operation is served on.
     pub fn family(self) -> u16 {
         match self {
-            Operation::Mutazione5010 | Operation::Mutazione5011 => 5000,
+            Operation::Mutazione5010 | Operation::Mutazione5011 | Operation::Mutazione5008 => 5000,
             Operation::Consultazione3008 => 3000,
             Operation::Cancellazione2012 => 2000,
             Operation::Certificato6001 => 6001,
@@ -93,6 +99,7 @@ impl Operation {
             Operation::Consultazione3008 => "Richiesta3008",
             Operation::Cancellazione2012 => "Richiesta2012",
             Operation::Certificato6001 => "Richiesta6001",
+            Operation::Mutazione5008 => "Richiesta5008",
         }
     }
 
@@ -103,6 +110,7 @@ impl Operation {
             Operation::Consultazione3008 => "Risposta3008",
             Operation::Cancellazione2012 => "Risposta2012",
             Operation::Certificato6001 => "Risposta6001",
+            Operation::Mutazione5008 => "Risposta5008",
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod certificate_issue;
 mod elector_mutation;
+mod legacy_5008;
 mod section_delete;
 mod section_query;
 mod section_upsert;
@@ -186,6 +187,7 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Consultazione3008 => Registered::of::<section_query::SectionQuery>(),
         Operation::Mutazione5010 => Registered::of::<elector_mutation::ElectorMutation>(),
         Operation::Certificato6001 => Registered::of::<certificate_issue::CertificateIssue>(),
+        Operation::Mutazione5008 => Registered::of::<legacy_5008::Legacy5008>(),
     }
 }
 
