@@ -165,14 +165,7 @@ impl Services {
                 codice_fiscale: Some(codice_fiscale.to_string()),
                 ..Generalita::default()
             };
-            let request = urna_domain::certificate::Request6001 {
-                holder: given.clone(),
-                ..Default::default()
-            };
-            let rows = crate::operations::find_holder(c, &request).map_err(|e| match e {
-                ServiceError::Store(e) => e,
-                other => StoreError::Data(other.to_string()),
-            })?;
+            let rows = crate::operations::find_holder(c, &given)?;
             let found = match rows.len() {
                 0 => Found::None,
                 1 => Found::One(Box::new(crate::operations::holder_of(&rows[0]))),

@@ -74,8 +74,12 @@ impl Services {
                 return Ok(None);
             }
             let s = rows.remove(0);
+            // One read: the row gives the last operation, its state the lists.
             let row = electors::get_row(c, &s.id_soggetto)?;
-            let state = electors::get(c, &s.id_soggetto)?;
+            let state = match &row {
+                Some(r) => r.to_state()?,
+                None => Default::default(),
+            };
             let mut liste = Vec::new();
             let mut place = |c: &mut AnyConnection,
                              lista: &str,
@@ -103,15 +107,16 @@ impl Services {
             if let Some((k, l)) = &state.comreg {
                 place(c, &format!("aggiunta-{}", k.key()), l, None)?;
             }
-            let ultima_operazione = match row.map(|r| r.last_operation).filter(|id| *id > 0) {
-                Some(id) => operations::get(c, id)?.map(|o| LastOperation {
-                    id_operazione_anpr: o.id,
-                    operazione: o.operation,
-                    comune: o.comune_istat,
-                    ricevuta: o.received_at,
-                }),
-                None => None,
-            };
+            let ultima_operazione =
+                match row.as_ref().map(|r| r.last_operation).filter(|id| *id > 0) {
+                    Some(id) => operations::get(c, id)?.map(|o| LastOperation {
+                        id_operazione_anpr: o.id,
+                        operazione: o.operation,
+                        comune: o.comune_istat,
+                        ricevuta: o.received_at,
+                    }),
+                    None => None,
+                };
             Ok(Some(Placements {
                 id_soggetto: s.id_soggetto,
                 codice_fiscale: s.codice_fiscale,

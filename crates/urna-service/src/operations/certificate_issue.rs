@@ -11,15 +11,15 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use urna_domain::certificate::{
-    certify, check_request, identify, Asked, CertificateType, Certified, Emission, Found, Holder,
-    Language, ListStated, Request6001, USO_ELETTORALE,
+    certify, check_request, identify, Asked, CertificateType, Certified, Emission, Found,
+    Generalita, Holder, Language, ListStated, Request6001, USO_ELETTORALE,
 };
 use urna_domain::elector::ElectorState;
 use urna_domain::header::{parse_xs_date, RequestHeader};
 use urna_domain::section::SenderComune;
 use urna_store::certificates::{self, CertificateRow};
 use urna_store::subjects::SubjectRow;
-use urna_store::{comuni, electors, sections, subjects, AnyConnection};
+use urna_store::{comuni, electors, sections, subjects, AnyConnection, StoreError};
 use urna_wire::certificate::{request_6001, seat_address, CertificateReply};
 use urna_wire::messages::{self, Outcome, ResponseMeta};
 use urna_wire::{Element, Operation};
@@ -67,7 +67,7 @@ impl ServiceOperation for CertificateIssue {
             Err(e) => return Ok(Err(e)),
         };
         let conn = &mut *ctx.conn;
-        let rows = find_holder(conn, &request)?;
+        let rows = find_holder(conn, &request.holder)?;
         let found = match rows.len() {
             0 => Found::None,
             1 => Found::One(Box::new(holder_of(&rows[0]))),
@@ -184,18 +184,17 @@ impl ServiceOperation for CertificateIssue {
 /// the codice fiscale, else surname, name and birth date.
 pub(crate) fn find_holder(
     conn: &mut AnyConnection,
-    r: &Request6001,
-) -> Result<Vec<SubjectRow>, ServiceError> {
-    let g = &r.holder;
+    g: &Generalita,
+) -> Result<Vec<SubjectRow>, StoreError> {
     if let Some(id) = &g.id_anpr {
         return Ok(subjects::get(conn, id)?.into_iter().collect());
     }
     if let Some(cf) = &g.codice_fiscale {
-        return Ok(subjects::by_codice_fiscale(conn, cf)?);
+        return subjects::by_codice_fiscale(conn, cf);
     }
     match (&g.cognome, &g.nome, g.data_nascita) {
         (Some(cognome), Some(nome), Some(born)) => {
-            Ok(subjects::by_names(conn, cognome, nome, &born.to_string())?)
+            subjects::by_names(conn, cognome, nome, &born.to_string())
         }
         _ => Ok(Vec::new()),
     }
