@@ -520,25 +520,8 @@ async fn with_timestamp_on_the_seal_is_time_stamped_by_the_audit_tsa_or_nothing_
         .remove(0)
         .id;
     let web = crate::verify_page::anonymous(&app);
-    let page = web
-        .get(app.url(&format!("/verifica/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let sfida = crate::verify_page::hidden(&page, "sfida");
-    let right = crate::verify_page::answer_of(&app, &sfida, &id);
-    let shown = web
-        .post(app.url(&format!("/verifica/{id}")))
-        .form(&[("sfida", sfida.as_str()), ("risposta", right.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, shown) = crate::verify_page::solve(&app, &web, &id).await;
+    let shown = shown.text().await.unwrap();
     assert!(shown.contains("con marca temporale del"), "{shown}");
     // A preview is not sealed, so not stamped either: it still comes out.
     let preview = post(&app, &milano, request("TS2", "21", "3"), Some("text/xml")).await;

@@ -43,7 +43,7 @@ pub fn anonymous(app: &TestApp) -> reqwest::Client {
         .unwrap()
 }
 
-pub fn hidden(page: &str, name: &str) -> String {
+fn hidden(page: &str, name: &str) -> String {
     let at = page.find(&format!("name=\"{name}\" value=\"")).expect(name) + name.len() + 15;
     page[at..at + page[at..].find('"').unwrap()].to_string()
 }
@@ -55,6 +55,28 @@ pub fn answer_of(app: &TestApp, captcha: &str, id: &str) -> String {
         .unwrap()
         .unwrap()
         .answer
+}
+
+/// Opens the certificate's page, answers its challenge right (read from
+/// the store) and returns the challenge's id and the answer's reply.
+pub async fn solve(app: &TestApp, web: &reqwest::Client, id: &str) -> (String, reqwest::Response) {
+    let page = web
+        .get(app.url(&format!("/verifica/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sfida = hidden(&page, "sfida");
+    let right = answer_of(app, &sfida, id);
+    let shown = web
+        .post(app.url(&format!("/verifica/{id}")))
+        .form(&[("sfida", sfida.as_str()), ("risposta", right.as_str())])
+        .send()
+        .await
+        .unwrap();
+    (sfida, shown)
 }
 
 #[tokio::test]
@@ -86,22 +108,7 @@ async fn the_contrassegno_leads_to_the_certificate_after_the_challenge() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 403);
-    let page = web
-        .get(app.url(&format!("/verifica/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let sfida = hidden(&page, "sfida");
-    let right = answer_of(&app, &sfida, &id);
-    let shown = web
-        .post(app.url(&format!("/verifica/{id}")))
-        .form(&[("sfida", sfida.as_str()), ("risposta", right.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let (sfida, shown) = solve(&app, &web, &id).await;
     assert_eq!(shown.status(), 200);
     let shown = shown.text().await.unwrap();
     let row = urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 0);

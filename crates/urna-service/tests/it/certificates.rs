@@ -89,6 +89,15 @@ impl World {
         h
     }
 
+    /// The certificate the 6001 answered by `h` issued.
+    fn issued(&self, h: &Handled) -> urna_store::certificates::CertificateRow {
+        self.services
+            .store()
+            .read(|c| urna_store::certificates::by_operation(c, h.id_operazione_anpr))
+            .unwrap()
+            .expect("a stored certificate")
+    }
+
     fn certificates(&self) -> usize {
         self.services
             .store()
@@ -140,12 +149,7 @@ fn any_comune_issues_a_sealed_certificate_kept_and_returned_again_on_retry() {
             w.label
         );
         assert_eq!(w.certificates(), 1, "{}: stored", w.label);
-        let stored = w
-            .services
-            .store()
-            .read(|c| urna_store::certificates::by_operation(c, h.id_operazione_anpr))
-            .unwrap()
-            .unwrap();
+        let stored = w.issued(&h);
         assert_eq!(stored.pdf, bytes, "{}", w.label);
         assert_eq!(stored.comune_istat, "015146");
         assert_eq!(
@@ -313,20 +317,8 @@ fn the_public_page_shows_a_certificate_after_its_challenge_once() {
     use urna_service::verification::{Lookup, Verdict};
     for w in worlds() {
         let h = w.send(&request("V1", "058091", "22", &cf(0), "1"), "058091");
-        let id = w
-            .services
-            .store()
-            .read(|c| urna_store::certificates::by_operation(c, h.id_operazione_anpr))
-            .unwrap()
-            .unwrap()
-            .id;
-        let code = w
-            .services
-            .store()
-            .read(|c| urna_store::certificates::get(c, &id))
-            .unwrap()
-            .unwrap()
-            .code;
+        let id = w.issued(&h).id;
+        let code = w.issued(&h).code;
         assert_eq!(
             w.services
                 .certificate_by_code(&code.to_lowercase())
@@ -400,13 +392,7 @@ fn a_client_that_keeps_failing_must_wait() {
     use urna_service::verification::{Lookup, Verdict};
     for w in worlds() {
         let h = w.send(&request("V2", "058091", "21", &cf(1), "1"), "058091");
-        let id = w
-            .services
-            .store()
-            .read(|c| urna_store::certificates::by_operation(c, h.id_operazione_anpr))
-            .unwrap()
-            .unwrap()
-            .id;
+        let id = w.issued(&h).id;
         for _ in 0..5 {
             let Lookup::Challenge(q) = w.services.verification_challenge(&id, "10.0.0.2").unwrap()
             else {
