@@ -6,6 +6,7 @@
 //! drawing is one plain loop. Coordinates are krilla's: points, origin at
 //! the top left, y downwards, text placed by its baseline.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use krilla::color::rgb;
@@ -16,7 +17,7 @@ use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke};
 use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::{Document, SerializeSettings};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::MetadataProvider;
@@ -138,10 +139,37 @@ pub(crate) enum Op {
     },
 }
 
-/// The two faces, loaded once per process, with their metrics for measuring.
+/// The two faces, loaded once per process, with their glyph tables.
 pub(crate) struct Fonts {
-    regular: Font,
-    bold: Font,
+    regular: Face,
+    bold: Face,
+}
+
+/// A face for krilla and, per character, its glyph and advance: looked up
+/// once per process, so that measuring and drawing a text costs a table
+/// lookup per character instead of a font parse and a shaping run.
+struct Face {
+    font: Font,
+    glyphs: HashMap<char, (GlyphId, f32)>,
+}
+
+impl Face {
+    fn load(ttf: &'static [u8]) -> Option<Face> {
+        let font = Font::new(ttf.into(), 0)?;
+        let face = skrifa::FontRef::new(ttf).ok()?;
+        // At size 1 an advance is in ems.
+        let metrics = face.glyph_metrics(Size::new(1.0), LocationRef::default());
+        let glyphs = face
+            .charmap()
+            .mappings()
+            .filter_map(|(code, glyph)| {
+                let ch = char::from_u32(code)?;
+                let advance = metrics.advance_width(glyph)?;
+                Some((ch, (GlyphId::new(glyph.to_u32()), advance)))
+            })
+            .collect();
+        Some(Face { font, glyphs })
+    }
 }
 
 impl Fonts {
@@ -151,55 +179,65 @@ impl Fonts {
         FONTS
             .get_or_init(|| {
                 Some(Fonts {
-                    regular: Font::new(REGULAR_TTF.into(), 0)?,
-                    bold: Font::new(BOLD_TTF.into(), 0)?,
+                    regular: Face::load(REGULAR_TTF)?,
+                    bold: Face::load(BOLD_TTF)?,
                 })
             })
             .as_ref()
             .ok_or_else(|| CertError::Pdf("the embedded DejaVu Sans fonts do not load".into()))
     }
 
-    fn font(&self, weight: Weight) -> Font {
+    fn face(&self, weight: Weight) -> &Face {
         match weight {
-            Weight::Regular => self.regular.clone(),
-            Weight::Bold => self.bold.clone(),
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
         }
     }
-}
 
-/// The face's data, for measuring with skrifa.
-fn ttf(weight: Weight) -> &'static [u8] {
-    match weight {
-        Weight::Regular => REGULAR_TTF,
-        Weight::Bold => BOLD_TTF,
+    /// `text` as krilla glyphs of `weight`, one per character, placed by
+    /// their advances (no kerning, so that what [`text_width`] measured is
+    /// what is drawn). A character the face lacks becomes glyph 0, which
+    /// krilla's PDF/A validator refuses.
+    fn glyphs(&self, weight: Weight, text: &str) -> Vec<KrillaGlyph> {
+        let face = self.face(weight);
+        text.char_indices()
+            .map(|(at, ch)| {
+                let (glyph_id, x_advance) = face
+                    .glyphs
+                    .get(&ch)
+                    .copied()
+                    .unwrap_or((GlyphId::new(0), 0.6));
+                KrillaGlyph {
+                    glyph_id,
+                    text_range: at..at + ch.len_utf8(),
+                    x_advance,
+                    x_offset: 0.0,
+                    y_offset: 0.0,
+                    y_advance: 0.0,
+                    location: None,
+                }
+            })
+            .collect()
     }
 }
 
 /// Whether both faces have a glyph for `ch`.
 pub(crate) fn printable(ch: char) -> bool {
-    [Weight::Regular, Weight::Bold].into_iter().all(|w| {
-        skrifa::FontRef::new(ttf(w))
-            .map(|f| f.charmap().map(ch).is_some())
-            .unwrap_or(false)
-    })
+    Fonts::get()
+        .is_ok_and(|f| f.regular.glyphs.contains_key(&ch) && f.bold.glyphs.contains_key(&ch))
 }
 
-/// Advance width of `text` at `size` points (the sum of the glyph advances;
-/// krilla's shaping only tightens it, through kerning).
+/// Advance width of `text` at `size` points: the sum of the glyph advances,
+/// exactly as [`draw`] places them.
 pub(crate) fn text_width(text: &str, weight: Weight, size: f32) -> f32 {
-    let Ok(font) = skrifa::FontRef::new(ttf(weight)) else {
+    let Ok(fonts) = Fonts::get() else {
         return 0.0;
     };
-    let charmap = font.charmap();
-    let metrics = font.glyph_metrics(Size::new(size), LocationRef::default());
+    let face = fonts.face(weight);
     text.chars()
-        .map(|c| {
-            charmap
-                .map(c)
-                .and_then(|g| metrics.advance_width(g))
-                .unwrap_or(size * 0.6)
-        })
-        .sum()
+        .map(|c| face.glyphs.get(&c).map_or(0.6, |g| g.1))
+        .sum::<f32>()
+        * size
 }
 
 /// `text` broken into lines no wider than `width`: at spaces, and inside a
@@ -826,13 +864,13 @@ fn draw_op(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
             text,
         } => {
             surface.set_fill(Some(ink.fill()));
-            surface.draw_text(
+            surface.draw_glyphs(
                 Point::from_xy(*x, *y),
-                fonts.font(*weight),
-                *size,
+                &fonts.glyphs(*weight, text),
+                fonts.face(*weight).font.clone(),
                 text,
+                *size,
                 false,
-                TextDirection::Auto,
             );
         }
         Op::Rule { x, y, w } => {
@@ -864,23 +902,29 @@ fn draw_op(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
             side,
             modules,
         } => {
-            // 4 modules of quiet zone on each side.
+            // 4 modules of quiet zone on each side. The path is in module
+            // units (whole numbers, a few bytes per rectangle) under a
+            // scaling transform.
             let unit = side / (modules.width as f32 + 8.0);
             let mut pb = PathBuilder::new();
             for (row, col, len) in modules.runs() {
-                if let Some(r) = Rect::from_xywh(
-                    x + (col as f32 + 4.0) * unit,
-                    y + (row as f32 + 4.0) * unit,
-                    len as f32 * unit,
-                    unit,
-                ) {
+                if let Some(r) = Rect::from_xywh(col as f32, row as f32, len as f32, 1.0) {
                     pb.push_rect(r);
                 }
             }
             if let Some(path) = pb.finish() {
+                surface.push_transform(&Transform::from_row(
+                    unit,
+                    0.0,
+                    0.0,
+                    unit,
+                    x + 4.0 * unit,
+                    y + 4.0 * unit,
+                ));
                 surface.set_stroke(None);
                 surface.set_fill(Some(Ink::Black.fill()));
                 surface.draw_path(&path);
+                surface.pop();
             }
         }
     }
@@ -904,13 +948,13 @@ fn watermark(surface: &mut Surface<'_>, fonts: &Fonts, word: &str) {
     let (cx, cy) = (PAGE_W / 2.0, PAGE_H / 2.0);
     surface.push_transform(&Transform::from_rotate_at(angle, cx, cy));
     surface.set_fill(Some(Ink::Pale.fill()));
-    surface.draw_text(
+    surface.draw_glyphs(
         Point::from_xy(cx - w / 2.0, cy + size * 0.36),
-        fonts.font(Weight::Bold),
-        size,
+        &fonts.glyphs(Weight::Bold, word),
+        fonts.bold.font.clone(),
         word,
+        size,
         false,
-        TextDirection::Auto,
     );
     surface.pop();
 }
