@@ -78,6 +78,10 @@ codes! {
         "Sezione elettorale inesistente",
         "The section named by comune + sezioneelettoralenum (exact string match) does not exist.",
         "Create the section with 5011 first, or send the section number exactly as it was created (\"1\" and \"01\" are different sections).";
+    EN130 => "EN130", Error,
+        "Nessun soggetto trovato",
+        "3002: no subject of the registry matches all the search criteria given (the key, and every other criterion sent with it).",
+        "Check the criteria; send fewer of them (the codice fiscale alone finds a subject).";
     EN122 => "EN122", Error,
         "La richiesta effettuata non produce alcun risultato",
         "A consultation (3008) matched nothing: no such section, or the comune has no sections.",
@@ -92,7 +96,7 @@ codes! {
         "Use a new idOperazioneComune for every new operation; reuse one only to retry exactly the same request.";
     EN148 => "EN148", Error,
         "Controllo non superato",
-        "A generic check failed: wrong tipoInvio for this environment, wrong codDestinatario version, an invalid 3008 tipoRichiesta, or an idOperazioneComune reused with different content.",
+        "A generic check failed: wrong tipoInvio for this environment, wrong codDestinatario version, an invalid 3008 tipoRichiesta, a 3002 without enough search criteria, or an idOperazioneComune reused with different content.",
         "Read the text: it names the field, the value received and the values accepted.";
     EHR97 => "EHR97", Error,
         "Data decorrenza obbligatoria per i servizi di registrazione",
@@ -164,8 +168,8 @@ codes! {
         "Send 21 (godimento dei diritti politici) or 22 (iscrizione nelle liste elettorali).";
     EN174 => "EN174", Error,
         "Operazione non consentita per il tipo dato richiesto",
-        "6001: what the request asks is not allowed for electoral certificates: a registry certificate (1..20, issued by ANPR, not by urna), a stamp-duty exemption other than USO ELETTORALE O REFERENDARIO (esenzioneBollo 11), or a data request (tipoRichiesta 2).",
-        "Ask for certificate 21 or 22 with esenzioneBollo 11 and tipoRichiesta 1; registry certificates come from ANPR.";
+        "6001: what the request asks is not allowed for electoral certificates: a registry certificate (1..20, issued by ANPR, not by urna), a stamp-duty exemption other than USO ELETTORALE O REFERENDARIO (esenzioneBollo 11), or a data request (tipoRichiesta 2). 3002, as a warning (W) beside the reply: the operator asked for electoral data without the electoral profile, and gets only the listaElettorale flag.",
+        "Ask for certificate 21 or 22 with esenzioneBollo 11 and tipoRichiesta 1; registry certificates come from ANPR. For 3002's electoral detail, call as an operator registered with the electoral profile.";
     EN153 => "EN153", Error,
         "Tipo certificato richiedibile singolarmente",
         "6001: electoral certificates are requested one per call; the request named more than one tipoCertificato.",
@@ -311,6 +315,13 @@ impl Anomaly {
             server_time,
             id_operazione_anpr
         ))
+    }
+
+    /// The same anomaly as a warning (`W`): ANPR sends some codes either
+    /// way, blocking in one operation and informative in another.
+    pub fn as_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
     }
 
     fn with_text(mut self, text: String) -> Self {

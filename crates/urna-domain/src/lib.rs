@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod certificate;
 pub mod codice_fiscale;
+pub mod consultation;
 pub mod date;
 pub mod elector;
 pub mod header;

@@ -15,6 +15,7 @@ use crate::audit::{auth_mode, hex, AuditRecord, Served};
 use crate::idempotency::{self, Prior};
 use crate::operations::{registered, Stamp};
 use crate::{Handled, Request, ServiceError, Services, Settled};
+use urna_domain::consultation::Viewer;
 
 /// A request whose identity binding held, with its parsed header and digest.
 struct Prepared<'r> {
@@ -142,11 +143,14 @@ impl Services {
         let digest = p.digest.as_str();
         // Replay protection first, in the request's own savepoint: a message
         // is accepted once, whatever node of the cluster receives it again.
+        // Without a security frame (tools, tests of the layers below it)
+        // nothing restricts the view.
+        let mut viewer = Viewer::Electoral;
         if let Some(a) = auth {
             if !urna_store::replay::remember(conn, &a.replay_key, a.expires_ms)? {
                 return Err(ServiceError::Replay);
             }
-            self.authorise(conn, header.cod_mittente.as_str(), &a.operator, op, now)?;
+            viewer = self.authorise(conn, header.cod_mittente.as_str(), &a.operator, op, now)?;
         }
         let istat = header.cod_mittente.as_str();
         let id_op = header.id_operazione_comune.as_str();
@@ -193,7 +197,10 @@ impl Services {
                 return Ok((handled, audit));
             }
             Prior::Taken(errors) => (Err(errors), false),
-            Prior::Fresh => (operation.plan(conn, payload, header, now, self)?, true),
+            Prior::Fresh => (
+                operation.plan(conn, payload, header, now, self, viewer)?,
+                true,
+            ),
         };
         let (settled, codes) = match &decision {
             Err(errors) => (Settled::Ko, ko_codes(errors)),

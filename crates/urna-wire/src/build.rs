@@ -99,6 +99,39 @@ pub fn richiesta3008(t: &Testata, comune: &Element, numero: Option<&str>, tipo: 
     })
 }
 
+/// A 3002 request: `criteria` are the children of `criteriRicerca` in
+/// schema order, `born` the birth date searched by, `requested` the codes of
+/// `datiAnagraficiRichiesti` (18 for the electoral data).
+pub fn richiesta3002(
+    t: &Testata,
+    criteria: &[Element],
+    born: Option<&str>,
+    requested: &[&str],
+) -> String {
+    envelope_of("Richiesta3002", "c3", ns::C3, t, |o| {
+        o.open("criteriRicerca");
+        for c in criteria {
+            c.write_into(&mut o.0);
+        }
+        o.close("criteriRicerca");
+        if let Some(b) = born {
+            o.open("datiNascita")
+                .leaf("dataEvento", b)
+                .close("datiNascita");
+        }
+        o.open("datiRichiesta")
+            .leaf("schedaAnagraficaRichiesta", "1")
+            .leaf(
+                "dataRiferimentoRichiesta",
+                t.data_ora_richiesta.get(..10).unwrap_or_default(),
+            );
+        for r in requested {
+            o.leaf("datiAnagraficiRichiesti", r);
+        }
+        o.close("datiRichiesta");
+    })
+}
+
 /// A 5010 request (SOAP envelope): `body` holds the elements after the header
 /// (`idSoggetto`, `liste`, `certificabilita`, `cancellazione`,
 /// `tipoRevisione`, `datiControllo`), in schema order.

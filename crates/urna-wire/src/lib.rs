@@ -10,6 +10,7 @@
 
 pub mod build;
 pub mod certificate;
+pub mod consultation;
 pub mod envelope;
 pub mod messages;
 pub mod mtom;

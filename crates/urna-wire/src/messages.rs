@@ -24,6 +24,8 @@ pub enum Operation {
     Mutazione5011,
     /// 3008 `consultazione_sezione`
     Consultazione3008,
+    /// 3002 `interrogazioneCittadino_famiglia_convivenza`, electoral parts
+    Interrogazione3002,
     /// 2012 `cancellazione_sezione`
     Cancellazione2012,
     /// 6001 `emissioneCertificato` (the electoral certificates 21 and 22)
@@ -34,10 +36,11 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 7] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
+        Operation::Interrogazione3002,
         Operation::Cancellazione2012,
         Operation::Certificato6001,
         Operation::Mutazione5008,
@@ -55,6 +58,7 @@ impl Operation {
             Operation::Mutazione5010 => "5010",
             Operation::Mutazione5011 => "5011",
             Operation::Consultazione3008 => "3008",
+            Operation::Interrogazione3002 => "3002",
             Operation::Cancellazione2012 => "2012",
             Operation::Certificato6001 => "6001",
             Operation::Mutazione5008 => "5008",
@@ -67,6 +71,7 @@ impl Operation {
             Operation::Mutazione5010 => "mutazione_liste_elettorali",
             Operation::Mutazione5011 => "mutazione_liste_sezioni",
             Operation::Consultazione3008 => "consultazione_sezione",
+            Operation::Interrogazione3002 => "interrogazioneCittadino_famiglia_convivenza",
             Operation::Cancellazione2012 => "cancellazione_sezione",
             Operation::Certificato6001 => "emissioneCertificato",
             Operation::Mutazione5008 => "mutazione_scheda",
@@ -77,7 +82,7 @@ impl Operation {
     pub fn family(self) -> u16 {
         match self {
             Operation::Mutazione5010 | Operation::Mutazione5011 | Operation::Mutazione5008 => 5000,
-            Operation::Consultazione3008 => 3000,
+            Operation::Consultazione3008 | Operation::Interrogazione3002 => 3000,
             Operation::Cancellazione2012 => 2000,
             Operation::Certificato6001 => 6001,
         }
@@ -97,6 +102,7 @@ impl Operation {
             Operation::Mutazione5010 => "Richiesta5010",
             Operation::Mutazione5011 => "Richiesta5011",
             Operation::Consultazione3008 => "Richiesta3008",
+            Operation::Interrogazione3002 => "Richiesta3002",
             Operation::Cancellazione2012 => "Richiesta2012",
             Operation::Certificato6001 => "Richiesta6001",
             Operation::Mutazione5008 => "Richiesta5008",
@@ -108,6 +114,7 @@ impl Operation {
             Operation::Mutazione5010 => "Risposta5010",
             Operation::Mutazione5011 => "Risposta5011",
             Operation::Consultazione3008 => "Risposta3008",
+            Operation::Interrogazione3002 => "Risposta3002",
             Operation::Cancellazione2012 => "Risposta2012",
             Operation::Certificato6001 => "Risposta6001",
             Operation::Mutazione5008 => "Risposta5008",
@@ -130,7 +137,10 @@ impl Operation {
 
     /// Operations that change state (and therefore run in a write transaction).
     pub fn is_mutation(self) -> bool {
-        !matches!(self, Operation::Consultazione3008)
+        !matches!(
+            self,
+            Operation::Consultazione3008 | Operation::Interrogazione3002
+        )
     }
 }
 
@@ -310,6 +320,8 @@ pub enum Outcome {
     Ko(Vec<Anomaly>),
     /// `Risposta6001OK`: an electoral certificate.
     Certificate(Box<crate::certificate::CertificateReply>),
+    /// `Risposta3002_OK`: the subjects found.
+    Subjects(Box<crate::consultation::SubjectsReply>),
 }
 
 /// Values the server adds to the echoed header.
@@ -357,6 +369,7 @@ pub fn write_response(
             o.close("c3:Risposta3008_OK");
         }
         Outcome::Certificate(reply) => crate::certificate::write_ok(&mut o, req, meta, reply),
+        Outcome::Subjects(reply) => crate::consultation::write_ok(&mut o, req, meta, reply),
         Outcome::Ko(errors) => {
             let ko = match op {
                 Operation::Certificato6001 => "cert:Risposta6001KO".to_string(),
@@ -397,7 +410,7 @@ pub(crate) fn testata(o: &mut Out, r: &RequestHeader, meta: &ResponseMeta, esito
         .close("testataRisposta");
 }
 
-fn anomaly(o: &mut Out, name: &str, a: &Anomaly) {
+pub(crate) fn anomaly(o: &mut Out, name: &str, a: &Anomaly) {
     o.open(name)
         .leaf("codiceErroreAnomalia", a.code.wire())
         .leaf("tipoErroreAnomalia", a.severity.wire())

@@ -37,10 +37,34 @@ async fn electoral_changes_need_the_electoral_profile() {
     // Reading a section needs no profile.
     let r = app.post_with(&anagrafe, P3000, read_section("OP2")).await;
     assert!(r.is_ok(), "{}", r.body);
+    // Reading a subject neither, but its electoral detail needs the
+    // electoral profile: the flag only, and a warning (R-Q4).
+    let cf = urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 0).codice_fiscale;
+    let subject = |id: &str| {
+        build::richiesta3002(
+            &t(id, "3002"),
+            &[urna_wire::Element::leaf("codiceFiscale", cf.as_str())],
+            None,
+            &["18"],
+        )
+    };
+    let r = app.post_with(&anagrafe, P3000, subject("OP3")).await;
+    assert!(r.is_ok(), "{}", r.body);
+    assert!(r.body.contains("<listaElettorale>"), "{}", r.body);
+    assert!(!r.body.contains("<listaElettoraleCompleta>"), "{}", r.body);
+    assert!(
+        r.body.contains("<codiceErroreAnomalia>EN174</codiceErroreAnomalia><tipoErroreAnomalia>W</tipoErroreAnomalia>"),
+        "{}",
+        r.body
+    );
     // The electoral operator goes through, with the same id: nothing was stored.
     let electoral = app.client_as("058091", ELETTORALE_ONLY);
     let r = app.post_with(&electoral, P5000, create("OP1", "990")).await;
     assert!(r.is_ok(), "{}", r.body);
+
+    let r = app.post_with(&electoral, P3000, subject("OP4")).await;
+    assert!(r.body.contains("<listaElettoraleCompleta>"), "{}", r.body);
+    assert!(!r.body.contains("<listaAnomalie>"), "{}", r.body);
 
     // The refusal is in the audit log, with the operator.
     let store = urna_store::Store::open(&app.db.url, 1).unwrap();

@@ -115,6 +115,20 @@ async fn replies() {
         ),
         ("3008_ok_one", P3000, query("SN3", Some("950"), "1")),
         ("3008_ko_en122_none", P3000, query("SN4", Some("999"), "1")),
+        (
+            "3002_ok_electoral_operator",
+            P3000,
+            build::richiesta3002(
+                &t("SN3B", "3002"),
+                &[Element::leaf(
+                    "codiceFiscale",
+                    urna_service::demo::subject_row(&urna_service::demo::DEMO_COMUNI[0], 0)
+                        .codice_fiscale,
+                )],
+                None,
+                &["18"],
+            ),
+        ),
         ("5010_ok", P5000, elector("SN5", "950")),
         ("5010_ko_section_missing", P5000, elector("SN6", "998")),
         (

@@ -14,10 +14,12 @@ mod legacy_5008;
 mod section_delete;
 mod section_query;
 mod section_upsert;
+mod subject_query;
 
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+use urna_domain::consultation::Viewer;
 use urna_domain::header::{check_header, RequestHeader};
 use urna_domain::section::{ComuneRef, SenderComune};
 use urna_domain::{Anomaly, Code};
@@ -43,6 +45,8 @@ pub(crate) struct Context<'a> {
     pub now: OffsetDateTime,
     /// The certificate issuer, when the deployment has one (6001).
     pub certificates: Option<Arc<CertificateIssuer>>,
+    /// Whether the operator sees electoral detail (its profile).
+    pub viewer: Viewer,
 }
 
 impl Context<'_> {
@@ -140,6 +144,7 @@ impl Registered {
         header: &RequestHeader,
         now: OffsetDateTime,
         services: &Services,
+        viewer: Viewer,
     ) -> Result<Decision<Apply>, ServiceError> {
         let today = now.date().to_string();
         let Some(comune) = comuni::active(conn, header.cod_mittente.as_str(), &today)? else {
@@ -174,6 +179,7 @@ impl Registered {
             header,
             now,
             certificates: services.certificates.clone(),
+            viewer,
         };
         (self.plan)(&mut ctx, payload)
     }
@@ -185,6 +191,7 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Mutazione5011 => Registered::of::<section_upsert::SectionUpsert>(),
         Operation::Cancellazione2012 => Registered::of::<section_delete::SectionDelete>(),
         Operation::Consultazione3008 => Registered::of::<section_query::SectionQuery>(),
+        Operation::Interrogazione3002 => Registered::of::<subject_query::SubjectQuery>(),
         Operation::Mutazione5010 => Registered::of::<elector_mutation::ElectorMutation>(),
         Operation::Certificato6001 => Registered::of::<certificate_issue::CertificateIssue>(),
         Operation::Mutazione5008 => Registered::of::<legacy_5008::Legacy5008>(),

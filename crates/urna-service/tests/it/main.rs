@@ -7,4 +7,5 @@ mod legacy;
 mod placements;
 mod sections;
 mod subentro;
+mod subjects;
 mod summaries;

@@ -1,0 +1,67 @@
+"""3002 (interrogazioneCittadino_famiglia_convivenza), electoral parts, driven
+by zeep from the served WSDL: the complete electoral view for the electoral
+profile, the flag and a warning for a registry operator (docs/consultation.md)."""
+import datetime
+
+import pytest
+from lxml import etree
+
+from conftest import P3000, Signer
+from test_sections import header
+
+
+def request(target, new_id, **criteria):
+    today = datetime.date.today()
+    return dict(
+        testataRichiesta=header(target, new_id, "3002", decorrenza=False),
+        criteriRicerca=criteria,
+        datiRichiesta={
+            "schedaAnagraficaRichiesta": "1",
+            "dataRiferimentoRichiesta": today,
+            "datiAnagraficiRichiesti": ["18"],
+        },
+    )
+
+
+def test_zeep_reads_an_elector_with_the_complete_electoral_view(target, new_id):
+    service = target.client(P3000)
+    r = service.interrogazioneCittadino_famiglia_convivenza(**request(target, new_id, codiceFiscale=target.holder))
+    assert r["rispostaKO"] is None, r["rispostaKO"]
+    [subject] = r["Risposta3002_OK"]["listaSoggetti"]["datiSoggetto"]
+    assert subject["generalita"]["codiceFiscale"]["codFiscale"] == target.holder
+    assert subject["listaElettorale"]["elettore"] == "S"
+    complete = subject["listaElettoraleCompleta"]
+    general = [l for l in complete["liste"] if l["listaGenerale"] is not None]
+    assert general, complete
+    assert general[0]["listaGenerale"]["comune"]["codiceIstat"] == target.istat
+    assert general[0]["sezione"]["sezioneelettoralenum"] == general[0]["listaGenerale"]["sezioneelettoralenum"]
+
+
+def test_insufficient_criteria_and_no_subject_are_rispostako(target, new_id):
+    service = target.client(P3000)
+    r = service.interrogazioneCittadino_famiglia_convivenza(**request(target, new_id, cognome="ROSSI", nome="MARIA"))
+    assert [e["codiceErroreAnomalia"] for e in r["rispostaKO"]["listaErrori"]["errore"]][0] == "EN148"
+    r = service.interrogazioneCittadino_famiglia_convivenza(**request(target, new_id, codiceFiscale="ZZZZZZ00Z00Z000Z"))
+    assert [e["codiceErroreAnomalia"] for e in r["rispostaKO"]["listaErrori"]["errore"]][0] == "EN130"
+
+
+def test_a_registry_operator_gets_the_flag_and_a_warning(target, new_id):
+    if not target.registry_operator:
+        pytest.skip("no --registry-operator given")
+    service = target.client(P3000)
+    client, plugins = service._client, service._client.plugins
+    client.plugins = []  # unsigned: signed below as the other operator
+    try:
+        message = client.create_message(
+            service,
+            "interrogazioneCittadino_famiglia_convivenza",
+            **request(target, new_id, codiceFiscale=target.holder),
+        )
+    finally:
+        client.plugins = plugins
+    signer = Signer(target.urna, target.cert, target.key, target.registry_operator)
+    resp = target.post(P3000, signer.sign(etree.tostring(message)), sign=False)
+    assert resp.status_code == 200, resp.text
+    assert "<listaElettorale>" in resp.text
+    assert "<listaElettoraleCompleta>" not in resp.text
+    assert "<codiceErroreAnomalia>EN174</codiceErroreAnomalia><tipoErroreAnomalia>W</tipoErroreAnomalia>" in resp.text
