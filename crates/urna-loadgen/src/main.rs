@@ -34,10 +34,27 @@ struct Args {
     key: String,
     /// 5011 (section updates), 5010 (moves of the demo electors), 5010mix
     /// (enrolments, changes and cancellations of generated subjects; see
-    /// `--print-mix-subjects`), 3008 (single-section reads) or 6001
-    /// (electoral certificates of the demo electors, issued and sealed).
+    /// `--print-mix-subjects`), 3008 (single-section reads), 3002 (a subject
+    /// by codice fiscale with its electoral data, from `--subjects`), 6001
+    /// (electoral certificates of the demo electors, issued and sealed),
+    /// riepilogo (GET the comune's summary) or riepilogo-sezione (GET one
+    /// section's summary).
     #[arg(long, default_value = "5011")]
     op: String,
+    /// The comune the reads (3008, 3002, riepilogo*) are about: ISTAT code,
+    /// name and province, its number of sections (default: the demo Roma).
+    #[arg(long)]
+    comune: Option<String>,
+    #[arg(long, default_value = "")]
+    comune_name: String,
+    #[arg(long, default_value = "")]
+    sigla: String,
+    #[arg(long)]
+    sections: Option<u32>,
+    /// 3002: a subjects CSV (`urna demo generate`) whose codici fiscali are
+    /// searched, in turn.
+    #[arg(long)]
+    subjects: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Requests to send in the timed window (each one unique).
@@ -114,14 +131,68 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// The comune of the reads: `--comune` or the demo Roma.
+struct Target {
+    istat: String,
+    nome: String,
+    sigla: String,
+    sections: u32,
+}
+
+impl Target {
+    fn of(args: &Args) -> Target {
+        let roma = &DEMO_COMUNI[0];
+        match &args.comune {
+            Some(istat) => Target {
+                istat: istat.clone(),
+                nome: args.comune_name.clone(),
+                sigla: args.sigla.clone(),
+                sections: args.sections.unwrap_or(1).max(1),
+            },
+            None => Target {
+                istat: roma.istat.into(),
+                nome: roma.nome.into(),
+                sigla: roma.sigla.into(),
+                sections: args.sections.unwrap_or(roma.sections),
+            },
+        }
+    }
+}
+
+/// The codici fiscali of a subjects CSV (second column), at most `max`,
+/// spread over the file.
+fn codici_fiscali(path: &std::path::Path, max: usize) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)?;
+    let all: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1))
+        .collect();
+    anyhow::ensure!(!all.is_empty(), "{}: no subjects", path.display());
+    let step = (all.len() / max.max(1)).max(1);
+    Ok(all
+        .iter()
+        .step_by(step)
+        .take(max)
+        .map(|s| s.to_string())
+        .collect())
+}
+
 fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
     let roma = &DEMO_COMUNI[0];
+    let target = Target::of(args);
     let ts = timestamp();
     let comune = build::comune(roma.nome, roma.istat, roma.sigla);
+    let read_comune = build::comune(&target.nome, &target.istat, &target.sigla);
+    let cfs = match (&args.subjects, args.op.as_str()) {
+        (Some(p), "3002") => codici_fiscali(p, 100_000).unwrap_or_else(|e| panic!("{e}")),
+        _ => Vec::new(),
+    };
     (0..n)
         .map(|i| {
             let id = format!("{}{}{phase}{i}", args.run_id, args.op);
             let section = (i as u32 % roma.sections) + 1;
+            let read_section = (i as u32 % target.sections) + 1;
             match args.op.as_str() {
                 "5010mix" => {
                     let pick = mix_step(phase, args.warmup, i);
@@ -177,11 +248,25 @@ fn bodies(args: &Args, phase: &str, n: usize) -> Vec<String> {
                     )
                 }
                 "3008" => build::richiesta3008(
-                    &Testata::new(&id, roma.istat, "3008", &ts),
-                    &comune,
-                    Some(&section.to_string()),
+                    &Testata::new(&id, &target.istat, "3008", &ts),
+                    &read_comune,
+                    Some(&read_section.to_string()),
                     "1",
                 ),
+                "3002" => build::richiesta3002(
+                    &Testata::new(&id, &target.istat, "3002", &ts),
+                    &[urna_wire::Element::leaf(
+                        "codiceFiscale",
+                        cfs.get(i % cfs.len().max(1))
+                            .map(String::as_str)
+                            .unwrap_or("RMNNNA50A41H501H"),
+                    )],
+                    None,
+                    &["18"],
+                ),
+                // GET paths, not bodies.
+                "riepilogo" => format!("/riepiloghi/{}", target.istat),
+                "riepilogo-sezione" => format!("/riepiloghi/{}/{read_section}", target.istat),
                 _ => rename_section(roma, &id, &ts, section, i),
             }
         })
@@ -371,11 +456,16 @@ fn move_demo_elector(
     build::richiesta5010(&Testata::new(id, roma.istat, "5010", ts), &body)
 }
 
+/// Sends every body (POST to `url`), or with `get` every path (GET of
+/// `url` + path), over `connections` connections; a reply counts as a
+/// success when it is a SOAP reply with `esitoOperazione` 0000, or for GET
+/// a 2xx status.
 async fn drive(
     client: &reqwest::Client,
     url: &str,
     bodies: Arc<Vec<String>>,
     connections: usize,
+    get: bool,
 ) -> (Vec<u32>, usize, Duration) {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -394,18 +484,20 @@ async fn drive(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(body) = bodies.get(i) else { break };
                 let t = Instant::now();
-                let ok = match client
-                    .post(&url)
-                    .header("Content-Type", "text/xml; charset=UTF-8")
-                    .body(body.clone())
-                    .send()
-                    .await
-                {
+                let request = if get {
+                    client.get(format!("{url}{body}"))
+                } else {
+                    client
+                        .post(&url)
+                        .header("Content-Type", "text/xml; charset=UTF-8")
+                        .body(body.clone())
+                };
+                let ok = match request.send().await {
                     Ok(r) => {
                         let status = r.status();
                         let text = r.text().await.unwrap_or_default();
                         status.is_success()
-                            && text.contains("<esitoOperazione>0000</esitoOperazione>")
+                            && (get || text.contains("<esitoOperazione>0000</esitoOperazione>"))
                     }
                     Err(e) => {
                         if errors == 0 {
@@ -471,7 +563,7 @@ fn main() -> anyhow::Result<()> {
     }
     if args.in_process {
         let family = match args.op.as_str() {
-            "3008" => 3000,
+            "3008" | "3002" => 3000,
             "6001" => 6001,
             _ => 5000,
         };
@@ -488,14 +580,16 @@ fn main() -> anyhow::Result<()> {
             serial_hex: String::new(),
         };
         let client = urna_testkit::client(&ca, Some(&id))?;
+        let get = args.op.starts_with("riepilogo");
         let path = match args.op.as_str() {
-            "3008" => urna_testkit::P3000,
+            "3008" | "3002" => urna_testkit::P3000,
             "6001" => urna_testkit::P6001,
+            _ if get => "",
             _ => urna_testkit::P5000,
         };
         let url = format!("{}{}", args.url.trim_end_matches('/'), path);
         let sign = |b: Vec<String>| -> anyhow::Result<Vec<String>> {
-            if args.unsigned {
+            if args.unsigned || get {
                 Ok(b)
             } else {
                 sign_all(b, &args.cert, &args.key)
@@ -506,10 +600,10 @@ fn main() -> anyhow::Result<()> {
         // may be closed by the server meanwhile).
         let warm = Arc::new(sign(bodies(&args, "W", args.warmup))?);
         let timed = Arc::new(sign(bodies(&args, "T", args.requests))?);
-        let (_, werr, _) = drive(&client, &url, warm, args.connections).await;
+        let (_, werr, _) = drive(&client, &url, warm, args.connections, get).await;
         anyhow::ensure!(werr == 0, "{werr} warm-up requests failed");
         let cpu0 = args.server_pid.and_then(cpu_seconds);
-        let (mut lat, errors, wall) = drive(&client, &url, timed, args.connections).await;
+        let (mut lat, errors, wall) = drive(&client, &url, timed, args.connections, get).await;
         let cpu1 = args.server_pid.and_then(cpu_seconds);
         lat.sort_unstable();
         let n = lat.len();
