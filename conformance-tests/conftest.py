@@ -130,6 +130,20 @@ class Target:
         sent.update(headers or {})
         return self.session.post(f"{self.url}{path}", data=data, headers=sent)
 
+    def post_as(self, path, operator, operation, **kwargs):
+        """Sends `operation` of the service at `path`, built by zeep from the
+        WSDL but signed as `operator` instead of the default one; returns the
+        HTTP response."""
+        service = self.client(path)
+        client, plugins = service._client, service._client.plugins
+        client.plugins = []  # unsigned: signed below as the other operator
+        try:
+            message = client.create_message(service, operation, **kwargs)
+        finally:
+            client.plugins = plugins
+        signer = Signer(self.urna, self.cert, self.key, operator)
+        return self.post(path, signer.sign(etree.tostring(message)), sign=False)
+
     def comune_ref(self):
         return {"nomeComune": self.comune, "codiceIstat": self.istat, "siglaProvinciaIstat": self.sigla}
 

@@ -4,9 +4,8 @@ import datetime
 import re
 
 import pytest
-from lxml import etree
 
-from conftest import P3000, P5000, Signer
+from conftest import P3000, P5000
 from test_sections import header, sezione
 
 
@@ -60,20 +59,12 @@ def test_an_operator_without_the_electoral_profile_cannot_change_sections(target
     profiles")."""
     if not target.registry_operator:
         pytest.skip("no --registry-operator given")
-    service = target.client(P5000)
-    client, plugins = service._client, service._client.plugins
-    client.plugins = []  # unsigned: signed below as the other operator
-    try:
-        message = client.create_message(
-            service,
-            "mutazione_liste_sezioni",
-            testataRichiesta=header(target, new_id, "5011"),
-            sezione=sezione(target, "9901"),
-        )
-    finally:
-        client.plugins = plugins
-    signer = Signer(target.urna, target.cert, target.key, target.registry_operator)
-    signed = signer.sign(etree.tostring(message))
-    resp = target.post(P5000, signed, sign=False)
+    resp = target.post_as(
+        P5000,
+        target.registry_operator,
+        "mutazione_liste_sezioni",
+        testataRichiesta=header(target, new_id, "5011"),
+        sezione=sezione(target, "9901"),
+    )
     assert reason(resp) == "operator-not-profiled", resp.text
     assert "Rejected by policy. (from client)" in resp.text

@@ -4,9 +4,7 @@ profile, the flag and a warning for a registry operator (docs/consultation.md)."
 import datetime
 
 import pytest
-from lxml import etree
-
-from conftest import P3000, Signer
+from conftest import P3000
 from test_sections import header
 
 
@@ -48,19 +46,12 @@ def test_insufficient_criteria_and_no_subject_are_rispostako(target, new_id):
 def test_a_registry_operator_gets_the_flag_and_a_warning(target, new_id):
     if not target.registry_operator:
         pytest.skip("no --registry-operator given")
-    service = target.client(P3000)
-    client, plugins = service._client, service._client.plugins
-    client.plugins = []  # unsigned: signed below as the other operator
-    try:
-        message = client.create_message(
-            service,
-            "interrogazioneCittadino_famiglia_convivenza",
-            **request(target, new_id, codiceFiscale=target.holder),
-        )
-    finally:
-        client.plugins = plugins
-    signer = Signer(target.urna, target.cert, target.key, target.registry_operator)
-    resp = target.post(P3000, signer.sign(etree.tostring(message)), sign=False)
+    resp = target.post_as(
+        P3000,
+        target.registry_operator,
+        "interrogazioneCittadino_famiglia_convivenza",
+        **request(target, new_id, codiceFiscale=target.holder),
+    )
     assert resp.status_code == 200, resp.text
     assert "<listaElettorale>" in resp.text
     assert "<listaElettoraleCompleta>" not in resp.text

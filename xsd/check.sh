@@ -16,6 +16,8 @@ schema_for() {
     *3008*|*3002*) echo 3000consultazione.xsd ;;
     *2012*)        echo 2000cancellazione.xsd ;;
     *6001*)        echo 6001certificazione.xsd ;;
+    *1002*)        echo 1000iscrizione.xsd ;;
+    *A002*)        echo A000aire.xsd ;;
     *subentroSezioni*) echo subentroSezioni.xsd ;;
     *subentroListe*)   echo subentroListe.xsd ;;
     *) echo "" ;;
@@ -58,6 +60,8 @@ for w in ../wsdl/*.wsdl; do
     3000consultazione.xsd) s=samples/Richiesta3008-tipo1.xml ;;
     2000cancellazione.xsd) s=samples/Richiesta2012.xml ;;
     6001certificazione.xsd) s=samples/Richiesta6001.xml ;;
+    1000iscrizione.xsd) s=samples/Richiesta1002.xml ;;
+    A000aire.xsd) s=samples/RichiestaA002.xml ;;
     *) s="" ;;
   esac
   if [ -n "$s" ] && xmllint --noout --schema "$tmp/$n-types.xsd" "$s" >/dev/null 2>&1; then

@@ -183,10 +183,11 @@ pub fn check_with(bytes: &[u8], family: u16, frame: Option<&Frame<'_>>) -> Resul
         return Err(Fault::client(
             urna_wire::FaultReason::WrongPort,
             format!(
-                "{} ({}) belongs to the {} port, not to the {family} port it was posted to",
+                "{} ({}) belongs to the {} port, not to the {} port it was posted to",
                 operation.request_element(),
                 operation.wsdl_name(),
-                operation.family()
+                urna_wire::messages::family_label(operation.family()),
+                urna_wire::messages::family_label(family)
             ),
         ));
     }

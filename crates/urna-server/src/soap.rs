@@ -68,7 +68,7 @@ pub async fn endpoint(
     let span = tracing::info_span!(
         "request",
         correlation_id = %correlation,
-        port = port.family,
+        port = %urna_wire::messages::family_label(port.family),
         station = tracing::field::Empty,
         comune = tracing::field::Empty,
         operation = tracing::field::Empty,

@@ -99,6 +99,16 @@ pub fn richiesta3008(t: &Testata, comune: &Element, numero: Option<&str>, tipo: 
     })
 }
 
+/// A legacy registry request urna refuses (5008, 1002, A002: `op`), its
+/// header followed by `body`, in the operation's own namespace.
+pub fn richiesta_legacy(op: crate::Operation, t: &Testata, body: &[Element]) -> String {
+    envelope_of(op.request_element(), "x", op.request_ns(), t, |o| {
+        for e in body {
+            e.write_into(&mut o.0);
+        }
+    })
+}
+
 /// A 3002 request: `criteria` are the children of `criteriRicerca` in
 /// schema order, `born` the birth date searched by, `requested` the codes of
 /// `datiAnagraficiRichiesti` (18 for the electoral data).

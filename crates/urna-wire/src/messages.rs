@@ -33,10 +33,27 @@ pub enum Operation {
     /// 5008 `mutazione_scheda`: accepted on the wire only to refuse the
     /// legacy electoral datum it may carry.
     Mutazione5008,
+    /// 1002 `iscrizione_altriMotivi`: likewise.
+    Iscrizione1002,
+    /// A002 `AIRE_iscrizioneAltriMotivi`: likewise.
+    IscrizioneAireA002,
+}
+
+/// The AIRE port's family, "A000" (the only one that is not a number):
+/// written as the hexadecimal number that reads the same.
+pub const AIRE_FAMILY: u16 = 0xA000;
+
+/// A port family as ANPR names it: `5000`, …, `A000`.
+pub fn family_label(family: u16) -> String {
+    if family == AIRE_FAMILY {
+        "A000".into()
+    } else {
+        family.to_string()
+    }
 }
 
 impl Operation {
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 9] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
@@ -44,6 +61,8 @@ impl Operation {
         Operation::Cancellazione2012,
         Operation::Certificato6001,
         Operation::Mutazione5008,
+        Operation::Iscrizione1002,
+        Operation::IscrizioneAireA002,
     ];
 
     pub fn from_qname(ns: &str, name: &str) -> Option<Self> {
@@ -62,6 +81,8 @@ impl Operation {
             Operation::Cancellazione2012 => "2012",
             Operation::Certificato6001 => "6001",
             Operation::Mutazione5008 => "5008",
+            Operation::Iscrizione1002 => "1002",
+            Operation::IscrizioneAireA002 => "A002",
         }
     }
 
@@ -75,6 +96,8 @@ impl Operation {
             Operation::Cancellazione2012 => "cancellazione_sezione",
             Operation::Certificato6001 => "emissioneCertificato",
             Operation::Mutazione5008 => "mutazione_scheda",
+            Operation::Iscrizione1002 => "iscrizione_altriMotivi",
+            Operation::IscrizioneAireA002 => "AIRE_iscrizioneAltriMotivi",
         }
     }
 
@@ -85,6 +108,8 @@ impl Operation {
             Operation::Consultazione3008 | Operation::Interrogazione3002 => 3000,
             Operation::Cancellazione2012 => 2000,
             Operation::Certificato6001 => 6001,
+            Operation::Iscrizione1002 => 1000,
+            Operation::IscrizioneAireA002 => AIRE_FAMILY,
         }
     }
 
@@ -93,6 +118,8 @@ impl Operation {
             5000 => ns::M5,
             3000 => ns::C3,
             6001 => ns::CERT,
+            1000 => ns::I1,
+            AIRE_FAMILY => ns::A0,
             _ => ns::C2,
         }
     }
@@ -106,6 +133,8 @@ impl Operation {
             Operation::Cancellazione2012 => "Richiesta2012",
             Operation::Certificato6001 => "Richiesta6001",
             Operation::Mutazione5008 => "Richiesta5008",
+            Operation::Iscrizione1002 => "Richiesta1002",
+            Operation::IscrizioneAireA002 => "RichiestaA002",
         }
     }
 
@@ -118,6 +147,8 @@ impl Operation {
             Operation::Cancellazione2012 => "Risposta2012",
             Operation::Certificato6001 => "Risposta6001",
             Operation::Mutazione5008 => "Risposta5008",
+            Operation::Iscrizione1002 => "Risposta1002",
+            Operation::IscrizioneAireA002 => "RispostaA002",
         }
     }
 
@@ -126,6 +157,8 @@ impl Operation {
             5000 => "m5",
             3000 => "c3",
             6001 => "cert",
+            1000 => "i1",
+            AIRE_FAMILY => "a0",
             _ => "c2",
         }
     }

@@ -26,6 +26,11 @@ pub static XSD_FILES: &[(&str, &str)] = &[
         include_str!("../../../xsd/6001certificazione.xsd"),
     ),
     (
+        "1000iscrizione.xsd",
+        include_str!("../../../xsd/1000iscrizione.xsd"),
+    ),
+    ("A000aire.xsd", include_str!("../../../xsd/A000aire.xsd")),
+    (
         "subentroSezioni.xsd",
         include_str!("../../../xsd/subentroSezioni.xsd"),
     ),
@@ -40,7 +45,8 @@ pub static XSD_FILES: &[(&str, &str)] = &[
 pub struct Port {
     /// Endpoint path as on ANPR (docs/anpr-interface.md §Endpoints).
     pub path: &'static str,
-    /// The service number family (5000, 3000, 2000, 6001).
+    /// The service number family (5000, 3000, 2000, 6001, 1000, and A000
+    /// as [`crate::messages::AIRE_FAMILY`]).
     pub family: u16,
     pub wsdl: &'static str,
     /// The XSD that declares this port's global elements.
@@ -71,6 +77,18 @@ pub static PORTS: &[Port] = &[
         family: 6001,
         wsdl: include_str!("../../../wsdl/AnprService6001.wsdl"),
         schema: "6001certificazione.xsd",
+    },
+    Port {
+        path: "/ANPR1000ServiziIscrizione/AnprService1000",
+        family: 1000,
+        wsdl: include_str!("../../../wsdl/AnprService1000.wsdl"),
+        schema: "1000iscrizione.xsd",
+    },
+    Port {
+        path: "/ANPRA000ServiziAire/AnprServiceA000",
+        family: crate::messages::AIRE_FAMILY,
+        wsdl: include_str!("../../../wsdl/AnprServiceA000.wsdl"),
+        schema: "A000aire.xsd",
     },
 ];
 

@@ -129,6 +129,15 @@ async fn replies() {
                 &["18"],
             ),
         ),
+        (
+            "a002_ko_en562_legacy_datum",
+            "/ANPRA000ServiziAire/AnprServiceA000",
+            build::richiesta_legacy(
+                urna_wire::Operation::IscrizioneAireA002,
+                &t("SN4B", "A002"),
+                &[Element::new("listaElettorale").with_child(Element::leaf("elettore", "S"))],
+            ),
+        ),
         ("5010_ok", P5000, elector("SN5", "950")),
         ("5010_ko_section_missing", P5000, elector("SN6", "998")),
         (

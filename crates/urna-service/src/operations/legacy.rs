@@ -1,10 +1,11 @@
-//! 5008 (`mutazione_scheda`): the registry record, which urna does not keep.
-//! Before the electoral takeover it carried the one electoral datum of the
-//! time (`liste/listaElettorale`, `elettore` S/N/P, with `tipoMutazione`
-//! 05); since then ANPR refuses it with EN562: the electoral data change
-//! only through 5010 (docs/anpr-interface.md §Legacy carriers). urna gives
-//! that refusal, and refuses a 5008 without electoral data as outside its
-//! service.
+//! The registry operations that once carried the one electoral datum of the
+//! time (`listaElettorale`, `elettore` S/N/P): 5008 (`mutazione_scheda`,
+//! with `tipoMutazione` 05), 1002 (`iscrizione_altriMotivi`) and A002
+//! (`AIRE_iscrizioneAltriMotivi`). Since the electoral takeover ANPR refuses
+//! that datum with EN562: the electoral data change only through 5010
+//! (docs/anpr-interface.md §Legacy carriers). urna gives that refusal, and
+//! refuses the same operations without electoral data as outside its
+//! service (urna keeps no registry records).
 
 use urna_domain::header::RequestHeader;
 use urna_domain::{Anomaly, Code};
@@ -15,8 +16,6 @@ use urna_wire::{Element, Operation};
 use super::{Context, Decision, ServiceOperation, Stamp};
 use crate::ServiceError;
 
-pub(crate) struct Legacy5008;
-
 /// Whether the request carries the legacy electoral datum anywhere.
 pub(crate) struct Request {
     electoral: bool,
@@ -26,39 +25,66 @@ fn carries(e: &Element, name: &str) -> bool {
     e.name == name || e.children.iter().any(|c| carries(c, name))
 }
 
-impl ServiceOperation for Legacy5008 {
-    const OPERATION: Operation = Operation::Mutazione5008;
-    type Request = Request;
-    /// Nothing is ever written.
-    type Change = std::convert::Infallible;
-
-    fn extract(payload: &Element, _: &RequestHeader) -> Result<Request, ServiceError> {
-        Ok(Request {
-            electoral: carries(payload, "listaElettorale"),
-        })
-    }
-
-    fn plan(_: &mut Context<'_>, r: Request) -> Result<Decision<Self::Change>, ServiceError> {
-        Ok(Err(vec![if r.electoral {
-            Anomaly::new(
-                Code::EN562,
+/// The refusal of a legacy carrier `code`, with or without the datum.
+fn refusal(code: &str, electoral: bool) -> Anomaly {
+    if electoral {
+        let (object, text) = match code {
+            "5008" => (
+                "liste",
                 "i dati elettorali non si aggiornano con 5008: usare il servizio 5010 (mutazione_liste_elettorali)",
-            )
-            .object("liste")
+            ),
+            _ => (
+                "listaElettorale",
+                "inserire i dati elettorali tramite il servizio 5010 (mutazione_liste_elettorali) ed eliminare la sezione listaElettorale",
+            ),
+        };
+        Anomaly::new(Code::EN562, text)
+            .object(object)
             .field("listaElettorale")
-        } else {
-            Anomaly::new(
-                Code::EN174,
-                "urna gestisce le liste elettorali, non la scheda anagrafica: la 5008 si invia ad ANPR",
-            )
-        }]))
-    }
-
-    fn apply(
-        _: &mut AnyConnection,
-        change: Self::Change,
-        _: Stamp,
-    ) -> Result<Outcome, ServiceError> {
-        match change {}
+    } else {
+        Anomaly::new(
+            Code::EN174,
+            format!(
+                "urna gestisce le liste elettorali, non la scheda anagrafica: la {code} si invia ad ANPR"
+            ),
+        )
     }
 }
+
+macro_rules! legacy_carrier {
+    ($name:ident, $op:expr) => {
+        pub(crate) struct $name;
+
+        impl ServiceOperation for $name {
+            const OPERATION: Operation = $op;
+            type Request = Request;
+            /// Nothing is ever written.
+            type Change = std::convert::Infallible;
+
+            fn extract(payload: &Element, _: &RequestHeader) -> Result<Request, ServiceError> {
+                Ok(Request {
+                    electoral: carries(payload, "listaElettorale"),
+                })
+            }
+
+            fn plan(
+                _: &mut Context<'_>,
+                r: Request,
+            ) -> Result<Decision<Self::Change>, ServiceError> {
+                Ok(Err(vec![refusal(Self::OPERATION.code(), r.electoral)]))
+            }
+
+            fn apply(
+                _: &mut AnyConnection,
+                change: Self::Change,
+                _: Stamp,
+            ) -> Result<Outcome, ServiceError> {
+                match change {}
+            }
+        }
+    };
+}
+
+legacy_carrier!(Legacy5008, Operation::Mutazione5008);
+legacy_carrier!(Legacy1002, Operation::Iscrizione1002);
+legacy_carrier!(LegacyA002, Operation::IscrizioneAireA002);

@@ -10,7 +10,7 @@
 
 mod certificate_issue;
 mod elector_mutation;
-mod legacy_5008;
+mod legacy;
 mod section_delete;
 mod section_query;
 mod section_upsert;
@@ -194,7 +194,9 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Interrogazione3002 => Registered::of::<subject_query::SubjectQuery>(),
         Operation::Mutazione5010 => Registered::of::<elector_mutation::ElectorMutation>(),
         Operation::Certificato6001 => Registered::of::<certificate_issue::CertificateIssue>(),
-        Operation::Mutazione5008 => Registered::of::<legacy_5008::Legacy5008>(),
+        Operation::Mutazione5008 => Registered::of::<legacy::Legacy5008>(),
+        Operation::Iscrizione1002 => Registered::of::<legacy::Legacy1002>(),
+        Operation::IscrizioneAireA002 => Registered::of::<legacy::LegacyA002>(),
     }
 }
 
