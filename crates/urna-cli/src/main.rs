@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
 use commands::{
-    audit, certificates, db, demo, operators, pki, serve, subentro, subjects, summaries, tables,
-    wss,
+    audit, certificates, db, demo, doubles, operators, pki, serve, subentro, subjects, summaries,
+    tables, wss,
 };
 
 /// mimalloc: the request threads allocate and free many small strings; glibc's
@@ -67,6 +67,9 @@ enum Command {
     Audit(audit::AuditCommand),
     /// A comune's electors per section, list and sex (riepiloghi).
     Summaries(summaries::SummariesArgs),
+    /// Double registrations: a comune's, and the scan that re-derives them.
+    #[command(subcommand)]
+    Doubles(doubles::DoublesCommand),
     /// The electoral certificates (6001).
     #[command(subcommand)]
     Certificates(certificates::CertificatesCommand),
@@ -92,6 +95,7 @@ fn main() -> anyhow::Result<()> {
         Command::Audit(command) => audit::run(&settings, command),
         Command::Certificates(command) => certificates::run(&settings, command),
         Command::Summaries(args) => summaries::run(&settings, args),
+        Command::Doubles(c) => doubles::run(&settings, c),
         Command::Wss(command) => wss::run(command),
     }
 }

@@ -10,6 +10,7 @@ pub mod certificate;
 pub mod codice_fiscale;
 pub mod consultation;
 pub mod date;
+pub mod doubles;
 pub mod elector;
 pub mod header;
 pub mod ids;

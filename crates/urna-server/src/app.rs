@@ -197,6 +197,10 @@ impl Application {
                 "/riepiloghi/{istat}/{sezione}",
                 web::get().to(crate::extensions::summary),
             )
+            .route(
+                "/doppie-iscrizioni/{istat}",
+                web::get().to(crate::extensions::double_registrations),
+            )
             .route("/verifica", web::get().to(crate::verify_page::start))
             .route("/verifica", web::post().to(crate::verify_page::upload))
             .route(

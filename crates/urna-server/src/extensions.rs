@@ -13,6 +13,9 @@
 //! * `GET /riepiloghi/{istat}[/{sezione}]`: the comune's electors per
 //!   section, list and sex (JSON, or CSV with `?formato=csv`), counted when
 //!   read. Only the comune's own stations.
+//! * `GET /doppie-iscrizioni/{istat}`: the comune's double registrations
+//!   (as holder or claimant, open first) and whether they are all resolved,
+//!   since when. Only the comune's own stations.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -106,6 +109,41 @@ pub async fn eligibility(
     }
 }
 
+/// The refusal of a connection that is not a station of comune `istat`.
+fn own_comune_refusal(req: &HttpRequest, istat: &str) -> Option<HttpResponse> {
+    use actix_web::http::StatusCode;
+    if let Some(refused) = station_refusal(req) {
+        return Some(refused);
+    }
+    match req.conn_data::<PeerIdentity>() {
+        Some(PeerIdentity::Station(s)) if s.station.istat.as_str() != istat => Some(reply(
+            StatusCode::FORBIDDEN,
+            json!({"reason": urna_wire::SecurityReason::IdentityMismatch.code(), "message": format!("the station {} belongs to comune {}, not {istat}", s.station.cn(), s.station.istat)}),
+        )),
+        _ => None,
+    }
+}
+
+/// `GET /doppie-iscrizioni/{istat}`: the comune's double registrations and
+/// its status.
+pub async fn double_registrations(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let istat = path.into_inner();
+    if let Some(refused) = own_comune_refusal(&req, &istat) {
+        return refused;
+    }
+    let services = state.services.clone();
+    match web::block(move || services.double_registrations(&istat)).await {
+        Ok(Ok(d)) => reply(StatusCode::OK, json!(d)),
+        Ok(Err(e)) => unavailable(e, FaultReason::StorageUnavailable),
+        Err(e) => unavailable(e, FaultReason::WorkerFailure),
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub struct Format {
     formato: Option<String>,
@@ -119,17 +157,9 @@ pub async fn summary(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
-    if let Some(refused) = station_refusal(&req) {
-        return refused;
-    }
     let (istat, section) = path.into_inner();
-    if let Some(PeerIdentity::Station(s)) = req.conn_data::<PeerIdentity>() {
-        if s.station.istat.as_str() != istat {
-            return reply(
-                StatusCode::FORBIDDEN,
-                json!({"reason": urna_wire::SecurityReason::IdentityMismatch.code(), "message": format!("the station {} belongs to comune {}, not {istat}", s.station.cn(), s.station.istat)}),
-            );
-        }
+    if let Some(refused) = own_comune_refusal(&req, &istat) {
+        return refused;
     }
     let services = state.services.clone();
     let summary = match web::block(move || services.summary(&istat, section.as_deref())).await {

@@ -13,6 +13,7 @@ mod audit;
 mod batch;
 pub mod certificates;
 pub mod demo;
+pub mod doubles;
 pub mod generate;
 mod idempotency;
 mod operations;

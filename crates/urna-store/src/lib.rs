@@ -19,6 +19,7 @@ pub mod certificates;
 pub mod comuni;
 mod conn;
 pub mod constituencies;
+pub mod doubles;
 pub mod electors;
 pub mod operations;
 pub mod operators;

@@ -129,6 +129,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    double_registrations (id) {
+        id -> BigInt,
+        id_soggetto -> Text,
+        holder_comune -> Text,
+        claimant_comune -> Text,
+        detected_at -> BigInt,
+        source -> Text,
+        closed_at -> Nullable<BigInt>,
+        closed_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     notifications (id) {
         id -> BigInt,
         code -> Text,
@@ -234,6 +247,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency,
     subentro_jobs,
     subentro_anomalies,
+    double_registrations,
     subentro_undo,
     replay_cache,
     audit_log,

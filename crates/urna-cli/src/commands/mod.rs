@@ -4,6 +4,7 @@ pub mod audit;
 pub mod certificates;
 pub mod db;
 pub mod demo;
+pub mod doubles;
 pub mod operators;
 pub mod pki;
 pub mod serve;

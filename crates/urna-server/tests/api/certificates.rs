@@ -477,6 +477,30 @@ async fn a_comune_reads_its_summaries_only() {
     assert_eq!(r.status(), 403);
 }
 
+#[tokio::test]
+async fn a_comune_reads_its_double_registrations_only() {
+    let app = spawn_app().await;
+    let roma = app.client_for("058091");
+    let r = roma
+        .get(app.url("/doppie-iscrizioni/058091"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["X-Urna-Extension"], "1");
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["comune"], "058091", "{v}");
+    assert_eq!(v["stato"]["resolved"], true, "{v}");
+    assert!(v["doppie_iscrizioni"].as_array().unwrap().is_empty(), "{v}");
+    let milano = app.client_for("015146");
+    let r = milano
+        .get(app.url("/doppie-iscrizioni/058091"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
 /// `certificates.timestamp`: the seal carries a signature time-stamp from
 /// the audit heads' authority (PAdES B-T), which verify_seal reports; with
 /// that authority down the 6001 fails with `certificate-failed` rather than

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use urna_domain::doubles;
 use urna_domain::elector::{apply_5010, ElectorState, Mutation5010};
 use urna_domain::header::RequestHeader;
 use urna_store::{electors, sections, subjects, AnyConnection};
@@ -15,10 +16,17 @@ use crate::ServiceError;
 
 pub(crate) struct ElectorMutation;
 
-/// The elector's new state.
-pub(crate) struct Change {
-    subject: String,
-    state: Box<ElectorState>,
+/// What an accepted 5010 writes.
+pub(crate) enum Change {
+    /// The elector's new state.
+    State {
+        subject: String,
+        state: Box<ElectorState>,
+    },
+    /// R-D2: the claimant of double registrations of the subject cancels it
+    /// from its own lists, which urna never wrote: the double registrations
+    /// close, the holder's list stays as it is.
+    Withdraw { claimant: String, rows: Vec<i64> },
 }
 
 impl ServiceOperation for ElectorMutation {
@@ -41,6 +49,19 @@ impl ServiceOperation for ElectorMutation {
         let sender = &ctx.sender;
         let subject = subjects::get(conn, &m.id_soggetto)?.map(|s| s.facts());
         let current = electors::get(conn, &m.id_soggetto)?;
+        if m.cancellazione.is_some() && doubles::holder_met_by(&sender.istat, &current).is_some() {
+            let rows: Vec<i64> = urna_store::doubles::open_for_subject(conn, &m.id_soggetto)?
+                .into_iter()
+                .filter(|r| r.claimant_comune == sender.istat)
+                .map(|r| r.id)
+                .collect();
+            if !rows.is_empty() {
+                return Ok(Ok(Change::Withdraw {
+                    claimant: sender.istat.clone(),
+                    rows,
+                }));
+            }
+        }
         // Sections of the sender named by the request.
         let mut named: Vec<&str> = Vec::new();
         if let Some(l) = &m.liste {
@@ -71,7 +92,7 @@ impl ServiceOperation for ElectorMutation {
         let mut world = ReadView::new(conn, sender, existing)?;
         world.learn_comuni(conn, istats, &today)?;
         Ok(
-            apply_5010(sender, subject.as_ref(), &current, &m, &world).map(|state| Change {
+            apply_5010(sender, subject.as_ref(), &current, &m, &world).map(|state| Change::State {
                 subject: m.id_soggetto,
                 state: Box::new(state),
             }),
@@ -83,15 +104,47 @@ impl ServiceOperation for ElectorMutation {
         change: Change,
         stamp: Stamp,
     ) -> Result<Outcome, ServiceError> {
-        electors::put(
-            conn,
-            &electors::ElectorRow::from_state(
-                &change.subject,
-                &change.state,
-                stamp.id_operazione_anpr,
-                stamp.received_at,
-            ),
-        )?;
+        match change {
+            Change::State { subject, state } => {
+                electors::put(
+                    conn,
+                    &electors::ElectorRow::from_state(
+                        &subject,
+                        &state,
+                        stamp.id_operazione_anpr,
+                        stamp.received_at,
+                    ),
+                )?;
+                // R-D2: the holder no longer holding the subject ends its
+                // double registrations.
+                for row in urna_store::doubles::open_for_subject(conn, &subject)? {
+                    if doubles::resolved_by_holder(&row.holder_comune, &state) {
+                        urna_store::doubles::close(
+                            conn,
+                            row.id,
+                            stamp.received_at,
+                            &format!(
+                                "il comune {} non ha piu' il soggetto nella lista generale (operazione {})",
+                                row.holder_comune, stamp.id_operazione_anpr
+                            ),
+                        )?;
+                    }
+                }
+            }
+            Change::Withdraw { claimant, rows } => {
+                for id in rows {
+                    urna_store::doubles::close(
+                        conn,
+                        id,
+                        stamp.received_at,
+                        &format!(
+                            "il comune {claimant} ha cancellato il soggetto dalle proprie liste (operazione {})",
+                            stamp.id_operazione_anpr
+                        ),
+                    )?;
+                }
+            }
+        }
         Ok(Outcome::Done { warnings: vec![] })
     }
 }

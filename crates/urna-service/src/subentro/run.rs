@@ -264,8 +264,22 @@ impl<'a> Run<'a> {
                 Ok(vec![])
             }
             Err(errors) => {
-                // R-T3: a first-load conflict notifies both comuni (N017).
+                // R-T3: a first-load conflict notifies both comuni (N017);
+                // R-D1: met on another comune's general list, it is a
+                // double registration.
                 if errors.iter().any(|a| a.code == Code::EN556) {
+                    if let Some(holder) =
+                        urna_domain::doubles::holder_met_by(&self.sender.istat, &current)
+                    {
+                        urna_store::doubles::open(
+                            c,
+                            &id,
+                            holder,
+                            &self.sender.istat,
+                            now_ms(),
+                            &format!("subentro {}", self.job),
+                        )?;
+                    }
                     if let Some(other) = current
                         .first_load
                         .as_ref()

@@ -422,3 +422,133 @@ fn reset_removes_what_the_upload_wrote_and_restores_what_it_overwrote() {
         assert_eq!(again.loaded, r.records, "{}", w.label);
     }
 }
+
+/// A 5010 cancellation (motive 1, emigration) of `subject` sent by `istat`
+/// now (the takeover is dated today).
+fn cancellation(id: &str, istat: &str, subject: &str) -> String {
+    use urna_wire::Element;
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    urna_wire::build::richiesta5010(
+        &urna_wire::build::Testata::new(id, istat, "5010", &now),
+        &[
+            Element::leaf("idSoggetto", subject),
+            Element::new("cancellazione").with_child(Element::leaf("motivoCancellazione", "1")),
+            Element::new("datiControllo").with_child(Element::leaf("tipoMutazione", "05")),
+        ],
+    )
+}
+
+/// R-D1…R-D3: a takeover listing another comune's elector records a double
+/// registration both comuni see; the claimant's cancellation closes it and
+/// leaves the holder's list alone; the scan re-derives it from the takeover
+/// history; the holder's cancellation closes it too.
+#[test]
+fn double_registrations_are_recorded_at_takeover_and_close_when_resolved() {
+    for w in worlds(50) {
+        let label = w.label;
+        w.upload("058118", FileKind::Sezioni, &w.files.sezioni)
+            .unwrap();
+        w.upload("058118", FileKind::Liste, &w.files.liste).unwrap();
+        let subject = spec(50).subject_id(generate::plain_elector_index(3));
+        let comune = "<comune><nomeComune>FIUMICINO</nomeComune><codiceIstat>058120</codiceIstat><siglaProvinciaIstat>RM</siglaProvinciaIstat></comune>";
+        let file = format!(
+            "<l:subentroListe xmlns:l=\"{}\"><datiFornitura><versioneFornitura>1</versioneFornitura><numeroTotaleListe>1</numeroTotaleListe></datiFornitura><listeElettorali><listaSoggetto><idSchedaSoggettoANPR>{subject}</idSchedaSoggettoANPR><lista><elettore>S</elettore><listaGenerale>{comune}<sezioneelettoralenum>1</sezioneelettoralenum></listaGenerale><referendumnazionali>S</referendumnazionali><elezionimembriue>S</elezionimembriue><senatorepubblica>S</senatorepubblica><cameradeputati>S</cameradeputati><regionali>S</regionali><comunali>S</comunali><circoscrizionali>N</circoscrizionali></lista></listaSoggetto></listeElettorali></l:subentroListe>",
+            ns::SUBENTRO_LISTE,
+        );
+        let path = w._dir.path().join("fiumicino.xml");
+        std::fs::write(&path, file).unwrap();
+        w.upload("058120", FileKind::Liste, &path).unwrap();
+        // The real clock: the takeover dated its records today.
+        let services = urna_service::Services::new(
+            w.store.clone(),
+            urna_domain::header::HeaderPolicy::default(),
+        );
+        for istat in ["058118", "058120"] {
+            let d = services.double_registrations(istat).unwrap();
+            assert!(!d.stato.resolved, "{label}: {istat}");
+            assert_eq!(d.doppie_iscrizioni.len(), 1, "{label}: {istat}");
+            let r = &d.doppie_iscrizioni[0];
+            assert_eq!(
+                (
+                    r.id_soggetto.as_str(),
+                    r.holder_comune.as_str(),
+                    r.claimant_comune.as_str()
+                ),
+                (subject.as_str(), "058118", "058120"),
+                "{label}"
+            );
+            assert!(r.closed_at.is_none() && r.source.starts_with("subentro "));
+        }
+        assert!(
+            services
+                .double_registrations("058091")
+                .unwrap()
+                .stato
+                .resolved
+        );
+
+        let send = |xml: String, from: &str| {
+            let checked = urna_security::gate::check(xml.as_bytes(), 5000).unwrap();
+            let caller = urna_service::Caller {
+                station: format!("{from}-PC-0001").parse().unwrap(),
+            };
+            services
+                .handle(checked.operation, &checked.payload, &caller, "c")
+                .unwrap()
+        };
+        // Fiumicino, not competent, cancels: the record closes, Ciampino
+        // keeps the subject.
+        let h = send(cancellation("DR1", "058120", &subject), "058120");
+        assert_eq!(h.settled, urna_service::Settled::Ok, "{label}: {}", h.body);
+        let d = services.double_registrations("058120").unwrap();
+        assert!(
+            d.stato.resolved && d.stato.since.is_some(),
+            "{label}: {d:?}"
+        );
+        assert!(
+            d.doppie_iscrizioni[0]
+                .closed_reason
+                .as_deref()
+                .unwrap()
+                .contains("058120 ha cancellato"),
+            "{label}"
+        );
+        let state = w.store.read(|c| electors::get(c, &subject)).unwrap();
+        assert_eq!(state.general.unwrap().0.comune, "058118", "{label}");
+        // Without the record, the scan finds the pair again in the takeover
+        // history (once); a second scan changes nothing.
+        w.store
+            .write(|c| {
+                use diesel::prelude::*;
+                diesel::delete(urna_store::schema::double_registrations::table).execute(c)?;
+                Ok::<(), urna_store::StoreError>(())
+            })
+            .unwrap();
+        let r = services.scan_double_registrations().unwrap();
+        assert_eq!((r.opened, r.closed), (1, 0), "{label}");
+        assert_eq!(
+            services.scan_double_registrations().unwrap(),
+            urna_service::doubles::ScanReport::default(),
+            "{label}"
+        );
+        // Ciampino cancels: the holder no longer holds it.
+        let h = send(cancellation("DR2", "058118", &subject), "058118");
+        assert_eq!(h.settled, urna_service::Settled::Ok, "{label}: {}", h.body);
+        let d = services.double_registrations("058118").unwrap();
+        assert!(d.stato.resolved, "{label}: {d:?}");
+        assert!(d.doppie_iscrizioni[0]
+            .closed_reason
+            .as_deref()
+            .unwrap()
+            .contains("058118 non ha piu'"));
+        assert_eq!(
+            services.scan_double_registrations().unwrap(),
+            urna_service::doubles::ScanReport::default(),
+            "{label}"
+        );
+    }
+}
