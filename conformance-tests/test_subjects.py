@@ -56,3 +56,27 @@ def test_a_registry_operator_gets_the_flag_and_a_warning(target, new_id):
     assert "<listaElettorale>" in resp.text
     assert "<listaElettoraleCompleta>" not in resp.text
     assert "<codiceErroreAnomalia>EN174</codiceErroreAnomalia><tipoErroreAnomalia>W</tipoErroreAnomalia>" in resp.text
+
+
+def test_zeep_finds_its_past_request_with_the_reply_it_got(target, new_id):
+    import gzip
+
+    service = target.client(P3000)
+    first = header(target, new_id, "3008")
+    r = service.consultazione_sezione(
+        testataRichiesta=first,
+        parametriRicerca3008={"comune": target.comune_ref(), "tipoRichiesta": "2"},
+    )
+    assert r["rispostaKO"] is None, r["rispostaKO"]
+    found = service.gestione_richieste(
+        testataRichiesta=header(target, new_id, "3003", decorrenza=False),
+        ricercaSingolaRichiesta={"idOperazioneComune": first["idOperazioneComune"]},
+    )
+    assert found["rispostaKO"] is None, found["rispostaKO"]
+    [past] = found["Risposta3003_OK"]["elencoRisposte"]["risposta"]
+    assert past["operazioneRichiesta"] == "3008"
+    assert past["statoLavorazione"] == "1"
+    reply = gzip.decompress(past["contenutoRisposta"]).decode()
+    assert "Risposta3008_OK" in reply
+    request = gzip.decompress(past["contenutoRichiesta"]).decode()
+    assert first["idOperazioneComune"] in request

@@ -13,7 +13,7 @@ fail=0
 schema_for() {
   case "$(basename "$1")" in
     *5008*|*5010*|*5011*) echo 5000mutazione.xsd ;;
-    *3008*|*3002*) echo 3000consultazione.xsd ;;
+    *3008*|*3002*|*3003*) echo 3000consultazione.xsd ;;
     *2012*)        echo 2000cancellazione.xsd ;;
     *6001*)        echo 6001certificazione.xsd ;;
     *1002*)        echo 1000iscrizione.xsd ;;

@@ -15,6 +15,7 @@ pub mod elector;
 pub mod header;
 pub mod ids;
 pub mod operator;
+pub mod requests;
 pub mod section;
 
 pub use catalogue::{Anomaly, Code, Severity};

@@ -157,6 +157,7 @@ impl Services {
         let received_at = (now.unix_timestamp_nanos() / 1_000_000) as i64;
         let cn = caller.station.cn();
         let operator = auth.map(|a| a.operator.as_str());
+        let subject_key = messages::subject_key(op, payload);
         let served = Served {
             at_ms: received_at,
             op,
@@ -180,6 +181,7 @@ impl Services {
                     request_digest: digest,
                     operator,
                     auth_mode: auth_mode(operator.is_some()),
+                    subject_key: subject_key.as_deref(),
                 },
             )
         };
@@ -236,6 +238,7 @@ impl Services {
                     request_digest: digest.to_string(),
                     operation_id: id,
                     response: kept.unwrap_or_else(|| body.clone()),
+                    request: Some(messages::request_xml(op, payload)),
                 },
             )?;
         }

@@ -23,6 +23,9 @@ pub struct NewOperation<'a> {
     pub operator: Option<&'a str>,
     /// `wss-saml` or `tls`.
     pub auth_mode: &'a str,
+    /// The subject the request is about (5010, 6001, 3002): its
+    /// idSchedaSoggettoANPR or codice fiscale as sent.
+    pub subject_key: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -40,6 +43,7 @@ pub struct OperationRow {
     pub request_digest: String,
     pub operator: Option<String>,
     pub auth_mode: String,
+    pub subject_key: Option<String>,
 }
 
 /// Appends an operation and returns its id (the idOperazioneANPR).
@@ -47,8 +51,8 @@ pub fn insert(conn: &mut AnyConnection, op: &NewOperation<'_>) -> Result<i64, St
     // Written out, so that it is prepared once per connection (see `cached`).
     let q = Cached::new(
         "INSERT INTO operations (comune_istat, id_operazione_comune, operation, station_cn, \
-         correlation_id, received_at, outcome, codes, request_digest, operator, auth_mode) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         correlation_id, received_at, outcome, codes, request_digest, operator, auth_mode, \
+         subject_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         vec![
             op.comune_istat.into(),
             op.id_operazione_comune.into(),
@@ -61,6 +65,7 @@ pub fn insert(conn: &mut AnyConnection, op: &NewOperation<'_>) -> Result<i64, St
             op.request_digest.into(),
             op.operator.into(),
             op.auth_mode.into(),
+            op.subject_key.into(),
         ],
     )
     .returning::<diesel::sql_types::BigInt>();
@@ -89,6 +94,8 @@ pub struct Remembered {
     pub request_digest: String,
     pub operation_id: i64,
     pub response: String,
+    /// The request's payload (the Body's child) as received, for 3003.
+    pub request: Option<String>,
 }
 
 pub fn remembered(
@@ -108,7 +115,7 @@ pub fn remember(conn: &mut AnyConnection, r: &Remembered) -> Result<(), StoreErr
     // Written out, so that it is prepared once per connection (see `cached`).
     let q = Cached::new(
         "INSERT INTO idempotency (comune_istat, id_operazione_comune, operation, \
-         request_digest, operation_id, response) VALUES (?, ?, ?, ?, ?, ?)",
+         request_digest, operation_id, response, request) VALUES (?, ?, ?, ?, ?, ?, ?)",
         vec![
             (&r.comune_istat).into(),
             (&r.id_operazione_comune).into(),
@@ -116,8 +123,74 @@ pub fn remember(conn: &mut AnyConnection, r: &Remembered) -> Result<(), StoreErr
             (&r.request_digest).into(),
             r.operation_id.into(),
             (&r.response).into(),
+            r.request.as_deref().into(),
         ],
     );
     per_backend!(conn, |c| q.execute(c))?;
     Ok(())
+}
+
+/// Which of a comune's operations a 3003 search reads; every field given
+/// narrows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter<'a> {
+    pub comune: &'a str,
+    pub id: Option<i64>,
+    pub id_operazione_comune: Option<&'a str>,
+    /// Received at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Received before (Unix ms).
+    pub to_ms: Option<i64>,
+    /// Operation codes (none: all).
+    pub operations: &'a [String],
+    /// `OK`, `KO` or `REPLAY`.
+    pub outcome: Option<&'a str>,
+    /// Subject keys (none: any); an operation matches one of them.
+    pub subject_keys: &'a [String],
+}
+
+/// A page of the operations `f` selects, oldest first, and how many it
+/// selects in all. Served by the indexes on (comune, received_at) and
+/// (comune, subject_key).
+pub fn search(
+    conn: &mut AnyConnection,
+    f: &Filter<'_>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<OperationRow>, i64), StoreError> {
+    let query = || {
+        let mut q = operations::table
+            .filter(operations::comune_istat.eq(f.comune.to_string()))
+            .into_boxed();
+        if let Some(id) = f.id {
+            q = q.filter(operations::id.eq(id));
+        }
+        if let Some(i) = f.id_operazione_comune {
+            q = q.filter(operations::id_operazione_comune.eq(i.to_string()));
+        }
+        if let Some(t) = f.from_ms {
+            q = q.filter(operations::received_at.ge(t));
+        }
+        if let Some(t) = f.to_ms {
+            q = q.filter(operations::received_at.lt(t));
+        }
+        if !f.operations.is_empty() {
+            q = q.filter(operations::operation.eq_any(f.operations.to_vec()));
+        }
+        if let Some(o) = f.outcome {
+            q = q.filter(operations::outcome.eq(o.to_string()));
+        }
+        if !f.subject_keys.is_empty() {
+            q = q.filter(operations::subject_key.eq_any(f.subject_keys.to_vec()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query()
+        .select(OperationRow::as_select())
+        .order(operations::id)
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((rows, total))
 }

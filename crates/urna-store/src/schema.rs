@@ -85,6 +85,7 @@ diesel::table! {
         request_digest -> Text,
         operator -> Nullable<Text>,
         auth_mode -> Text,
+        subject_key -> Nullable<Text>,
     }
 }
 
@@ -96,6 +97,7 @@ diesel::table! {
         request_digest -> Text,
         operation_id -> BigInt,
         response -> Text,
+        request -> Nullable<Text>,
     }
 }
 

@@ -109,6 +109,16 @@ pub fn richiesta_legacy(op: crate::Operation, t: &Testata, body: &[Element]) -> 
     })
 }
 
+/// A 3003 request: `search` is the one search element
+/// (`ricercaSingolaRichiesta`, `ricercaElenchiRichieste` or
+/// `parametriRicercaSoggetto`), `page` the page asked for.
+pub fn richiesta3003(t: &Testata, search: &Element, page: Option<u64>) -> String {
+    envelope_of("Richiesta3003", "c3", ns::C3, t, |o| {
+        search.write_into(&mut o.0);
+        o.opt_leaf("numeroPagina", page.map(|p| p.to_string()).as_deref());
+    })
+}
+
 /// A 3002 request: `criteria` are the children of `criteriRicerca` in
 /// schema order, `born` the birth date searched by, `requested` the codes of
 /// `datiAnagraficiRichiesti` (18 for the electoral data).

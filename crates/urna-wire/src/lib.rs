@@ -16,6 +16,7 @@ pub mod messages;
 pub mod mtom;
 pub mod ns;
 pub mod reason;
+pub mod requests;
 pub mod schemas;
 pub mod stream;
 pub mod tree;

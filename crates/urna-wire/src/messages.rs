@@ -26,6 +26,8 @@ pub enum Operation {
     Consultazione3008,
     /// 3002 `interrogazioneCittadino_famiglia_convivenza`, electoral parts
     Interrogazione3002,
+    /// 3003 `gestione_richieste`: the comune's past requests
+    Richieste3003,
     /// 2012 `cancellazione_sezione`
     Cancellazione2012,
     /// 6001 `emissioneCertificato` (the electoral certificates 21 and 22)
@@ -53,11 +55,12 @@ pub fn family_label(family: u16) -> String {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 9] = [
+    pub const ALL: [Operation; 10] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
         Operation::Interrogazione3002,
+        Operation::Richieste3003,
         Operation::Cancellazione2012,
         Operation::Certificato6001,
         Operation::Mutazione5008,
@@ -78,6 +81,7 @@ impl Operation {
             Operation::Mutazione5011 => "5011",
             Operation::Consultazione3008 => "3008",
             Operation::Interrogazione3002 => "3002",
+            Operation::Richieste3003 => "3003",
             Operation::Cancellazione2012 => "2012",
             Operation::Certificato6001 => "6001",
             Operation::Mutazione5008 => "5008",
@@ -93,6 +97,7 @@ impl Operation {
             Operation::Mutazione5011 => "mutazione_liste_sezioni",
             Operation::Consultazione3008 => "consultazione_sezione",
             Operation::Interrogazione3002 => "interrogazioneCittadino_famiglia_convivenza",
+            Operation::Richieste3003 => "gestione_richieste",
             Operation::Cancellazione2012 => "cancellazione_sezione",
             Operation::Certificato6001 => "emissioneCertificato",
             Operation::Mutazione5008 => "mutazione_scheda",
@@ -105,7 +110,9 @@ impl Operation {
     pub fn family(self) -> u16 {
         match self {
             Operation::Mutazione5010 | Operation::Mutazione5011 | Operation::Mutazione5008 => 5000,
-            Operation::Consultazione3008 | Operation::Interrogazione3002 => 3000,
+            Operation::Consultazione3008
+            | Operation::Interrogazione3002
+            | Operation::Richieste3003 => 3000,
             Operation::Cancellazione2012 => 2000,
             Operation::Certificato6001 => 6001,
             Operation::Iscrizione1002 => 1000,
@@ -130,6 +137,7 @@ impl Operation {
             Operation::Mutazione5011 => "Richiesta5011",
             Operation::Consultazione3008 => "Richiesta3008",
             Operation::Interrogazione3002 => "Richiesta3002",
+            Operation::Richieste3003 => "Richiesta3003",
             Operation::Cancellazione2012 => "Richiesta2012",
             Operation::Certificato6001 => "Richiesta6001",
             Operation::Mutazione5008 => "Richiesta5008",
@@ -144,6 +152,7 @@ impl Operation {
             Operation::Mutazione5011 => "Risposta5011",
             Operation::Consultazione3008 => "Risposta3008",
             Operation::Interrogazione3002 => "Risposta3002",
+            Operation::Richieste3003 => "Risposta3003",
             Operation::Cancellazione2012 => "Risposta2012",
             Operation::Certificato6001 => "Risposta6001",
             Operation::Mutazione5008 => "Risposta5008",
@@ -172,7 +181,7 @@ impl Operation {
     pub fn is_mutation(self) -> bool {
         !matches!(
             self,
-            Operation::Consultazione3008 | Operation::Interrogazione3002
+            Operation::Consultazione3008 | Operation::Interrogazione3002 | Operation::Richieste3003
         )
     }
 }
@@ -210,6 +219,40 @@ pub fn parse_header(root: &Element) -> Result<RequestHeader, IdError> {
 /// may legitimately renew.
 pub fn request_digest(root: &Element) -> [u8; 32] {
     root.digest(&|e| e.name == "dataOraRichiesta")
+}
+
+/// The request's payload (the Body's child) as XML in its namespace, as
+/// 3003 returns it: re-serialised from the validated tree, so without the
+/// envelope, the signature and insignificant white space.
+pub fn request_xml(op: Operation, root: &Element) -> String {
+    let q = format!("{}:{}", op.prefix(), op.request_element());
+    let mut o = Out::with_capacity(2048);
+    o.open_ns(&q, op.prefix(), op.request_ns());
+    o.0.push_str(&root.inner_xml());
+    o.close(&q);
+    o.0
+}
+
+/// The subject a request is about, as sent (its idSchedaSoggettoANPR, else
+/// its codice fiscale): 5010's `idSoggetto`, 6001's holder, 3002's criteria.
+/// What 3003 finds a subject's requests by.
+pub fn subject_key(op: Operation, root: &Element) -> Option<String> {
+    let keys = |e: Option<&Element>, cf_path: &str| {
+        let e = e?;
+        e.text_of("idSchedaSoggettoANPR")
+            .or_else(|| e.at(cf_path).map(|c| c.text.as_str()))
+            .map(|t| t.trim().to_ascii_uppercase())
+            .filter(|t| !t.is_empty())
+    };
+    match op {
+        Operation::Mutazione5010 => root.text_of("idSoggetto").map(|t| t.trim().to_string()),
+        Operation::Certificato6001 => keys(
+            root.at("soggettoIntestatario/generalita"),
+            "codiceFiscale/codFiscale",
+        ),
+        Operation::Interrogazione3002 => keys(root.child("criteriRicerca"), "codiceFiscale"),
+        _ => None,
+    }
 }
 
 /// Reads a `tipoComune` / `tipoComuneRichiesta`.
@@ -355,6 +398,8 @@ pub enum Outcome {
     Certificate(Box<crate::certificate::CertificateReply>),
     /// `Risposta3002_OK`: the subjects found.
     Subjects(Box<crate::consultation::SubjectsReply>),
+    /// `Risposta3003_OK`: past requests.
+    Requests(Box<crate::requests::RequestsReply>),
 }
 
 /// Values the server adds to the echoed header.
@@ -403,6 +448,7 @@ pub fn write_response(
         }
         Outcome::Certificate(reply) => crate::certificate::write_ok(&mut o, req, meta, reply),
         Outcome::Subjects(reply) => crate::consultation::write_ok(&mut o, req, meta, reply),
+        Outcome::Requests(reply) => crate::requests::write_ok(&mut o, req, meta, reply),
         Outcome::Ko(errors) => {
             let ko = match op {
                 Operation::Certificato6001 => "cert:Risposta6001KO".to_string(),

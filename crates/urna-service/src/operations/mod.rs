@@ -11,6 +11,7 @@
 mod certificate_issue;
 mod elector_mutation;
 mod legacy;
+mod request_search;
 mod section_delete;
 mod section_query;
 mod section_upsert;
@@ -192,6 +193,7 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Cancellazione2012 => Registered::of::<section_delete::SectionDelete>(),
         Operation::Consultazione3008 => Registered::of::<section_query::SectionQuery>(),
         Operation::Interrogazione3002 => Registered::of::<subject_query::SubjectQuery>(),
+        Operation::Richieste3003 => Registered::of::<request_search::RequestSearch>(),
         Operation::Mutazione5010 => Registered::of::<elector_mutation::ElectorMutation>(),
         Operation::Certificato6001 => Registered::of::<certificate_issue::CertificateIssue>(),
         Operation::Mutazione5008 => Registered::of::<legacy::Legacy5008>(),

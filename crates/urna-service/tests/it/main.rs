@@ -5,6 +5,7 @@ mod common;
 mod electors;
 mod legacy;
 mod placements;
+mod requests;
 mod sections;
 mod subentro;
 mod subjects;

@@ -275,6 +275,7 @@ fn sections_upload_is_disabled_after_a_5011_and_broken_files_are_en009() {
                         request_digest: "d",
                         operator: None,
                         auth_mode: "tls",
+                        subject_key: None,
                     },
                 )
             })

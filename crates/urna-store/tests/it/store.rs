@@ -200,6 +200,7 @@ fn idempotency_rows_are_unique_per_comune_and_id() {
                         request_digest: "d",
                         operator: None,
                         auth_mode: "tls",
+                        subject_key: None,
                     },
                 )
             })
@@ -212,6 +213,7 @@ fn idempotency_rows_are_unique_per_comune_and_id() {
             request_digest: "d".into(),
             operation_id: id,
             response: "<x/>".into(),
+            request: Some("<r/>".into()),
         };
         store.write(|c| operations::remember(c, &rem)).unwrap();
         let e = store.write(|c| operations::remember(c, &rem)).unwrap_err();
