@@ -80,3 +80,21 @@ def test_zeep_finds_its_past_request_with_the_reply_it_got(target, new_id):
     assert "Risposta3008_OK" in reply
     request = gzip.decompress(past["contenutoRichiesta"]).decode()
     assert first["idOperazioneComune"] in request
+
+
+@pytest.mark.parametrize(
+    "path,operation,code",
+    [
+        ("/ANPR1000ServiziIscrizione/AnprService1000", "iscrizione_altriMotivi", "1002"),
+        ("/ANPRA000ServiziAire/AnprServiceA000", "AIRE_iscrizioneAltriMotivi", "A002"),
+    ],
+)
+def test_zeep_gets_en562_for_the_legacy_electoral_datum_in_1002_and_a002(target, new_id, path, operation, code):
+    from lxml import etree
+
+    service = target.client(path)
+    datum = etree.Element("listaElettorale")
+    etree.SubElement(datum, "elettore").text = "S"
+    r = getattr(service, operation)(testataRichiesta=header(target, new_id, code), _value_1=[datum])
+    assert r["Risposta_Comune"] is None, r
+    assert [e["codiceErroreAnomalia"] for e in r["rispostaKO"]["listaErrori"]["errore"]][0] == "EN562"
