@@ -52,7 +52,8 @@ pub enum Search {
 }
 
 /// R-Q1: a search needs the idSchedaSoggettoANPR (or idANPR), the codice
-/// fiscale, or surname, name and birth date together; anything less would
+/// fiscale, or surname, name and birth date together (`senzaCognome` and
+/// `senzaNome` stand for an empty surname or name); anything less would
 /// read a comune's registry by sex or by name alone. EN148 otherwise.
 pub fn search(c: &Criteria) -> Result<Search, Anomaly> {
     if let Some(id) = c.id_scheda.as_ref().or(c.id_anpr.as_ref()) {
@@ -192,6 +193,18 @@ mod tests {
     fn search_takes_the_strongest_key() {
         let mut c = names();
         assert!(matches!(search(&c), Ok(Search::Names { .. })));
+        let no_surname = Criteria {
+            cognome: Some(String::new()),
+            ..names()
+        };
+        assert_eq!(
+            search(&no_surname),
+            Ok(Search::Names {
+                cognome: String::new(),
+                nome: "MARIA".into(),
+                born: date!(1980 - 01 - 01)
+            })
+        );
         c.codice_fiscale = Some("rssmra80a41h501x".into());
         assert_eq!(
             search(&c),

@@ -22,8 +22,14 @@ pub fn request_3002(root: &Element) -> Request3002 {
     Request3002 {
         criteria: Criteria {
             codice_fiscale: text("codiceFiscale"),
-            cognome: text("cognome"),
-            nome: text("nome"),
+            // senzaCognome / senzaNome: the person has none, which the
+            // registry keeps as an empty text.
+            cognome: text("cognome").or_else(|| {
+                c.and_then(|c| c.child("senzaCognome"))
+                    .map(|_| String::new())
+            }),
+            nome: text("nome")
+                .or_else(|| c.and_then(|c| c.child("senzaNome")).map(|_| String::new())),
             sesso: text("sesso"),
             data_nascita: root
                 .at("datiNascita/dataEvento")
@@ -272,6 +278,14 @@ mod tests {
             Some("1980-01-01")
         );
         assert!(r.wants_electoral());
+        let no_surname = Element::new("Richiesta3002").with_child(
+            Element::new("criteriRicerca")
+                .with_child(Element::leaf("senzaCognome", "1"))
+                .with_child(Element::leaf("nome", "ADEBAYO")),
+        );
+        let r = request_3002(&no_surname);
+        assert_eq!(r.criteria.cognome.as_deref(), Some(""));
+        assert_eq!(r.criteria.nome.as_deref(), Some("ADEBAYO"));
     }
 
     #[test]
