@@ -110,6 +110,20 @@ pub fn remembered(
         .optional()?)
 }
 
+/// The stored answers to several idOperazioneComune of one comune, in one
+/// query.
+pub fn remembered_many(
+    conn: &mut AnyConnection,
+    istat: &str,
+    ids: &[String],
+) -> Result<Vec<Remembered>, StoreError> {
+    Ok(idempotency::table
+        .filter(idempotency::comune_istat.eq(istat))
+        .filter(idempotency::id_operazione_comune.eq_any(ids))
+        .select(Remembered::as_select())
+        .load(conn)?)
+}
+
 /// Stores an answer; a concurrent duplicate fails with a unique violation.
 pub fn remember(conn: &mut AnyConnection, r: &Remembered) -> Result<(), StoreError> {
     // Written out, so that it is prepared once per connection (see `cached`).

@@ -89,10 +89,21 @@ impl ServiceOperation for RequestSearch {
         if rows.is_empty() {
             return Ok(Err(vec![requests::nothing_found()]));
         }
-        let mut listed = Vec::with_capacity(rows.len());
-        for row in rows {
-            listed.push(past(ctx.conn, row)?);
-        }
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.id_operazione_comune.clone())
+            .collect();
+        let remembered = operations::remembered_many(ctx.conn, &istat, &ids)?;
+        let listed = rows
+            .into_iter()
+            .map(|row| {
+                let kept = remembered.iter().find(|r| {
+                    r.id_operazione_comune == row.id_operazione_comune
+                        && r.operation == row.operation
+                });
+                past(row, kept)
+            })
+            .collect();
         let total = total as u64;
         Ok(Ok(RequestsReply {
             requests: listed,
@@ -109,9 +120,7 @@ impl ServiceOperation for RequestSearch {
 
 /// A logged operation with the request and reply remembered under its
 /// idOperazioneComune (a repeated request shows the first one's).
-fn past(conn: &mut AnyConnection, row: OperationRow) -> Result<PastRequest, ServiceError> {
-    let remembered = operations::remembered(conn, &row.comune_istat, &row.id_operazione_comune)?
-        .filter(|r| r.operation == row.operation);
+fn past(row: OperationRow, kept: Option<&operations::Remembered>) -> PastRequest {
     let received =
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.received_at) * 1_000_000)
             .ok()
@@ -120,14 +129,14 @@ fn past(conn: &mut AnyConnection, row: OperationRow) -> Result<PastRequest, Serv
                     .ok()
             })
             .unwrap_or_default();
-    Ok(PastRequest {
+    PastRequest {
         id_operazione_anpr: row.id,
         id_operazione_comune: row.id_operazione_comune,
         operation: row.operation,
         received,
         state: state_of_outcome(&row.outcome),
         codes: row.codes,
-        request: remembered.as_ref().and_then(|r| r.request.clone()),
-        response: remembered.map(|r| r.response),
-    })
+        request: kept.and_then(|r| r.request.clone()),
+        response: kept.map(|r| r.response.clone()),
+    }
 }
