@@ -254,23 +254,6 @@ pub fn at_ms_of(conn: &mut AnyConnection, seq: i64) -> Result<Option<i64>, Store
         .optional()?)
 }
 
-/// One stored entry, as read back.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = audit_log)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at_ms: i64,
-    pub operation: String,
-    pub outcome: String,
-    pub id_operazione_anpr: Option<i64>,
-    pub comune: Option<String>,
-    pub station: String,
-    pub operator: Option<String>,
-    pub auth_mode: String,
-    pub request_digest: String,
-    pub response_digest: String,
-}
-
 /// Which entries to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -287,9 +270,9 @@ pub struct Filter {
 }
 
 /// The entries matching `f`, oldest first.
-pub fn list(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<AuditRow>, StoreError> {
+pub fn list(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<Row>, StoreError> {
     let mut q = audit_log::table
-        .select(AuditRow::as_select())
+        .select(Row::as_select())
         .order(audit_log::seq)
         .limit(f.limit.max(0))
         .into_boxed();

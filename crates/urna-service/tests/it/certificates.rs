@@ -108,7 +108,7 @@ impl World {
 }
 
 /// The audit entries of `operation`, oldest first.
-fn audited(w: &World, operation: &str) -> Vec<urna_store::audit::AuditRow> {
+fn audited(w: &World, operation: &str) -> Vec<urna_store::audit::Row> {
     w.services
         .store()
         .read(|c| {
