@@ -41,6 +41,25 @@ pub fn active(
         .optional()?)
 }
 
+/// The version of comune `istat` active on `today`, else its latest one (a
+/// comune merged or ceased since): what names it in a reply about data
+/// recorded under it.
+pub fn last_known(
+    conn: &mut AnyConnection,
+    istat: &str,
+    today: &str,
+) -> Result<Option<ComuneRow>, StoreError> {
+    if let Some(c) = active(conn, istat, today)? {
+        return Ok(Some(c));
+    }
+    Ok(comuni::table
+        .filter(comuni::istat.eq(istat))
+        .order((comuni::valid_to.desc(), comuni::valid_from.desc()))
+        .select(ComuneRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Inserts or replaces rows (by archive id). PostgreSQL gets multi-row
 /// statements; SQLite (no `DEFAULT` in multi-row inserts) one statement per row,
 /// which inside the caller's transaction is as fast.

@@ -141,7 +141,8 @@ fn is_own(e: &ElectorState, s: &SubjectRow, sender: &str) -> bool {
 }
 
 /// The plan's reads beyond the subject: comuni by ISTAT code (once each) and
-/// sections.
+/// sections. Unlike the 5010 rules' `ReadView`, which knows only comuni
+/// active today, a reply names a list's comune by its last version too.
 struct Reader<'c> {
     conn: &'c mut AnyConnection,
     today: String,
@@ -153,11 +154,16 @@ impl Reader<'_> {
         if let Some(c) = self.comuni.get(istat) {
             return Ok(c.clone());
         }
-        let row = comuni::active(self.conn, istat, &self.today)?;
+        // A comune ceased since the data were recorded keeps its last name.
+        let row = comuni::last_known(self.conn, istat, &self.today)?.ok_or_else(|| {
+            StoreError::Data(format!(
+                "a list names comune {istat}, unknown to the archive"
+            ))
+        })?;
         let c = ComuneOut {
             istat: istat.to_string(),
-            nome: row.as_ref().map(|r| r.nome.clone()).unwrap_or_default(),
-            sigla: row.map(|r| r.sigla).unwrap_or_default(),
+            nome: row.nome,
+            sigla: row.sigla,
         };
         self.comuni.insert(istat.to_string(), c.clone());
         Ok(c)

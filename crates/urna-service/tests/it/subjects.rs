@@ -205,3 +205,59 @@ fn insufficient_or_unmatched_criteria_are_refused() {
         assert_eq!(h.codes, ["EN130", "EN527"], "{label}: {}", h.body);
     }
 }
+
+/// A list recorded under a comune that has ceased since is named by the
+/// comune's last version (the reply stays schema-valid).
+#[test]
+fn a_ceased_comune_is_named_by_its_last_version() {
+    for db in TestDb::all() {
+        let label = db.label;
+        let services = common::services(common::demo_store(&db));
+        let mut ceased = common::ciampino();
+        ceased.id = 99_001;
+        ceased.istat = "058999".into();
+        ceased.nome = "VECCHIO BORGO".into();
+        ceased.valid_from = "1950-01-01".into();
+        ceased.valid_to = "2019-12-31".into();
+        ceased.stato = "C".into();
+        let subject = demo::subject_row(&DEMO_COMUNI[0], 0);
+        services
+            .store()
+            .write(|c| {
+                urna_store::comuni::upsert(c, std::slice::from_ref(&ceased))?;
+                let mut state = urna_store::electors::get(c, &subject.id_soggetto)?;
+                let (list, since) = state.general.take().unwrap();
+                state.general = Some((
+                    urna_domain::elector::ListRef {
+                        comune: ceased.istat.clone(),
+                        ..list
+                    },
+                    since,
+                ));
+                urna_store::electors::put(
+                    c,
+                    &urna_store::electors::ElectorRow::from_state(
+                        &subject.id_soggetto,
+                        &state,
+                        1,
+                        1,
+                    ),
+                )
+            })
+            .unwrap();
+        let h = send(
+            &services,
+            &by_cf("Q11", "058091", &cf(0), &["18"]),
+            "058091",
+            None,
+        );
+        assert_eq!(h.settled, Settled::Ok, "{label}: {}", h.body);
+        assert!(
+            h.body.contains(
+                "<nomeComune>VECCHIO BORGO</nomeComune><codiceIstat>058999</codiceIstat>"
+            ),
+            "{label}: {}",
+            h.body
+        );
+    }
+}
