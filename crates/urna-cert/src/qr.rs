@@ -9,11 +9,11 @@ use crate::CertError;
 
 /// The data mask. ISO/IEC 18004 has the encoder try all eight and keep the
 /// one with the lowest penalty score (fewest large blocks and finder-like
-/// patterns); scoring them took a sixth of a certificate's rendering. Every
-/// mask is valid and a reader finds it in the format information, so one
-/// fixed mask is used; `(x + y) mod 3` breaks up the runs and blocks the
-/// penalty counts as well as any on the short URLs of the contrassegno, and
-/// the tests read every certificate's code back with zbarimg.
+/// patterns); scoring them took a sixth of a certificate's rendering (2.36
+/// ms → 1.98 ms, `--example timing`). Every mask is valid and a reader
+/// finds it in the format information, so one fixed mask is used: the crate
+/// tests read the codes back with zbarimg, the browser test's PC flow with
+/// rqrr (the server's decoder).
 const MASK: MaskPattern = MaskPattern::DiagonalLines;
 
 /// A QR code: `width` × `width` modules, row by row, `true` = dark. The quiet

@@ -25,11 +25,11 @@ fn carries(e: &Element, name: &str) -> bool {
     e.name == name || e.children.iter().any(|c| carries(c, name))
 }
 
-/// The refusal of a legacy carrier `code`, with or without the datum.
-fn refusal(code: &str, electoral: bool) -> Anomaly {
+/// The refusal of legacy carrier `op`, with or without the datum.
+fn refusal(op: Operation, electoral: bool) -> Anomaly {
     if electoral {
-        let (object, text) = match code {
-            "5008" => (
+        let (object, text) = match op {
+            Operation::Mutazione5008 => (
                 "liste",
                 "i dati elettorali non si aggiornano con 5008: usare il servizio 5010 (mutazione_liste_elettorali)",
             ),
@@ -45,7 +45,8 @@ fn refusal(code: &str, electoral: bool) -> Anomaly {
         Anomaly::new(
             Code::EN174,
             format!(
-                "urna gestisce le liste elettorali, non la scheda anagrafica: la {code} si invia ad ANPR"
+                "urna gestisce le liste elettorali, non la scheda anagrafica: la {} si invia ad ANPR",
+                op.code()
             ),
         )
     }
@@ -71,7 +72,7 @@ macro_rules! legacy_carrier {
                 _: &mut Context<'_>,
                 r: Request,
             ) -> Result<Decision<Self::Change>, ServiceError> {
-                Ok(Err(vec![refusal(Self::OPERATION.code(), r.electoral)]))
+                Ok(Err(vec![refusal(Self::OPERATION, r.electoral)]))
             }
 
             fn apply(
