@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for kind in CertificateType::ALL {
             let doc = example(kind, languages);
             let name = format!("{}-{}", kind_name(kind), languages_name(languages));
-            let pdf = sealer.seal(&render(&doc)?, doc.issued_at)?;
+            let pdf = sealer.issue(&doc)?;
             let path = out.join(format!("{name}.pdf"));
             std::fs::write(&path, &pdf)?;
             println!("{} ({} bytes)", path.display(), pdf.len());

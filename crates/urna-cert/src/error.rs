@@ -55,8 +55,9 @@ pub enum CertError {
     /// The QR code of the contrassegno could not be made (URL too long).
     #[error("contrassegno URL cannot be encoded as a QR code: {0}")]
     Qr(String),
-    /// krilla refused to write the PDF (a PDF/A-2b validation error, or a
-    /// limit); the message lists krilla's findings.
+    /// The PDF could not be written: the embedded faces do not load or
+    /// lack a glyph of the text (which [`crate::render`]'s checks refuse
+    /// earlier), or a subset could not be made.
     #[error("the PDF could not be written as PDF/A-2b: {0}")]
     Pdf(String),
     /// The seal's certificate or key could not be loaded, or do not match.

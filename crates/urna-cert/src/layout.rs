@@ -1,25 +1,17 @@
 //! The page layout: the document's texts placed on A4 pages (a display list
-//! of [`Op`]s), then drawn with krilla as PDF/A-2b.
+//! of [`Op`]s), then written as PDF/A-2b by `crate::pdf`.
 //!
 //! Layout and drawing are separate so that the layout can be tried again
 //! with fewer annotations when they do not fit ([`layout`]), and so that the
-//! drawing is one plain loop. Coordinates are krilla's: points, origin at
-//! the top left, y downwards, text placed by its baseline.
+//! drawing is one plain loop. Coordinates are points, origin at the top
+//! left, y downwards, text placed by its baseline (the writer turns them
+//! into PDF's, y upwards).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use krilla::color::rgb;
-use krilla::configure::{Archival, ConfigurationBuilder};
-use krilla::geom::{PathBuilder, Point, Rect, Transform};
-use krilla::metadata::{DateTime, Metadata};
-use krilla::num::NormalizedF32;
-use krilla::page::PageSettings;
-use krilla::paint::{Fill, FillRule, Stroke};
-use krilla::surface::Surface;
-use krilla::text::{Font, GlyphId, KrillaGlyph};
-use krilla::{Document, SerializeSettings};
 use skrifa::instance::{LocationRef, Size};
+use skrifa::raw::TableProvider;
 use skrifa::MetadataProvider;
 
 use crate::model::{CertificateDoc, CertificateType, Comune};
@@ -99,21 +91,6 @@ pub(crate) enum Ink {
     Pale,
 }
 
-impl Ink {
-    fn fill(self) -> Fill {
-        let c = match self {
-            Ink::Black => rgb::Color::new(0, 0, 0),
-            Ink::Grey => rgb::Color::new(80, 80, 80),
-            Ink::Pale => rgb::Color::new(222, 222, 222),
-        };
-        Fill {
-            paint: c.into(),
-            opacity: NormalizedF32::ONE,
-            rule: FillRule::NonZero,
-        }
-    }
-}
-
 /// One thing to draw.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
@@ -130,6 +107,9 @@ pub(crate) enum Op {
     Rule { x: f32, y: f32, w: f32 },
     /// A stroked rectangle (the seal box).
     Frame { x: f32, y: f32, w: f32, h: f32 },
+    /// The preview's word across the page, bottom left to top right, under
+    /// everything else (first on the page).
+    Watermark { text: String },
     /// A QR code whose top left corner (quiet zone included) is at (x, y).
     Qr {
         x: f32,
@@ -145,30 +125,67 @@ pub(crate) struct Fonts {
     bold: Face,
 }
 
-/// A face for krilla and, per character, its glyph and advance: looked up
-/// once per process, so that measuring and drawing a text costs a table
-/// lookup per character instead of a font parse and a shaping run.
-struct Face {
-    font: Font,
-    glyphs: HashMap<char, (GlyphId, f32)>,
+/// A face and, per character, its glyph and advance: looked up once per
+/// process, so that measuring and drawing a text costs a table lookup per
+/// character instead of a font parse and a shaping run.
+pub(crate) struct Face {
+    pub ttf: &'static [u8],
+    pub postscript_name: String,
+    pub metrics: FaceMetrics,
+    glyphs: HashMap<char, (u16, f32)>,
+}
+
+/// What a PDF font descriptor states about a face, in thousandths of an em.
+pub(crate) struct FaceMetrics {
+    pub bbox: [f32; 4],
+    pub ascent: f32,
+    pub descent: f32,
+    pub cap_height: f32,
+    pub stem_v: f32,
 }
 
 impl Face {
     fn load(ttf: &'static [u8]) -> Option<Face> {
-        let font = Font::new(ttf.into(), 0)?;
         let face = skrifa::FontRef::new(ttf).ok()?;
         // At size 1 an advance is in ems.
-        let metrics = face.glyph_metrics(Size::new(1.0), LocationRef::default());
+        let advances = face.glyph_metrics(Size::new(1.0), LocationRef::default());
         let glyphs = face
             .charmap()
             .mappings()
             .filter_map(|(code, glyph)| {
                 let ch = char::from_u32(code)?;
-                let advance = metrics.advance_width(glyph)?;
-                Some((ch, (GlyphId::new(glyph.to_u32()), advance)))
+                let advance = advances.advance_width(glyph)?;
+                Some((ch, (u16::try_from(glyph.to_u32()).ok()?, advance)))
             })
             .collect();
-        Some(Face { font, glyphs })
+        let m = face.metrics(Size::new(1000.0), LocationRef::default());
+        let bounds = m.bounds?;
+        let weight = face.attributes().weight.value();
+        let postscript_name = face
+            .localized_strings(skrifa::string::StringId::POSTSCRIPT_NAME)
+            .english_or_first()?
+            .chars()
+            .collect();
+        // Checked here so that the writer can rely on it.
+        face.head().ok()?;
+        Some(Face {
+            ttf,
+            postscript_name,
+            metrics: FaceMetrics {
+                bbox: [bounds.x_min, bounds.y_min, bounds.x_max, bounds.y_max],
+                ascent: m.ascent,
+                descent: m.descent,
+                cap_height: m.cap_height.unwrap_or(m.ascent),
+                // The usual estimate from the weight class (400 → 95.4).
+                stem_v: 10.0 + 0.244 * (weight - 50.0),
+            },
+            glyphs,
+        })
+    }
+
+    /// The glyph of `ch` and its advance in ems.
+    pub(crate) fn glyph(&self, ch: char) -> Option<(u16, f32)> {
+        self.glyphs.get(&ch).copied()
     }
 }
 
@@ -187,37 +204,11 @@ impl Fonts {
             .ok_or_else(|| CertError::Pdf("the embedded DejaVu Sans fonts do not load".into()))
     }
 
-    fn face(&self, weight: Weight) -> &Face {
+    pub(crate) fn face(&self, weight: Weight) -> &Face {
         match weight {
             Weight::Regular => &self.regular,
             Weight::Bold => &self.bold,
         }
-    }
-
-    /// `text` as krilla glyphs of `weight`, one per character, placed by
-    /// their advances (no kerning, so that what [`text_width`] measured is
-    /// what is drawn). A character the face lacks becomes glyph 0, which
-    /// krilla's PDF/A validator refuses.
-    fn glyphs(&self, weight: Weight, text: &str) -> Vec<KrillaGlyph> {
-        let face = self.face(weight);
-        text.char_indices()
-            .map(|(at, ch)| {
-                let (glyph_id, x_advance) = face
-                    .glyphs
-                    .get(&ch)
-                    .copied()
-                    .unwrap_or((GlyphId::new(0), 0.6));
-                KrillaGlyph {
-                    glyph_id,
-                    text_range: at..at + ch.len_utf8(),
-                    x_advance,
-                    x_offset: 0.0,
-                    y_offset: 0.0,
-                    y_advance: 0.0,
-                    location: None,
-                }
-            })
-            .collect()
     }
 }
 
@@ -765,198 +756,46 @@ pub(crate) fn layout(doc: &CertificateDoc) -> Result<Vec<Vec<Op>>, CertError> {
     })
 }
 
-/// Draws the pages as a PDF/A-2b document (validated by krilla while it
-/// writes), with the title, language and dates of `doc`.
-pub(crate) fn draw(doc: &CertificateDoc, pages: &[Vec<Op>]) -> Result<Vec<u8>, CertError> {
-    let fonts = Fonts::get()?;
-    let configuration = ConfigurationBuilder::new()
-        .with_archival_validator(Archival::A2_B)
-        .finish()
-        .map_err(|e| CertError::Pdf(format!("{e:?}")))?;
-    let settings = SerializeSettings {
-        configuration,
-        ..SerializeSettings::default()
-    };
-    let mut document = Document::new_with(settings);
+/// The pages as they are drawn: with the preview's watermark first and
+/// the page number last on each.
+pub(crate) fn finish_pages(doc: &CertificateDoc, pages: Vec<Vec<Op>>) -> Vec<Vec<Op>> {
     let it = Strings::of(crate::Language::It);
     let second = doc.languages.second().map(Strings::of);
     let total = pages.len();
-    for (n, ops) in pages.iter().enumerate() {
-        let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
-            .ok_or_else(|| CertError::Pdf("invalid page size".into()))?;
-        let mut page = document.start_page_with(settings);
-        let mut surface = page.surface();
-        if doc.preview {
-            let word = pair(it.preview, second.map(|s| s.preview));
-            watermark(&mut surface, fonts, &word);
-        }
-        for op in ops {
-            draw_op(&mut surface, fonts, op);
-        }
-        let number = pair(it.page, second.map(|s| s.page))
-            .replace("{n}", &(n + 1).to_string())
-            .replace("{m}", &total.to_string());
-        let w = text_width(&number, Weight::Regular, SIZE_SMALL);
-        draw_op(
-            &mut surface,
-            fonts,
-            &Op::Text {
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(n, ops)| {
+            let mut page = Vec::with_capacity(ops.len() + 2);
+            if doc.preview {
+                page.push(Op::Watermark {
+                    text: pair(it.preview, second.map(|s| s.preview)),
+                });
+            }
+            page.extend(ops);
+            let number = pair(it.page, second.map(|s| s.page))
+                .replace("{n}", &(n + 1).to_string())
+                .replace("{m}", &total.to_string());
+            let w = text_width(&number, Weight::Regular, SIZE_SMALL);
+            page.push(Op::Text {
                 x: (PAGE_W - w) / 2.0,
                 y: PAGE_H - MARGIN_BOTTOM / 2.0,
                 size: SIZE_SMALL,
                 weight: Weight::Regular,
                 ink: Ink::Grey,
                 text: number,
-            },
-        );
-        surface.finish();
-        page.finish();
-    }
-    let title = pair(it.title(doc.kind), second.map(|s| s.title(doc.kind)));
-    document.set_metadata(
-        Metadata::new()
-            .title(title)
-            .language("it-IT".into())
-            .creator("urna-cert".into())
-            .producer("urna (krilla)".into())
-            .creation_date(pdf_datetime(doc.issued_at)),
-    );
-    document
-        .finish()
-        .map_err(|e| CertError::Pdf(krilla_error(&e)))
+            });
+            page
+        })
+        .collect()
 }
 
-/// krilla's error, readable.
-fn krilla_error(e: &krilla::error::KrillaError) -> String {
-    match e {
-        krilla::error::KrillaError::Validation(errors) => errors
-            .iter()
-            .map(|(e, _)| format!("{e:?}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => format!("{other:?}"),
-    }
-}
-
-/// The issue time as the PDF's creation date.
-fn pdf_datetime(t: time::OffsetDateTime) -> DateTime {
-    let offset = t.offset();
-    // Offsets are whole hours and minutes; the minutes take the sign of the hours.
-    let (h, m, _) = offset.as_hms();
-    DateTime::new(u16::try_from(t.year()).unwrap_or(0))
-        .month(u8::from(t.month()))
-        .day(t.day())
-        .hour(t.hour())
-        .minute(t.minute())
-        .second(t.second())
-        .utc_offset_hour(h)
-        .utc_offset_minute(m.unsigned_abs())
-}
-
-fn draw_op(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
-    match op {
-        Op::Text {
-            x,
-            y,
-            size,
-            weight,
-            ink,
-            text,
-        } => {
-            surface.set_fill(Some(ink.fill()));
-            surface.draw_glyphs(
-                Point::from_xy(*x, *y),
-                &fonts.glyphs(*weight, text),
-                fonts.face(*weight).font.clone(),
-                text,
-                *size,
-                false,
-            );
-        }
-        Op::Rule { x, y, w } => {
-            let mut pb = PathBuilder::new();
-            pb.move_to(*x, *y);
-            pb.line_to(x + w, *y);
-            if let Some(path) = pb.finish() {
-                surface.set_fill(None);
-                surface.set_stroke(Some(stroke(0.6)));
-                surface.draw_path(&path);
-                surface.set_stroke(None);
-            }
-        }
-        Op::Frame { x, y, w, h } => {
-            let mut pb = PathBuilder::new();
-            if let Some(r) = Rect::from_xywh(*x, *y, *w, *h) {
-                pb.push_rect(r);
-            }
-            if let Some(path) = pb.finish() {
-                surface.set_fill(None);
-                surface.set_stroke(Some(stroke(0.8)));
-                surface.draw_path(&path);
-                surface.set_stroke(None);
-            }
-        }
-        Op::Qr {
-            x,
-            y,
-            side,
-            modules,
-        } => {
-            // 4 modules of quiet zone on each side. The path is in module
-            // units (whole numbers, a few bytes per rectangle) under a
-            // scaling transform.
-            let unit = side / (modules.width as f32 + 8.0);
-            let mut pb = PathBuilder::new();
-            for (row, col, len) in modules.runs() {
-                if let Some(r) = Rect::from_xywh(col as f32, row as f32, len as f32, 1.0) {
-                    pb.push_rect(r);
-                }
-            }
-            if let Some(path) = pb.finish() {
-                surface.push_transform(&Transform::from_row(
-                    unit,
-                    0.0,
-                    0.0,
-                    unit,
-                    x + 4.0 * unit,
-                    y + 4.0 * unit,
-                ));
-                surface.set_stroke(None);
-                surface.set_fill(Some(Ink::Black.fill()));
-                surface.draw_path(&path);
-                surface.pop();
-            }
-        }
-    }
-}
-
-fn stroke(width: f32) -> Stroke {
-    Stroke {
-        paint: rgb::Color::new(0, 0, 0).into(),
-        width,
-        ..Stroke::default()
-    }
-}
-
-/// The preview's word across the page, bottom left to top right, under
-/// everything else.
-fn watermark(surface: &mut Surface<'_>, fonts: &Fonts, word: &str) {
-    let diagonal = (PAGE_W * PAGE_W + PAGE_H * PAGE_H).sqrt();
-    let size = (0.7 * diagonal / text_width(word, Weight::Bold, 1.0)).min(120.0);
-    let w = text_width(word, Weight::Bold, size);
-    let angle = -(PAGE_H / PAGE_W).atan().to_degrees();
-    let (cx, cy) = (PAGE_W / 2.0, PAGE_H / 2.0);
-    surface.push_transform(&Transform::from_rotate_at(angle, cx, cy));
-    surface.set_fill(Some(Ink::Pale.fill()));
-    surface.draw_glyphs(
-        Point::from_xy(cx - w / 2.0, cy + size * 0.36),
-        &fonts.glyphs(Weight::Bold, word),
-        fonts.bold.font.clone(),
-        word,
-        size,
-        false,
-    );
-    surface.pop();
+/// The document's title: the certificate's name, in both languages when
+/// bilingual.
+pub(crate) fn title(doc: &CertificateDoc) -> String {
+    let it = Strings::of(crate::Language::It);
+    let second = doc.languages.second().map(Strings::of);
+    pair(it.title(doc.kind), second.map(|s| s.title(doc.kind)))
 }
 
 #[cfg(test)]
@@ -998,27 +837,6 @@ mod tests {
         let [l, b, r, t] = SEAL_RECT;
         assert!(l >= MARGIN_X && r <= PAGE_W - MARGIN_X && b >= MARGIN_BOTTOM - 0.01 && t > b);
         assert!((t - b - SEAL_H).abs() < 0.01);
-    }
-
-    /// The PDF/A-2b validator is on: a glyph the font lacks (which
-    /// `render`'s own checks refuse earlier) fails the write.
-    #[test]
-    fn krilla_validates_pdf_a_while_writing() {
-        let doc = CertificateDoc::example();
-        let pages = vec![vec![Op::Text {
-            x: 60.0,
-            y: 100.0,
-            size: 10.0,
-            weight: Weight::Regular,
-            ink: Ink::Black,
-            text: "\u{4E2D}".into(),
-        }]];
-        match draw(&doc, &pages) {
-            Err(CertError::Pdf(m)) => assert!(m.contains("ContainsNotDefGlyph"), "{m}"),
-            other => panic!("{other:?}"),
-        }
-        let pages = vec![Vec::new()];
-        assert!(draw(&doc, &pages).is_ok());
     }
 
     #[test]

@@ -5,14 +5,14 @@
 //! library the 6001 service calls: no I/O, no clock, no randomness.
 //!
 //! * [`render`]: a [`CertificateDoc`] → an unsealed PDF/A-2b (A4, DejaVu Sans
-//!   subsets embedded, `it-IT` and the title in the metadata, validated by
-//!   krilla while it writes). The same document gives the same bytes: the
-//!   PDF's dates come from [`CertificateDoc::issued_at`] and its ids are
-//!   hashes of its content.
-//! * [`Sealer::seal`]: the PAdES baseline B-B electronic seal (`/SubFilter
-//!   /ETSI.CAdES.detached`), appended as an incremental update with lopdf,
-//!   with a visible signature widget over the seal box the layout prints at
-//!   the bottom of the last page.
+//!   subsets embedded, `it-IT` and the title in the metadata), written by
+//!   `pdf.rs` on `pdf-writer` from parts prepared once per process. The
+//!   same document gives the same bytes: the PDF's dates come from
+//!   [`CertificateDoc::issued_at`] and its ids are hashes of its content.
+//! * [`Sealer::issue`]: the same document with the PAdES baseline B-B
+//!   electronic seal (`/SubFilter /ETSI.CAdES.detached`) in its only
+//!   revision, with a signature widget over the seal box the layout prints
+//!   at the bottom of the last page.
 //! * [`verify_seal`]: the checks a public verification page makes.
 //!
 //! # CMS back end
@@ -26,21 +26,22 @@
 //! OpenSSL's `CMS_verify` (and its certificate store for the chain), an
 //! implementation independent of the one that signed.
 //!
-//! # PDF/A after sealing
+//! # PDF/A-2b
 //!
-//! The rendered file is PDF/A-2b by krilla's validator. The seal only appends
-//! (ISO 19005-2 allows incremental updates) objects that keep it: the
-//! widget has the Print flag and an `/AP` with only `/N` (a form XObject),
-//! the AcroForm has no `/NeedAppearances`, the trailer keeps `/ID`, the
-//! `/ByteRange` covers the whole file but `/Contents`, which is one DER CMS
-//! with one signer and its certificate. The integration tests check each of
-//! these on the sealed file; no full PDF/A validator (veraPDF) is available
-//! to the tests.
+//! `pdf.rs` lists what makes the file PDF/A-2b and where each requirement
+//! is met; the seal's field keeps it (the widget has the Print flag and an
+//! `/AP` with only `/N`, a form XObject; the AcroForm has no
+//! `/NeedAppearances`; the `/ByteRange` covers the whole file but
+//! `/Contents`, which is one DER CMS with one signer and its certificate).
+//! The tests check each of these on the written files; no full PDF/A
+//! validator (veraPDF) is available to them. docs/certificates.md says why
+//! the writer is urna's own rather than a general PDF/A library's.
 #![forbid(unsafe_code)]
 
 mod error;
 mod layout;
 mod model;
+mod pdf;
 mod qr;
 mod seal;
 mod strings;
@@ -54,14 +55,6 @@ pub use model::{
 };
 pub use seal::{Sealer, TimeStamper};
 pub use verify::{verify_seal, SealInfo};
-
-/// Bytes reserved in the sealed file for the signature (`/Contents`, written
-/// as twice as many hex digits).
-pub const SIGNATURE_SPACE: usize = seal::CONTENTS_LEN;
-
-/// Bytes reserved for the signature of a time-stamped (PAdES B-T) seal,
-/// which also holds the time-stamp token.
-pub const SIGNATURE_SPACE_TIMESTAMPED: usize = seal::CONTENTS_LEN_TIMESTAMPED;
 
 /// The largest number of pages of a certificate; more annotations than fit
 /// are refused ([`CertError::TooManyAnnotations`]).
@@ -94,9 +87,22 @@ mod limits {
 /// section, and more annotations than [`MAX_PAGES`] pages hold. Long texts
 /// wrap; nothing is cut silently.
 pub fn render(doc: &CertificateDoc) -> Result<Vec<u8>, CertError> {
+    write(doc, None).map(|w| w.bytes)
+}
+
+/// [`render`], with the signature field of `seal` when given.
+fn write(doc: &CertificateDoc, seal: Option<&pdf::SealField>) -> Result<pdf::Written, CertError> {
     validate(doc)?;
-    let pages = layout::layout(doc)?;
-    layout::draw(doc, &pages)
+    let pages = layout::finish_pages(doc, layout::layout(doc)?);
+    let title = layout::title(doc);
+    pdf::write(
+        &pdf::Info {
+            title: &title,
+            issued_at: doc.issued_at,
+        },
+        &pages,
+        seal,
+    )
 }
 
 /// Checks a printed text field.

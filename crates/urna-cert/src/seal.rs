@@ -1,12 +1,11 @@
-//! The electronic seal: a PAdES baseline B-B signature added to the rendered
-//! PDF as an incremental update.
+//! The electronic seal: a PAdES baseline B-B signature over the whole file.
 //!
-//! 1. lopdf appends (`IncrementalDocument`, the original bytes untouched) a
-//!    `/Sig` dictionary (`/Filter /Adobe.PPKLite`, `/SubFilter
-//!    /ETSI.CAdES.detached`, a fixed-width `/ByteRange` placeholder, an
-//!    8 KiB `/Contents` placeholder, `/M`), a signature widget over the seal
-//!    box of the last page (an empty appearance stream: the box is already
-//!    printed on the page), the page's `/Annots` and the catalog's
+//! 1. the writer (`crate::pdf`) puts in the certificate's own file a `/Sig`
+//!    dictionary (`/Filter /Adobe.PPKLite`, `/SubFilter
+//!    /ETSI.CAdES.detached`, a fixed-width `/ByteRange` placeholder, a
+//!    `/Contents` placeholder of [`Sealer::signature_space`] bytes, `/M`), a signature
+//!    widget over the seal box of the last page (an empty appearance
+//!    stream: the box is already printed on the page), and the catalog's
 //!    `/AcroForm` with `/SigFlags 3`;
 //! 2. the `/ByteRange` placeholder is overwritten, at the same width, with
 //!    the two ranges around `/Contents`;
@@ -14,20 +13,22 @@
 //!    (RustCrypto `cms`, RSA PKCS#1 v1.5 with SHA-256), whose DER is written
 //!    in hex into `/Contents`.
 //!
-//! [`Sealer::seal_timestamped`] makes a PAdES baseline B-T seal instead:
+//! The signature is in the file's first and only revision: the certificate
+//! is sealed as it is made, so there is nothing to append to.
+//!
+//! [`Sealer::issue_timestamped`] makes a PAdES baseline B-T seal instead:
 //! between 3 and the writing of `/Contents`, the caller's time-stamper is
 //! given the SignerInfo's signature value and returns an RFC 3161 token
 //! over it, which goes into the SignerInfo's unsigned attributes as
 //! `id-aa-signatureTimeStampToken` (unsigned: the signature is already
 //! made, and the token is over it). The `/Contents` reserved is then
-//! larger, [`crate::SIGNATURE_SPACE_TIMESTAMPED`] bytes.
+//! larger by a token's allowance.
 
 use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Decode, DecodePem, Encode, Sequence};
-use lopdf::{dictionary, Document, IncrementalDocument, Object, ObjectId, Stream, StringFormat};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -40,32 +41,28 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::Certificate;
 
-use crate::layout::SEAL_RECT;
-use crate::CertError;
+use crate::pdf::SealField;
+use crate::{CertError, CertificateDoc};
 
-/// Bytes reserved for the DER signature in `/Contents` (written as twice as
-/// many hex digits). An RSA-2048 CMS with a two-certificate chain takes
-/// about 2.5 KiB.
-pub(crate) const CONTENTS_LEN: usize = 8192;
+/// Bytes reserved in `/Contents` beyond the certificates of the chain and
+/// the signature value: the SignedData's and SignerInfo's structure, the
+/// issuer and serial, the three signed attributes (about 400 bytes with a
+/// long issuer name), with room to spare.
+const CMS_OVERHEAD: usize = 1024;
 
-/// Bytes reserved in `/Contents` for a time-stamped (B-T) signature: the
-/// CMS above (about 1.5 KiB with one certificate) plus the token, which
-/// carries the authority's certificate and often its chain (the test
-/// authority's token, with its CA, takes 2.3 KiB; a qualified authority's
-/// with a longer chain and RSA-4096 keys, up to about three times that).
-/// The space is reserved before the token exists, so it is generous; a
-/// token that still does not fit is an error, never a cut signature.
-pub(crate) const CONTENTS_LEN_TIMESTAMPED: usize = 12288;
+/// Bytes reserved in `/Contents` for a time-stamp token (B-T): it carries
+/// the authority's certificate and often its chain (the test authority's
+/// token, with its CA, takes 2.3 KiB; a qualified authority's with a longer
+/// chain and RSA-4096 keys, up to about three times that). The space is
+/// reserved before the token exists, so it is generous; a token that still
+/// does not fit is an error, never a cut signature.
+const TIMESTAMP_SPACE: usize = 8192;
 
 /// The caller's time-stamper: given the bytes to stamp (the signature
 /// value; the request's message imprint is SHA-256 of them), the DER
 /// TimeStampToken (a CMS ContentInfo) an RFC 3161 authority returned, or
 /// why there is none.
 pub type TimeStamper<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
-
-/// The `/ByteRange` placeholder's numbers: ten digits, so every real offset
-/// of a file under 10 GB fits in their width.
-const BYTE_RANGE_PLACEHOLDER: i64 = 9_999_999_999;
 
 /// id-data (RFC 5652): the content type of a detached signature.
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -137,6 +134,8 @@ pub struct Sealer {
     key: OpensslRsa,
     /// The signer's certificate first, then the rest of the chain as given.
     chain: Vec<Certificate>,
+    /// The length of a signature value (the modulus').
+    key_bytes: usize,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -199,7 +198,28 @@ impl Sealer {
                 verifying: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.to_public_key()),
             },
             chain,
+            key_bytes: key.size(),
         })
+    }
+
+    /// Bytes reserved in a sealed file for the DER signature (`/Contents`,
+    /// written as twice as many hex digits): what this key and chain need,
+    /// plus the time-stamp token's allowance when `timestamped`. Sized to
+    /// the chain rather than fixed, so that a development seal does not
+    /// carry the zeros of a qualified one's longer chain.
+    pub fn signature_space(&self, timestamped: bool) -> usize {
+        let chain: usize = self
+            .chain
+            .iter()
+            .map(|c| c.to_der().map_or(4096, |d| d.len()))
+            .sum();
+        let space = chain + self.key_bytes + CMS_OVERHEAD;
+        let space = space.div_ceil(256) * 256;
+        if timestamped {
+            space + TIMESTAMP_SPACE
+        } else {
+            space
+        }
     }
 
     /// The subject of the seal certificate, e.g. `CN=urna sigillo
@@ -211,137 +231,48 @@ impl Sealer {
             .unwrap_or_default()
     }
 
-    /// Seals `pdf` (as [`crate::render`] writes it) at `at` (the `/M` signing
-    /// time): the original bytes followed by the incremental update that
-    /// carries the seal. The same input, time and key give the same bytes.
-    pub fn seal(&self, pdf: &[u8], at: OffsetDateTime) -> Result<Vec<u8>, CertError> {
-        self.seal_with(pdf, at, None)
+    /// The sealed PDF of `doc` (which must not be a preview), its `/M`
+    /// signing time the issue time. The same document and key give the
+    /// same bytes. Refuses what [`crate::render`] refuses.
+    pub fn issue(&self, doc: &CertificateDoc) -> Result<Vec<u8>, CertError> {
+        self.issue_with(doc, None)
     }
 
-    /// Seals `pdf` at `at` like [`Sealer::seal`], as a PAdES baseline B-T
-    /// seal: `stamp` is called once with the signature value and returns
-    /// an RFC 3161 TimeStampToken over it, put in the signature's unsigned
-    /// attributes. The token is checked (a signed TSTInfo whose imprint is
-    /// SHA-256 of the signature value) before it is used; a failing
-    /// time-stamper or a token that does not stamp this signature is
-    /// [`CertError::TimeStamp`], and no seal is made.
-    pub fn seal_timestamped(
+    /// [`Sealer::issue`] as a PAdES baseline B-T seal: `stamp` is called
+    /// once with the signature value and returns an RFC 3161
+    /// TimeStampToken over it, put in the signature's unsigned attributes.
+    /// The token is checked (a signed TSTInfo whose imprint is SHA-256 of
+    /// the signature value) before it is used; a failing time-stamper or a
+    /// token that does not stamp this signature is [`CertError::TimeStamp`],
+    /// and no seal is made.
+    pub fn issue_timestamped(
         &self,
-        pdf: &[u8],
-        at: OffsetDateTime,
+        doc: &CertificateDoc,
         stamp: TimeStamper<'_>,
     ) -> Result<Vec<u8>, CertError> {
-        self.seal_with(pdf, at, Some(stamp))
+        self.issue_with(doc, Some(stamp))
     }
 
-    fn seal_with(
+    fn issue_with(
         &self,
-        pdf: &[u8],
-        at: OffsetDateTime,
+        doc: &CertificateDoc,
         stamp: Option<TimeStamper<'_>>,
     ) -> Result<Vec<u8>, CertError> {
-        let reserved = if stamp.is_some() {
-            CONTENTS_LEN_TIMESTAMPED
-        } else {
-            CONTENTS_LEN
-        };
-        let prev = Document::load_mem(pdf).map_err(|e| CertError::Malformed(e.to_string()))?;
-        let page_id = *prev
-            .get_pages()
-            .values()
-            .last()
-            .ok_or_else(|| CertError::Malformed("the PDF has no page".into()))?;
-        let root_id = prev
-            .trailer
-            .get(b"Root")
-            .and_then(Object::as_reference)
-            .map_err(|e| CertError::Malformed(format!("trailer /Root: {e}")))?;
-        let catalog = prev
-            .get_dictionary(root_id)
-            .map_err(|e| CertError::Malformed(format!("catalog: {e}")))?
-            .clone();
-        if catalog.has(b"AcroForm") {
-            return Err(CertError::Malformed(
-                "the PDF already has a form (sealed already?)".into(),
-            ));
+        if doc.preview {
+            return Err(CertError::Inconsistent("a preview is not sealed"));
         }
-        let annots = match prev.get_dictionary(page_id).map(|p| p.get(b"Annots")) {
-            Ok(Ok(Object::Array(a))) => a.clone(),
-            Ok(Ok(Object::Reference(r))) => prev
-                .get_object(*r)
-                .and_then(Object::as_array)
-                .cloned()
-                .map_err(|e| CertError::Malformed(format!("page /Annots: {e}")))?,
-            Ok(Ok(_)) => return Err(CertError::Malformed("page /Annots is not an array".into())),
-            _ => Vec::new(),
+        let reserved = self.signature_space(stamp.is_some());
+        let field = SealField {
+            reserved,
+            at: pdf_date(doc.issued_at),
         };
-
-        let mut doc = IncrementalDocument::create_from(pdf.to_vec(), prev);
-        let new = &mut doc.new_document;
-        let sig_id = new.add_object(dictionary! {
-            "Type" => "Sig",
-            "Filter" => "Adobe.PPKLite",
-            "SubFilter" => "ETSI.CAdES.detached",
-            "ByteRange" => vec![
-                Object::Integer(0),
-                Object::Integer(BYTE_RANGE_PLACEHOLDER),
-                Object::Integer(BYTE_RANGE_PLACEHOLDER),
-                Object::Integer(BYTE_RANGE_PLACEHOLDER),
-            ],
-            // Written as a literal string of hex zeros, which lopdf copies
-            // in one write (its hex writer formats byte by byte, a third of
-            // the seal's time without the signature), then turned into the
-            // hex string `<00…>` of the same width by `find_contents`.
-            "Contents" => Object::String(vec![b'0'; 2 * reserved], StringFormat::Literal),
-            "M" => Object::String(pdf_date(at).into_bytes(), StringFormat::Literal),
-        });
-        let [left, bottom, right, top] = SEAL_RECT;
-        // PDF/A-2: every annotation has an appearance stream (/AP with /N
-        // only); the box and its text are page content already.
-        let appearance_id = new.add_object(Stream::new(
-            dictionary! {
-                "Type" => "XObject",
-                "Subtype" => "Form",
-                "BBox" => vec![0.into(), 0.into(), Object::Real(right - left), Object::Real(top - bottom)],
-                "Resources" => dictionary! {},
-            },
-            Vec::new(),
-        ));
-        let widget_id = new.add_object(dictionary! {
-            "Type" => "Annot",
-            "Subtype" => "Widget",
-            "FT" => "Sig",
-            "T" => Object::string_literal("Sigillo elettronico"),
-            "V" => sig_id,
-            "Rect" => vec![Object::Real(left), Object::Real(bottom), Object::Real(right), Object::Real(top)],
-            // Print (PDF/A-2 requires it; no Hidden/NoView flags).
-            "F" => 4,
-            "P" => page_id,
-            "AP" => dictionary! { "N" => appearance_id },
-        });
-        doc.opt_clone_object_to_new_document(page_id)
-            .and_then(|()| doc.opt_clone_object_to_new_document(root_id))
-            .map_err(|e| CertError::Malformed(e.to_string()))?;
-        let mut annots = annots;
-        annots.push(Object::Reference(widget_id));
-        set(&mut doc, page_id, b"Annots", Object::Array(annots))?;
-        set(
-            &mut doc,
-            root_id,
-            b"AcroForm",
-            Object::Dictionary(dictionary! {
-                "Fields" => vec![Object::Reference(widget_id)],
-                // SignaturesExist | AppendOnly.
-                "SigFlags" => 3,
-            }),
-        )?;
-
-        let mut out = Vec::with_capacity(pdf.len() + 2 * reserved + 2048);
-        doc.save_to(&mut out)
-            .map_err(|e| CertError::Malformed(format!("writing the update: {e}")))?;
-        let appended = pdf.len();
-        let contents = find_contents(&mut out, appended, reserved)?;
-        patch_byte_range(&mut out, appended, contents)?;
+        let written = crate::write(doc, Some(&field))?;
+        let mut out = written.bytes;
+        let at = written
+            .signature_at
+            .ok_or_else(|| CertError::Malformed("the signature field was not written".into()))?;
+        let contents = find_contents(&mut out, at, reserved)?;
+        patch_byte_range(&mut out, at, contents)?;
         let (start, end) = contents;
         let mut hasher = Sha256::new();
         hasher.update(&out[..start]);
@@ -356,8 +287,11 @@ impl Sealer {
                 cms.len()
             )));
         }
-        let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
-        out[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for (i, b) in cms.iter().enumerate() {
+            out[start + 1 + 2 * i] = HEX[usize::from(b >> 4)];
+            out[start + 2 + 2 * i] = HEX[usize::from(b & 0xF)];
+        }
         Ok(out)
     }
 
@@ -490,20 +424,6 @@ fn signing_certificate_v2(cert: &Certificate) -> Result<Attribute, CertError> {
         oid: ID_AA_SIGNING_CERTIFICATE_V2,
         values,
     })
-}
-
-/// Sets `key` of the dictionary object `id` of the update.
-fn set(
-    doc: &mut IncrementalDocument,
-    id: ObjectId,
-    key: &[u8],
-    value: Object,
-) -> Result<(), CertError> {
-    doc.new_document
-        .get_dictionary_mut(id)
-        .map_err(|e| CertError::Malformed(format!("object {id:?}: {e}")))?
-        .set(key, value);
-    Ok(())
 }
 
 /// The `/Contents` placeholder in the update (after `from`), written as the

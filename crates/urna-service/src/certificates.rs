@@ -83,16 +83,15 @@ impl CertificateIssuer {
     /// nothing and is not kept).
     pub fn issue(&self, doc: &urna_cert::CertificateDoc) -> Result<Vec<u8>, ServiceError> {
         let failed = |e: urna_cert::CertError| ServiceError::Certificate(e.to_string());
-        let pdf = urna_cert::render(doc).map_err(failed)?;
         if doc.preview {
-            return Ok(pdf);
+            return urna_cert::render(doc).map_err(failed);
         }
         match &self.stamper {
             Some(stamp) => self
                 .sealer
-                .seal_timestamped(&pdf, doc.issued_at, stamp.as_ref())
+                .issue_timestamped(doc, stamp.as_ref())
                 .map_err(failed),
-            None => self.sealer.seal(&pdf, doc.issued_at).map_err(failed),
+            None => self.sealer.issue(doc).map_err(failed),
         }
     }
 }

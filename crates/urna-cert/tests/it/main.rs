@@ -43,8 +43,7 @@ pub fn doc(kind: CertificateType, languages: Languages) -> CertificateDoc {
 
 /// The example, rendered and sealed.
 pub fn sealed(d: &CertificateDoc) -> Vec<u8> {
-    let pdf = render(d).unwrap();
-    pki().sealer.seal(&pdf, d.issued_at).unwrap()
+    pki().sealer.issue(d).unwrap()
 }
 
 /// `pdf` with one byte changed inside the first signed range: 40 bytes into
@@ -69,8 +68,8 @@ fn the_same_document_gives_the_same_bytes_rendered_and_sealed() {
         assert_eq!(sha256(&a), sha256(&b), "{languages:?}");
         // RSA PKCS#1 v1.5 is deterministic: the seal too.
         let (sa, sb) = (
-            pki().sealer.seal(&a, d.issued_at).unwrap(),
-            pki().sealer.seal(&b, d.issued_at).unwrap(),
+            pki().sealer.issue(&d).unwrap(),
+            pki().sealer.issue(&d).unwrap(),
         );
         assert_eq!(sha256(&sa), sha256(&sb), "{languages:?}");
     }
@@ -91,7 +90,7 @@ fn every_type_language_and_preview_renders_as_a4_pdf_a_2b() {
                     render(&d).unwrap_or_else(|e| panic!("{kind:?} {languages:?} {preview}: {e}"));
                 let what = format!("{kind:?} {languages:?} preview={preview}");
                 let text = String::from_utf8_lossy(&pdf);
-                // krilla validated PDF/A-2b while writing; the file says so.
+                // The PDF/A-2b identification, and metadata equal to /Info.
                 assert!(text.contains("<pdfaid:part>2</pdfaid:part>"), "{what}");
                 assert!(
                     text.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
@@ -104,6 +103,32 @@ fn every_type_language_and_preview_renders_as_a4_pdf_a_2b() {
                     "{what}"
                 );
                 let parsed = Document::load_mem(&pdf).unwrap();
+                let info = parsed
+                    .get_dictionary(parsed.trailer.get(b"Info").unwrap().as_reference().unwrap())
+                    .unwrap();
+                let info_str = |k: &[u8]| {
+                    String::from_utf8(info.get(k).unwrap().as_str().unwrap().to_vec()).unwrap()
+                };
+                assert_eq!(
+                    info_str(b"CreationDate"),
+                    "D:20261205103000+01'00",
+                    "{what}"
+                );
+                assert_eq!(info_str(b"ModDate"), "D:20261205103000+01'00", "{what}");
+                assert!(
+                    text.contains(&format!(
+                        "<pdf:Producer>{}</pdf:Producer>",
+                        info_str(b"Producer")
+                    )),
+                    "{what}"
+                );
+                assert!(
+                    text.contains(&format!(
+                        "<xmp:CreatorTool>{}</xmp:CreatorTool>",
+                        info_str(b"Creator")
+                    )),
+                    "{what}"
+                );
                 let pages = parsed.get_pages();
                 assert_eq!(pages.len(), 1, "{what}");
                 for id in pages.values() {
@@ -174,7 +199,7 @@ fn verify_seal_rejects_a_changed_byte_a_foreign_key_and_unsealed_or_extended_fil
     let other = urna_pki::Ca::generate("CA estranea").unwrap();
     let foreign = other.issue_seal().unwrap();
     let foreign = Sealer::from_pem(&foreign.cert_pem, &foreign.key_pem).unwrap();
-    let by_foreign = foreign.seal(&render(&d).unwrap(), d.issued_at).unwrap();
+    let by_foreign = foreign.issue(&d).unwrap();
     assert!(matches!(
         verify_seal(&by_foreign, ca),
         Err(CertError::InvalidSeal(_))
@@ -192,10 +217,14 @@ fn verify_seal_rejects_a_changed_byte_a_foreign_key_and_unsealed_or_extended_fil
         verify_seal(&longer, ca),
         Err(CertError::Coverage(_))
     ));
-    // A sealed file cannot be sealed again.
+    // A preview is not sealed.
+    let mut preview = d.clone();
+    preview.preview = true;
+    preview.protocol = None;
+    preview.contrassegno = None;
     assert!(matches!(
-        pki().sealer.seal(&pdf, d.issued_at),
-        Err(CertError::Malformed(_))
+        pki().sealer.issue(&preview),
+        Err(CertError::Inconsistent(_))
     ));
 }
 
@@ -229,47 +258,25 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// What the incremental update adds keeps the file PDF/A-2b (ISO 19005-2
-/// 6.3.2/6.3.3 annotations, 6.4.1 forms, 6.4.3 signatures, 6.1.3 trailer),
-/// and the CMS is the PAdES B-B one.
+/// The signature field keeps the file PDF/A-2b (ISO 19005-2 6.3.2/6.3.3
+/// annotations, 6.4.1 forms, 6.4.3 signatures, 6.1.3 trailer), and the CMS
+/// is the PAdES B-B one.
 #[test]
-fn the_seal_update_keeps_pdf_a_2b_and_pades_b_b() {
+fn the_seal_keeps_pdf_a_2b_and_pades_b_b() {
     let d = doc(CertificateType::Iscrizione, Languages::ItDe);
-    let original = render(&d).unwrap();
-    let pdf = pki().sealer.seal(&original, d.issued_at).unwrap();
-    // An incremental update: the original bytes untouched, then the update.
-    assert!(pdf.starts_with(&original));
+    let pdf = pki().sealer.issue(&d).unwrap();
     assert!(
         pdf.ends_with(b"%%EOF\n") || pdf.ends_with(b"%%EOF"),
         "ends with %%EOF"
     );
-
-    let before = Document::load_mem(&original).unwrap();
     let after = Document::load_mem(&pdf).unwrap();
-    // Trailer /ID kept (6.1.3), /Prev to the original xref.
-    assert_eq!(
-        after.trailer.get(b"ID").unwrap(),
-        before.trailer.get(b"ID").unwrap()
-    );
-    let update = String::from_utf8_lossy(&pdf[original.len()..]).into_owned();
-    let first_xref = String::from_utf8_lossy(&original);
-    let first_xref = first_xref
-        .rsplit("startxref")
-        .next()
-        .unwrap()
-        .trim()
-        .trim_end_matches("%%EOF")
-        .trim();
-    assert!(
-        update.contains(&format!("/Prev {first_xref}>>")),
-        "{update}"
-    );
-    assert!(update.contains("/ID["), "{update}");
-    // A cross-reference table like the original's (PDF/A-2 allows either form).
-    assert!(
-        update.contains("\nxref\n") && update.contains("\ntrailer\n"),
-        "{update}"
-    );
+    // One revision, with a file /ID (6.1.3) and a cross-reference table.
+    assert_eq!(pdf.windows(9).filter(|w| w == b"startxref").count(), 1);
+    assert!(after.trailer.get(b"ID").is_ok());
+    // The unsealed rendering of the same document: the same pages, no form.
+    let plain = Document::load_mem(&render(&d).unwrap()).unwrap();
+    assert!(plain.catalog().unwrap().get(b"AcroForm").is_err());
+    assert_eq!(plain.get_pages().len(), after.get_pages().len());
 
     let catalog = after.catalog().unwrap();
     let form = catalog.get(b"AcroForm").unwrap().as_dict().unwrap();
@@ -340,7 +347,7 @@ fn the_seal_update_keeps_pdf_a_2b_and_pades_b_b() {
     assert_eq!(range[0], 0);
     assert_eq!((range[2] + range[3]) as usize, pdf.len());
     let gap = (range[2] - range[1]) as usize;
-    assert_eq!(gap, 2 * urna_cert::SIGNATURE_SPACE + 2);
+    assert_eq!(gap, 2 * pki().sealer.signature_space(false) + 2);
 
     // The CMS: DER, one SignerInfo, the signer's certificate included, signed
     // attributes contentType, messageDigest, signingCertificateV2 and no

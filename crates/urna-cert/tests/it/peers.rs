@@ -401,3 +401,43 @@ fn pdftotext_reads_both_languages_and_the_preview_marks() {
         assert!(!text.contains(absent), "{absent:?} in a preview:\n{text}");
     }
 }
+
+/// A name with letters outside the prepared subsets (Latin Extended-A and
+/// -B, which ANPR's names admit) is printed from an extra subset made for
+/// that certificate: pdffonts sees every font embedded as a subset with a
+/// ToUnicode map, and pdftotext reads the name back.
+#[test]
+fn letters_outside_the_prepared_subsets_are_embedded_and_extract() {
+    let (Some(pdffonts), Some(pdftotext)) = (peer("pdffonts"), peer("pdftotext")) else {
+        return;
+    };
+    let mut d = doc(CertificateType::Iscrizione, Languages::It);
+    d.holder.surname = "ŁUKASIEWICZ ĐURIĆ Ɖ".into();
+    d.holder.name = "ŒDIPE".into();
+    let pdf = sealed(&d);
+    let (_dir, path) = file("x.pdf", &pdf);
+    let (ok, fonts) = run(&pdffonts, &[path.as_os_str()]);
+    assert!(ok, "{fonts}");
+    // name, type, encoding, emb, sub, uni, object, id
+    let rows: Vec<Vec<&str>> = fonts
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // The two prepared subsets, and the extra regular subset for the name
+    // (the bold face prints the surname too).
+    assert!(rows.len() >= 3, "{fonts}");
+    for row in &rows {
+        let n = row.len();
+        assert_eq!(&row[n - 5..n - 2], &["yes", "yes", "yes"], "{fonts}");
+        assert!(row[0].contains("+DejaVuSans"), "{fonts}");
+    }
+    let (ok, text, err) = run_split(
+        &pdftotext,
+        &["-raw".as_ref(), path.as_os_str(), "-".as_ref()],
+    );
+    assert!(ok, "{err}");
+    for phrase in ["ŁUKASIEWICZ ĐURIĆ Ɖ", "ŒDIPE", "RSSMRA80A41H501Y"] {
+        assert!(text.contains(phrase), "{phrase:?} not in\n{text}");
+    }
+}

@@ -11,7 +11,7 @@ use der::{Decode, Encode};
 use lopdf::{Document, Object};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use urna_cert::{render, verify_seal, CertError, CertificateDoc};
+use urna_cert::{verify_seal, CertError, CertificateDoc};
 
 use crate::{find, pki};
 
@@ -140,10 +140,9 @@ impl Tsa {
 
 /// The example, rendered and sealed with a signature time-stamp.
 pub fn stamped(d: &CertificateDoc) -> Vec<u8> {
-    let pdf = render(d).unwrap();
     pki()
         .sealer
-        .seal_timestamped(&pdf, d.issued_at, &|b| tsa().stamp(b))
+        .issue_timestamped(d, &|b| tsa().stamp(b))
         .unwrap()
 }
 
@@ -217,11 +216,11 @@ fn a_time_stamped_seal_carries_a_token_over_its_signature_value() {
     );
 
     let (cms_der, _) = contents(&pdf);
-    assert!(cms_der.len() <= urna_cert::SIGNATURE_SPACE_TIMESTAMPED);
+    assert!(cms_der.len() <= pki().sealer.signature_space(true));
     eprintln!(
         "B-T: CMS {} bytes of {} reserved; file {} bytes (B-B {})",
         cms_der.len(),
-        urna_cert::SIGNATURE_SPACE_TIMESTAMPED,
+        pki().sealer.signature_space(true),
         pdf.len(),
         plain.len()
     );
@@ -272,7 +271,7 @@ fn a_time_stamped_seal_carries_a_token_over_its_signature_value() {
     // The gap of /ByteRange is the larger reservation.
     let start = find(&pdf, b"/Contents<").unwrap() + "/Contents".len();
     let end = start + pdf[start..].iter().position(|b| *b == b'>').unwrap() + 1;
-    assert_eq!(end - start, 2 * urna_cert::SIGNATURE_SPACE_TIMESTAMPED + 2);
+    assert_eq!(end - start, 2 * pki().sealer.signature_space(true) + 2);
 }
 
 #[test]
@@ -311,25 +310,19 @@ fn a_changed_or_moved_token_is_reported_and_a_failing_stamper_seals_nothing() {
 
     // Sealing: a time-stamper that fails, or answers for other bytes,
     // makes no seal.
-    let unsealed = render(&d).unwrap();
     let failing: urna_cert::TimeStamper<'_> = &|_| Err("connection refused".to_string());
-    match pki()
-        .sealer
-        .seal_timestamped(&unsealed, d.issued_at, failing)
-    {
+    match pki().sealer.issue_timestamped(&d, failing) {
         Err(CertError::TimeStamp(why)) => assert!(why.contains("connection refused"), "{why}"),
         other => panic!("a failing time-stamper: {other:?}"),
     }
     let elsewhere: urna_cert::TimeStamper<'_> = &|_| tsa().stamp(b"other bytes");
     assert!(matches!(
-        pki()
-            .sealer
-            .seal_timestamped(&unsealed, d.issued_at, elsewhere),
+        pki().sealer.issue_timestamped(&d, elsewhere),
         Err(CertError::TimeStamp(_))
     ));
     let junk: urna_cert::TimeStamper<'_> = &|_| Ok(b"not a token".to_vec());
     assert!(matches!(
-        pki().sealer.seal_timestamped(&unsealed, d.issued_at, junk),
+        pki().sealer.issue_timestamped(&d, junk),
         Err(CertError::TimeStamp(_))
     ));
 }
