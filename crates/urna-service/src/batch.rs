@@ -189,9 +189,10 @@ impl Services {
         let (decision, remember) = match idempotency::prior(conn, istat, id_op, op, digest)? {
             Prior::Replay(r) => {
                 let id = log(conn, Settled::Replay, &[])?;
-                let audit = served.record(Settled::Replay, id, &r.response);
+                let body = (operation.replayed)(conn, r.response, r.operation_id)?;
+                let audit = served.record(Settled::Replay, id, &body);
                 let handled = Handled {
-                    body: r.response,
+                    body,
                     id_operazione_anpr: id,
                     settled: Settled::Replay,
                     codes: vec![],

@@ -152,6 +152,25 @@ pub(crate) fn write_ok(
     o.close("cert:Risposta6001OK");
 }
 
+/// `reply`, a `Risposta6001` body written without the PDF, with `pdf` in
+/// `file/certificatoPdf` where [`write_ok`] puts it: last in
+/// `Risposta6001OK`. `None` when `reply` is not such a reply, or already
+/// carries a PDF.
+pub fn with_pdf(reply: &str, pdf: &[u8]) -> Option<String> {
+    const END: &str = "</cert:Risposta6001OK>";
+    if reply.contains("<certificatoPdf>") {
+        return None;
+    }
+    let at = reply.rfind(END)?;
+    let mut out = String::with_capacity(reply.len() + pdf.len() / 3 * 4 + 64);
+    out.push_str(&reply[..at]);
+    out.push_str("<file><certificatoPdf>");
+    base64::engine::general_purpose::STANDARD.encode_string(pdf, &mut out);
+    out.push_str("</certificatoPdf></file>");
+    out.push_str(&reply[at..]);
+    Some(out)
+}
+
 /// The address of a section's seat (`sezioneelettoraleind`) as printed on a
 /// certificate, e.g. `VIA DELLE SCUOLE 1`, read from the section as stored
 /// (the inner XML of its `sezione`). Empty when it has none.
@@ -212,6 +231,35 @@ pub fn seat_address(section_inner_xml: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::{write_response, Operation, Outcome};
+
+    /// A remembered reply (without the PDF) completed by `with_pdf` is the
+    /// reply that was sent.
+    #[test]
+    fn with_pdf_restores_the_reply_as_sent() {
+        let reply = |pdf: Option<Vec<u8>>| {
+            write_response(
+                Operation::Certificato6001,
+                &RequestHeader::example(),
+                &ResponseMeta {
+                    id_operazione_anpr: "42".into(),
+                },
+                &Outcome::Certificate(Box::new(CertificateReply {
+                    languages: vec!["1".into()],
+                    kind: 22,
+                    protocol: Some("2026000000000042".into()),
+                    control: Control::default(),
+                    pdf,
+                })),
+            )
+        };
+        let pdf = b"%PDF-1.7 \x00\xff binary".to_vec();
+        let sent = reply(Some(pdf.clone()));
+        let kept = reply(None);
+        assert_eq!(with_pdf(&kept, &pdf).as_deref(), Some(sent.as_str()));
+        assert_eq!(with_pdf(&sent, &pdf), None);
+        assert_eq!(with_pdf("<Risposta6001KO/>", &pdf), None);
+    }
 
     #[test]
     fn the_seat_address_is_read_from_the_stored_section() {

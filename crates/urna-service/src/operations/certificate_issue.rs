@@ -157,15 +157,16 @@ impl ServiceOperation for CertificateIssue {
         })))
     }
 
-    /// A preview's retry returns the reply without the PDF (the preview was
-    /// not kept); an issued certificate's retry returns it again.
+    /// The reply is remembered without the PDF: an issued certificate is
+    /// kept in the certificate store (and deleted from it when it expires,
+    /// so no copy outlives it), a preview is not kept at all.
     fn remembered_reply(
         header: &RequestHeader,
         meta: &ResponseMeta,
         outcome: &Outcome,
     ) -> Option<String> {
         match outcome {
-            Outcome::Certificate(r) if r.protocol.is_none() => {
+            Outcome::Certificate(r) if r.pdf.is_some() => {
                 let mut kept = (**r).clone();
                 kept.pdf = None;
                 Some(messages::write_response(
@@ -177,6 +178,20 @@ impl ServiceOperation for CertificateIssue {
             }
             _ => None,
         }
+    }
+
+    /// A retry gets the certificate again from the store while it is kept;
+    /// a preview's retry, or one after the certificate expired, the reply
+    /// without it.
+    fn replayed(
+        conn: &mut AnyConnection,
+        remembered: String,
+        operation_id: i64,
+    ) -> Result<String, ServiceError> {
+        Ok(match certificates::by_operation(conn, operation_id)? {
+            Some(c) => urna_wire::certificate::with_pdf(&remembered, &c.pdf).unwrap_or(remembered),
+            None => remembered,
+        })
     }
 }
 

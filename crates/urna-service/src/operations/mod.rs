@@ -107,6 +107,17 @@ pub(crate) trait ServiceOperation {
     fn remembered_reply(_: &RequestHeader, _: &ResponseMeta, _: &Outcome) -> Option<String> {
         None
     }
+
+    /// The reply a retry sends, from the remembered one of operation
+    /// `operation_id` (the same, unless the operation keeps part of it
+    /// elsewhere).
+    fn replayed(
+        _: &mut AnyConnection,
+        remembered: String,
+        _operation_id: i64,
+    ) -> Result<String, ServiceError> {
+        Ok(remembered)
+    }
 }
 
 /// An accepted change with its operation's type erased, so that the batch
@@ -119,6 +130,7 @@ pub(crate) struct Registered {
     plan: fn(&mut Context<'_>, &Element) -> Result<Decision<Apply>, ServiceError>,
     pub render: fn(&RequestHeader, &ResponseMeta, &Outcome) -> String,
     pub remembered_reply: fn(&RequestHeader, &ResponseMeta, &Outcome) -> Option<String>,
+    pub replayed: fn(&mut AnyConnection, String, i64) -> Result<String, ServiceError>,
 }
 
 impl Registered {
@@ -133,6 +145,7 @@ impl Registered {
             },
             render: O::render,
             remembered_reply: O::remembered_reply,
+            replayed: O::replayed,
         }
     }
 

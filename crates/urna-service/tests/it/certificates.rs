@@ -287,6 +287,19 @@ fn expired_certificates_are_swept_and_the_deletion_audited() {
             .with_clock(|| time::macros::datetime!(2025-07-13 09:00 UTC));
         assert_eq!(later.sweep_certificates().unwrap(), 1, "{}", w.label);
         assert_eq!(w.certificates(), 0, "{}", w.label);
+        // No copy outlives it: the remembered reply holds no PDF, and a
+        // retry now gets the reply without one.
+        let kept = w
+            .services
+            .store()
+            .read(|c| urna_store::operations::remembered(c, "058091", "S1"))
+            .unwrap()
+            .unwrap();
+        assert!(!kept.response.contains("<certificatoPdf>"), "{}", w.label);
+        let again = w.send(&request("S1", "058091", "22", &cf(0), "1"), "058091");
+        assert_eq!(again.settled, Settled::Replay, "{}", w.label);
+        assert!(!again.body.contains("<certificatoPdf>"), "{}", w.label);
+        assert!(again.body.contains("<numeroProtocolloANPR>"), "{}", w.label);
         let log = audited(&w, "certificate-expired");
         assert_eq!(log.len(), 1, "{}", w.label);
         let last = log.last().unwrap();
