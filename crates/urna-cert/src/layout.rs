@@ -7,7 +7,6 @@
 //! left, y downwards, text placed by its baseline (the writer turns them
 //! into PDF's, y upwards).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use skrifa::instance::{LocationRef, Size};
@@ -132,7 +131,54 @@ pub(crate) struct Face {
     pub ttf: &'static [u8],
     pub postscript_name: String,
     pub metrics: FaceMetrics,
-    glyphs: HashMap<char, (u16, f32)>,
+    glyphs: CharMap<(u16, f32)>,
+}
+
+/// A map from characters to values, as a table indexed by code point: the
+/// layout and the writer look up every character they print, several
+/// times, and a table costs no hashing. Only code points below
+/// [`CharMap::LIMIT`] are kept (the vendored faces have none above U+20AC;
+/// `fonts/README.md`); others are absent.
+#[derive(Clone)]
+pub(crate) struct CharMap<T> {
+    table: Vec<Option<T>>,
+}
+
+impl<T: Copy> CharMap<T> {
+    const LIMIT: usize = 0x3000;
+
+    pub(crate) fn new() -> CharMap<T> {
+        CharMap { table: Vec::new() }
+    }
+
+    pub(crate) fn get(&self, ch: char) -> Option<T> {
+        self.table.get(ch as usize).copied().flatten()
+    }
+
+    pub(crate) fn contains(&self, ch: char) -> bool {
+        self.get(ch).is_some()
+    }
+
+    pub(crate) fn insert(&mut self, ch: char, value: T) {
+        let at = ch as usize;
+        if at >= Self::LIMIT {
+            return;
+        }
+        if self.table.len() <= at {
+            self.table.resize(at + 1, None);
+        }
+        self.table[at] = Some(value);
+    }
+}
+
+impl<T: Copy> FromIterator<(char, T)> for CharMap<T> {
+    fn from_iter<I: IntoIterator<Item = (char, T)>>(iter: I) -> Self {
+        let mut map = CharMap::new();
+        for (ch, v) in iter {
+            map.insert(ch, v);
+        }
+        map
+    }
 }
 
 /// What a PDF font descriptor states about a face, in thousandths of an em.
@@ -185,7 +231,7 @@ impl Face {
 
     /// The glyph of `ch` and its advance in ems.
     pub(crate) fn glyph(&self, ch: char) -> Option<(u16, f32)> {
-        self.glyphs.get(&ch).copied()
+        self.glyphs.get(ch)
     }
 }
 
@@ -214,8 +260,7 @@ impl Fonts {
 
 /// Whether both faces have a glyph for `ch`.
 pub(crate) fn printable(ch: char) -> bool {
-    Fonts::get()
-        .is_ok_and(|f| f.regular.glyphs.contains_key(&ch) && f.bold.glyphs.contains_key(&ch))
+    Fonts::get().is_ok_and(|f| f.regular.glyphs.contains(ch) && f.bold.glyphs.contains(ch))
 }
 
 /// Advance width of `text` at `size` points: the sum of the glyph advances,
@@ -226,7 +271,7 @@ pub(crate) fn text_width(text: &str, weight: Weight, size: f32) -> f32 {
     };
     let face = fonts.face(weight);
     text.chars()
-        .map(|c| face.glyphs.get(&c).map_or(0.6, |g| g.1))
+        .map(|c| face.glyphs.get(c).map_or(0.6, |g| g.1))
         .sum::<f32>()
         * size
 }

@@ -28,7 +28,7 @@
 //! that qpdf, poppler and pyHanko read them; no full PDF/A validator
 //! (veraPDF) is available to them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::OnceLock;
 
@@ -41,7 +41,7 @@ use pdf_writer::types::{
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Pdf, Rect, Ref, Settings, Str, TextStr};
 use sha2::{Digest, Sha256};
 
-use crate::layout::{text_width, Face, Fonts, Ink, Op, Weight, PAGE_H, PAGE_W, SEAL_RECT};
+use crate::layout::{text_width, CharMap, Face, Fonts, Ink, Op, Weight, PAGE_H, PAGE_W, SEAL_RECT};
 use crate::CertError;
 
 /// The compact sRGB v4 profile (CC0; `icc/README.md`).
@@ -79,8 +79,8 @@ fn prepared_repertoire() -> impl Iterator<Item = char> {
 /// The parts written once per process.
 struct Prepared {
     chunk: Chunk,
-    regular: HashMap<char, u16>,
-    bold: HashMap<char, u16>,
+    regular: CharMap<u16>,
+    bold: CharMap<u16>,
 }
 
 fn prepared() -> Result<&'static Prepared, CertError> {
@@ -132,11 +132,11 @@ fn embed(
     chars: &BTreeSet<char>,
     first: Ref,
     level: Compression,
-) -> Result<HashMap<char, u16>, String> {
+) -> Result<CharMap<u16>, String> {
     let [type0, cid_font, descriptor, file, to_unicode] =
         std::array::from_fn(|i| Ref::new(first.get() + i as i32));
     let mut remapper = subsetter::GlyphRemapper::new();
-    let mut cids = HashMap::with_capacity(chars.len());
+    let mut cids = CharMap::new();
     // CID → (advance in ems, the first character drawn with it).
     let mut glyphs: BTreeMap<u16, (f32, char)> = BTreeMap::new();
     for &ch in chars {
@@ -233,8 +233,8 @@ pub(crate) struct Info<'a> {
 /// subsets, `/F2` and `/F3` this document's extra ones.
 struct FontSet<'p> {
     prepared: &'p Prepared,
-    extra_regular: HashMap<char, u16>,
-    extra_bold: HashMap<char, u16>,
+    extra_regular: CharMap<u16>,
+    extra_bold: CharMap<u16>,
 }
 
 impl FontSet<'_> {
@@ -252,11 +252,11 @@ impl FontSet<'_> {
                 (&b"F1"[..], &b"F3"[..]),
             ),
         };
-        match prepared.get(&ch) {
-            Some(cid) => (names.0, *cid),
+        match prepared.get(ch) {
+            Some(cid) => (names.0, cid),
             // The layout only prints characters both faces have, so the
             // extra subset holds every other one; 0 is never reached.
-            None => (names.1, extra.get(&ch).copied().unwrap_or(0)),
+            None => (names.1, extra.get(ch).unwrap_or(0)),
         }
     }
 }
@@ -285,14 +285,14 @@ pub(crate) fn write(
             Weight::Regular => (&prepared.regular, &mut extra[0]),
             Weight::Bold => (&prepared.bold, &mut extra[1]),
         };
-        set.extend(text.chars().filter(|c| !known.contains_key(c)));
+        set.extend(text.chars().filter(|c| !known.contains(*c)));
     }
     let mut pdf = Pdf::with_settings_and_capacity(COMPACT, prepared.chunk.len() + 16 * 1024);
     pdf.extend(&prepared.chunk);
     let mut font_set = FontSet {
         prepared,
-        extra_regular: HashMap::new(),
-        extra_bold: HashMap::new(),
+        extra_regular: CharMap::new(),
+        extra_bold: CharMap::new(),
     };
     let mut extra_refs = [None, None];
     for (i, (set, weight)) in extra
