@@ -588,19 +588,10 @@ fn pdf_date(t: time::OffsetDateTime) -> pdf_writer::Date {
 
 /// An XMP date, `2026-12-05T10:30:00+01:00`.
 fn xmp_date(t: time::OffsetDateTime) -> String {
-    let (h, m, _) = t.offset().as_hms();
-    let sign = if h < 0 || m < 0 { '-' } else { '+' };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    t.format(format).unwrap_or_default()
 }
 
 /// `text` with XML's special characters escaped.

@@ -482,19 +482,10 @@ fn patch_byte_range(
 
 /// A PDF date string, `D:YYYYMMDDHHmmSS+HH'mm'`.
 pub(crate) fn pdf_date(t: OffsetDateTime) -> String {
-    let (h, m, _) = t.offset().as_hms();
-    let sign = if h < 0 || m < 0 { '-' } else { '+' };
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
+    let format = time::macros::format_description!(
+        "D:[year][month][day][hour][minute][second][offset_hour sign:mandatory]'[offset_minute]'"
+    );
+    t.format(format).unwrap_or_default()
 }
 
 #[cfg(test)]
