@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
 use commands::{
-    audit, certificates, db, demo, doubles, operators, pki, serve, subentro, subjects, summaries,
-    tables, wss,
+    audit, certificates, db, demo, doubles, export, operators, pki, serve, subentro, subjects,
+    summaries, tables, wss,
 };
 
 /// mimalloc: the request threads allocate and free many small strings; glibc's
@@ -70,6 +70,8 @@ enum Command {
     /// Double registrations: a comune's, and the scan that re-derives them.
     #[command(subcommand)]
     Doubles(doubles::DoublesCommand),
+    /// A comune's sections and electors in the takeover formats, and as CSV.
+    Export(export::ExportArgs),
     /// The electoral certificates (6001).
     #[command(subcommand)]
     Certificates(certificates::CertificatesCommand),
@@ -96,6 +98,7 @@ fn main() -> anyhow::Result<()> {
         Command::Certificates(command) => certificates::run(&settings, command),
         Command::Summaries(args) => summaries::run(&settings, args),
         Command::Doubles(c) => doubles::run(&settings, c),
+        Command::Export(args) => export::run(&settings, args),
         Command::Wss(command) => wss::run(command),
     }
 }

@@ -201,6 +201,10 @@ impl Application {
                 "/doppie-iscrizioni/{istat}",
                 web::get().to(crate::extensions::double_registrations),
             )
+            .route(
+                "/export/{istat}/{file}",
+                web::get().to(crate::extensions::export),
+            )
             .route("/verifica", web::get().to(crate::verify_page::start))
             .route("/verifica", web::post().to(crate::verify_page::upload))
             .route(

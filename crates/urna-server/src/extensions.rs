@@ -16,6 +16,9 @@
 //! * `GET /doppie-iscrizioni/{istat}`: the comune's double registrations
 //!   (as holder or claimant, open first) and whether they are all resolved,
 //!   since when. Only the comune's own stations.
+//! * `GET /export/{istat}/{file}`: the comune's electoral export (takeover
+//!   formats and CSV), streamed; only the comune's own stations, each
+//!   download audited (docs/export.md).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -174,4 +177,130 @@ pub async fn summary(
             .body(summary.to_csv()),
         _ => reply(StatusCode::OK, json!(summary)),
     }
+}
+
+/// What the export's worker thread hands the response: a piece of the file,
+/// or why it stopped.
+enum ExportPiece {
+    Bytes(web::Bytes),
+    Failed(actix_web::http::StatusCode, String),
+}
+
+/// A `Write` that sends what is written to the response in pieces of
+/// [`ExportSink::PIECE`] bytes, blocking while the client is behind (the
+/// channel holds a few pieces): memory stays bounded whatever the size.
+struct ExportSink {
+    tx: tokio::sync::mpsc::Sender<ExportPiece>,
+    buf: Vec<u8>,
+}
+
+impl ExportSink {
+    const PIECE: usize = 64 * 1024;
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let piece = std::mem::replace(&mut self.buf, Vec::with_capacity(Self::PIECE));
+        self.tx
+            .blocking_send(ExportPiece::Bytes(piece.into()))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+impl std::io::Write for ExportSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= Self::PIECE {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// `GET /export/{istat}/{file}`: the comune's electoral export, streamed
+/// (`subentroSezioni-<ISTAT>.xml.gz`, `subentroListe-<ISTAT>.xml.gz`,
+/// `elettori-<ISTAT>.csv`; docs/export.md). Only the comune's own stations;
+/// each download is an audit entry.
+pub async fn export(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    use futures_util::StreamExt;
+    use urna_service::export::{ExportError, Flavour};
+    let (istat, file) = path.into_inner();
+    if let Some(refused) = own_comune_refusal(&req, &istat) {
+        return refused;
+    }
+    let station = match req.conn_data::<PeerIdentity>() {
+        Some(PeerIdentity::Station(s)) => s.station.cn(),
+        _ => String::new(),
+    };
+    let Some(flavour) = Flavour::from_file_name(&file, &istat) else {
+        let files: Vec<String> = Flavour::ALL.iter().map(|f| f.file_name(&istat)).collect();
+        return reply(
+            StatusCode::NOT_FOUND,
+            json!({"message": format!("no export file {file:?}"), "files": files}),
+        );
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportPiece>(4);
+    let services = state.services.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut sink = ExportSink {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(ExportSink::PIECE),
+        };
+        let result = services
+            .export_file(&station, "tls", &istat, flavour, &mut sink, &mut |_, _| {})
+            .and_then(|_| sink.send().map_err(ExportError::from));
+        if let Err(e) = result {
+            let status = match e {
+                ExportError::UnknownComune(_) => StatusCode::NOT_FOUND,
+                ExportError::Empty { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let _ = tx.blocking_send(ExportPiece::Failed(status, e.to_string()));
+        }
+    });
+    // The status is decided by the first piece: a refusal before any byte
+    // is a JSON error; a failure later cuts the stream (the gzip or CSV is
+    // then visibly incomplete).
+    let first = match rx.recv().await {
+        Some(ExportPiece::Bytes(b)) => b,
+        Some(ExportPiece::Failed(status, message)) => {
+            return reply(status, json!({"message": message}))
+        }
+        None => {
+            return unavailable("the export stopped", FaultReason::WorkerFailure);
+        }
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|piece| {
+            let item = match piece {
+                ExportPiece::Bytes(b) => Ok(b),
+                ExportPiece::Failed(_, m) => Err(actix_web::error::ErrorInternalServerError(m)),
+            };
+            (item, rx)
+        })
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, actix_web::Error>(first) }).chain(rest);
+    HttpResponse::Ok()
+        .insert_header(("X-Urna-Extension", "1"))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .content_type(if flavour.gzipped() {
+            "application/gzip"
+        } else {
+            "text/csv; charset=utf-8"
+        })
+        .streaming(body)
 }

@@ -101,7 +101,7 @@ impl Services {
     /// all in one transaction; how many.
     #[tracing::instrument(skip(self))]
     pub fn sweep_certificates(&self) -> Result<usize, StoreError> {
-        let now_ms = (self.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = self.now_ms();
         self.store.write(|conn| {
             urna_store::captchas::sweep(conn, now_ms)?;
             let gone = urna_store::certificates::sweep(conn, now_ms)?;

@@ -45,7 +45,7 @@ impl Services {
     /// record unless it ever had one; every open one whose holder no longer
     /// holds the subject is closed.
     pub fn scan_double_registrations(&self) -> Result<ScanReport, StoreError> {
-        let now = (self.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now = self.now_ms();
         self.store().write(|c| {
             let mut report = ScanReport::default();
             for row in urna_store::doubles::all_open(c)? {

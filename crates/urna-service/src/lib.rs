@@ -14,6 +14,7 @@ mod batch;
 pub mod certificates;
 pub mod demo;
 pub mod doubles;
+pub mod export;
 pub mod generate;
 mod idempotency;
 mod operations;

@@ -69,6 +69,11 @@ impl Services {
         self
     }
 
+    /// [`Services::now`] in milliseconds since the epoch.
+    pub(crate) fn now_ms(&self) -> i64 {
+        (self.now().unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
     pub(crate) fn now(&self) -> OffsetDateTime {
         (self.clock)()
     }

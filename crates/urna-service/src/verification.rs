@@ -88,10 +88,6 @@ pub enum Verdict {
 }
 
 impl Services {
-    fn now_ms(&self) -> i64 {
-        (self.now().unix_timestamp_nanos() / 1_000_000) as i64
-    }
-
     fn audit_view(
         &self,
         conn: &mut AnyConnection,

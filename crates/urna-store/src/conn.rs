@@ -185,6 +185,25 @@ impl Store {
         f(&mut c)
     }
 
+    /// Runs `f` in one read-only transaction on one snapshot: every query it
+    /// makes sees the store as it was when the first one ran, whatever is
+    /// written meanwhile (PostgreSQL: REPEATABLE READ; SQLite: a WAL read
+    /// transaction). For reads that span many queries, like an export.
+    pub fn snapshot<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let mut c = self.pool.get().map_err(|e| E::from(StoreError::Pool(e)))?;
+        transaction(&mut c, |c| {
+            if let AnyConnection::Postgresql(pg) = c {
+                // Allowed only as the transaction's first statement.
+                pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .map_err(|e| E::from(StoreError::Db(e)))?;
+            }
+            f(c)
+        })
+    }
+
     /// Runs `f` in one transaction: everything it writes lands, or nothing.
     /// `f` may fail with its own error type; the transaction is then rolled back.
     pub fn write<R, E: From<StoreError>>(

@@ -42,6 +42,11 @@ pub struct ElectorRow {
     pub detail: String,
     pub last_operation: i64,
     pub updated_at: i64,
+    /// The comune that sent the flags (also in `detail`): the owner of a
+    /// subject on no list, for the export. Absent in before-images written
+    /// before the column existed.
+    #[serde(default)]
+    pub flags_comune: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -151,6 +156,7 @@ impl ElectorRow {
             detail: serde_json::to_string(&detail).expect("detail serialises"),
             last_operation,
             updated_at,
+            flags_comune: s.flags_comune.clone(),
         }
     }
 }
@@ -254,6 +260,7 @@ pub fn put_many(conn: &mut AnyConnection, rows: &[ElectorRow]) -> Result<(), Sto
                         electors::detail.eq(excluded(electors::detail)),
                         electors::last_operation.eq(excluded(electors::last_operation)),
                         electors::updated_at.eq(excluded(electors::updated_at)),
+                        electors::flags_comune.eq(excluded(electors::flags_comune)),
                     ))
                     .execute(c)?;
             }
@@ -286,8 +293,8 @@ pub fn put(conn: &mut AnyConnection, row: &ElectorRow) -> Result<(), StoreError>
     const SQL: &str = "INSERT INTO electors (id_soggetto, elettore, gen_comune, gen_sezione, \
         ue_com_comune, ue_com_sezione, ue_parl_comune, ue_parl_sezione, comreg_comune, \
         comreg_sezione, certificabile, first_load_comune, last_decorrenza, detail, \
-        last_operation, updated_at) \
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+        last_operation, updated_at, flags_comune) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
         ON CONFLICT (id_soggetto) DO UPDATE SET elettore = excluded.elettore, \
         gen_comune = excluded.gen_comune, gen_sezione = excluded.gen_sezione, \
         ue_com_comune = excluded.ue_com_comune, ue_com_sezione = excluded.ue_com_sezione, \
@@ -295,7 +302,8 @@ pub fn put(conn: &mut AnyConnection, row: &ElectorRow) -> Result<(), StoreError>
         comreg_comune = excluded.comreg_comune, comreg_sezione = excluded.comreg_sezione, \
         certificabile = excluded.certificabile, first_load_comune = excluded.first_load_comune, \
         last_decorrenza = excluded.last_decorrenza, detail = excluded.detail, \
-        last_operation = excluded.last_operation, updated_at = excluded.updated_at";
+        last_operation = excluded.last_operation, updated_at = excluded.updated_at, \
+        flags_comune = excluded.flags_comune";
     let q = Cached::new(
         SQL,
         vec![
@@ -315,6 +323,7 @@ pub fn put(conn: &mut AnyConnection, row: &ElectorRow) -> Result<(), StoreError>
             (&row.detail).into(),
             row.last_operation.into(),
             row.updated_at.into(),
+            (&row.flags_comune).into(),
         ],
     );
     per_backend!(conn, |c| q.execute(c))?;
@@ -340,4 +349,90 @@ pub fn referencing(conn: &mut AnyConnection, istat: &str, numero: &str) -> Resul
         )
         .count()
         .get_result(conn)?)
+}
+
+/// The streams a comune's export reads, each in `id_soggetto` order on an
+/// index of its own (migration `export_streams`): merged, they hold every
+/// subject the comune lists or loaded, once per stream it appears in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportStream {
+    /// On the comune's general list.
+    General,
+    /// On its EU list for municipal elections, with no general list.
+    UeComunali,
+    /// On its EU list for the European Parliament, with no general list.
+    UeParlamento,
+    /// On no list, with electoral data (flags) the comune sent: a
+    /// non-elector.
+    Unlisted,
+}
+
+impl ExportStream {
+    pub const ALL: [ExportStream; 4] = [
+        ExportStream::General,
+        ExportStream::UeComunali,
+        ExportStream::UeParlamento,
+        ExportStream::Unlisted,
+    ];
+}
+
+/// The next `limit` rows of `stream` for comune `istat` after id `after`
+/// (`""` for the first page), in id order.
+pub fn export_page(
+    conn: &mut AnyConnection,
+    stream: ExportStream,
+    istat: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<ElectorRow>, StoreError> {
+    let q = electors::table
+        .filter(electors::id_soggetto.gt(after.to_string()))
+        .into_boxed();
+    let q = match stream {
+        ExportStream::General => q.filter(electors::gen_comune.eq(istat.to_string())),
+        ExportStream::UeComunali => q
+            .filter(electors::ue_com_comune.eq(istat.to_string()))
+            .filter(electors::gen_comune.is_null()),
+        ExportStream::UeParlamento => q
+            .filter(electors::ue_parl_comune.eq(istat.to_string()))
+            .filter(electors::gen_comune.is_null()),
+        ExportStream::Unlisted => q
+            .filter(electors::flags_comune.eq(istat.to_string()))
+            .filter(electors::gen_comune.is_null())
+            .filter(electors::ue_com_comune.is_null())
+            .filter(electors::ue_parl_comune.is_null()),
+    };
+    Ok(q.select(ElectorRow::as_select())
+        .order(electors::id_soggetto)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// How many distinct subjects the export streams of `istat` hold, and how
+/// many of them are cancelled (`detail` records a cancellation only when
+/// there is one).
+pub fn export_count(conn: &mut AnyConnection, istat: &str) -> Result<(i64, i64), StoreError> {
+    let of_comune = || {
+        electors::table
+            .filter(
+                electors::gen_comune
+                    .eq(istat.to_string())
+                    .or(electors::gen_comune.is_null().and(
+                        electors::ue_com_comune
+                            .eq(istat.to_string())
+                            .or(electors::ue_parl_comune.eq(istat.to_string()))
+                            .or(electors::flags_comune
+                                .eq(istat.to_string())
+                                .and(electors::ue_com_comune.is_null())
+                                .and(electors::ue_parl_comune.is_null())),
+                    )),
+            )
+            .into_boxed()
+    };
+    let all: i64 = of_comune().count().get_result(conn)?;
+    let cancelled: i64 = of_comune()
+        .filter(electors::detail.like("%\"cancelled\":%"))
+        .count()
+        .get_result(conn)?;
+    Ok((all, cancelled))
 }

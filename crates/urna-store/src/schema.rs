@@ -68,6 +68,7 @@ diesel::table! {
         detail -> Text,
         last_operation -> BigInt,
         updated_at -> BigInt,
+        flags_comune -> Nullable<Text>,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod certificates;
 pub mod db;
 pub mod demo;
 pub mod doubles;
+pub mod export;
 pub mod operators;
 pub mod pki;
 pub mod serve;

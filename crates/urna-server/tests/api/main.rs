@@ -5,6 +5,7 @@ mod audit_heads;
 mod bad_input;
 mod browser;
 mod certificates;
+mod export;
 mod helpers;
 mod mtls;
 mod observe;

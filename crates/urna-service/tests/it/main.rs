@@ -3,6 +3,7 @@ mod audit;
 mod certificates;
 mod common;
 mod electors;
+mod export;
 mod legacy;
 mod placements;
 mod requests;
