@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench bench-read bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
+.PHONY: run test test-rust conformance bench bench-read bench-bulk bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
 
 ## System packages (scripts/setup.sh): what the build needs, and what the tests and peers need too.
 setup-run:
@@ -40,6 +40,10 @@ bench:
 ## Read benchmark: 3002, 3008 and summaries of one comune in a 50,000- and an N-elector (default 5,000,000) PostgreSQL store, with the ratios.
 bench-read:
 	bash scripts/bench-read.sh $(N)
+
+## Bulk-read benchmark: the export of a 2,000,000-elector comune in a 5,000,000-elector PostgreSQL store and of a 100,000-elector one alone: records/s, their ratio, peak RSS.
+bench-bulk:
+	bash scripts/bench-bulk.sh $(N)
 
 ## Takeover benchmark: N electors (default 2,000,000) and N/10 into SQLite and PostgreSQL, with COPY for comparison.
 bench-subentro:

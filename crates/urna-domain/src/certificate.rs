@@ -53,7 +53,7 @@ impl CertificateType {
 
 /// The registry certificates of Tabella 13 (codes 1..20), which ANPR issues
 /// and urna does not.
-const REGISTRY_CERTIFICATES: [&str; 20] = [
+pub const REGISTRY_CERTIFICATES: [&str; 20] = [
     "anagrafico di nascita",
     "anagrafico di morte",
     "anagrafico di matrimonio",
@@ -111,6 +111,21 @@ impl Signatory {
         }
     }
 
+    pub const ALL: [Signatory; 3] = [
+        Signatory::Delegate,
+        Signatory::DeputyMayor,
+        Signatory::Mayor,
+    ];
+
+    /// Who signs, for the decode table.
+    pub fn description(self) -> &'static str {
+        match self {
+            Signatory::Delegate => "DELEGATO DEL SINDACO",
+            Signatory::DeputyMayor => "VICE SINDACO",
+            Signatory::Mayor => "SINDACO",
+        }
+    }
+
     /// The `tipoFirmaElettorale` code: 1, 2 or 3.
     pub fn code(self) -> u8 {
         match self {
@@ -131,6 +146,18 @@ pub enum Language {
 }
 
 impl Language {
+    pub const ALL: [Language; 4] = [Language::It, Language::De, Language::Fr, Language::Sl];
+
+    /// The language's Italian name, for the decode table.
+    pub fn name_it(self) -> &'static str {
+        match self {
+            Language::It => "ITALIANO",
+            Language::De => "TEDESCO",
+            Language::Fr => "FRANCESE",
+            Language::Sl => "SLOVENO",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Language> {
         match code.to_ascii_uppercase().as_str() {
             "IT" => Some(Language::It),
@@ -215,6 +242,24 @@ pub struct Request6001 {
 
 /// `esenzioneBollo` for "USO ELETTORALE O REFERENDARIO" (docs/decisions.md).
 pub const ESENZIONE_USO_ELETTORALE: u8 = 11;
+
+/// Tabella 39, the stamp-duty exemptions, with urna's code 11 for the
+/// electoral use (the only one 21 and 22 accept).
+pub const ESENZIONI_BOLLO: [(u8, &str); 13] = [
+    (0, "NON ESENTE"),
+    (1, "ONLUS"),
+    (2, "SOCIETA' SPORTIVE"),
+    (3, "PROCEDIMENTI GIUDIZIARI"),
+    (4, "CONSULENTE TECNICO D'UFFICIO O CURATORE FALLIMENTARE"),
+    (5, "PROCEDIMENTI DI INTERDIZIONE, INABILITAZIONE O AMMINISTRAZIONE DI SOSTEGNO"),
+    (6, "ADOZIONE, AFFIDAMENTO O TUTELA DI MINORI"),
+    (7, "SEPARAZIONE O DIVORZIO"),
+    (8, "VARIAZIONE DELLA TOPONOMASTICA"),
+    (9, "PENSIONE ESTERA"),
+    (10, "SCAMBIO TRA PUBBLICHE AMMINISTRAZIONI"),
+    (ESENZIONE_USO_ELETTORALE, USO_ELETTORALE),
+    (99, "ALTRO (DESCRIZIONE OBBLIGATORIA)"),
+];
 /// The exemption's text, printed on the certificate.
 pub const USO_ELETTORALE: &str = "USO ELETTORALE O REFERENDARIO";
 

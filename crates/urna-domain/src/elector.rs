@@ -79,6 +79,165 @@ impl Flags {
     }
 }
 
+/// `soggettoCertificabile` in its electoral meaning (ANPR's file
+/// DEC_CERTIFICABILITA_ELE), independent of the registry's (Tabella 42).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElectoralCertifiability {
+    /// 0: no electoral certificate.
+    None,
+    /// 1: only the certificate of enjoyment of political rights (21).
+    Partial,
+    /// 2: both certificates.
+    Full,
+}
+
+impl ElectoralCertifiability {
+    pub const ALL: [ElectoralCertifiability; 3] = [
+        ElectoralCertifiability::None,
+        ElectoralCertifiability::Partial,
+        ElectoralCertifiability::Full,
+    ];
+
+    pub fn code(self) -> u8 {
+        match self {
+            ElectoralCertifiability::None => 0,
+            ElectoralCertifiability::Partial => 1,
+            ElectoralCertifiability::Full => 2,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<ElectoralCertifiability> {
+        ElectoralCertifiability::ALL
+            .into_iter()
+            .find(|c| c.code() == code)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            ElectoralCertifiability::None => "NON CERTIFICABILE",
+            ElectoralCertifiability::Partial => "CERTIFICABILITA' PARZIALE",
+            ElectoralCertifiability::Full => "CERTIFICABILITA' COMPLETA",
+        }
+    }
+}
+
+/// `tipoRevisione`: the revision a 5010 belongs to (the XSD's enumeration;
+/// only PRIMOCARICAMENTO changes what the rules do).
+pub const TIPI_REVISIONE: [(&str, &str); 5] = [
+    ("PRIMOCARICAMENTO", "PRIMO CARICAMENTO (SUBENTRO)"),
+    ("SEMESTRALE", "REVISIONE SEMESTRALE"),
+    ("DINAMICA", "REVISIONE DINAMICA"),
+    ("STRAORDINARIA", "REVISIONE STRAORDINARIA"),
+    ("ALTRA", "ALTRA REVISIONE"),
+];
+
+/// The electoral lists a subject can be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    General,
+    UeComunali,
+    UeParlamento,
+    /// The additional lists of Bolzano, Trento and Valle d'Aosta.
+    ComReg,
+}
+
+impl ListKind {
+    /// The list's Italian name, as the KO texts use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListKind::General => "lista generale",
+            ListKind::UeComunali => "lista aggiunta UE comunali",
+            ListKind::UeParlamento => "lista aggiunta UE Parlamento europeo",
+            ListKind::ComReg => "lista aggiunta comunale/regionale",
+        }
+    }
+}
+
+/// `motivoCancellazione`, the electoral cancellation reasons (ANPR's file
+/// DEC_MOTIVO_CANC_ELE): what a 5010 cancellation accepts and 7001 lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancellationMotive {
+    /// 1
+    Emigration,
+    /// 2: puts the subject in the "cancellando" state.
+    Untraceable,
+    /// 3
+    Death,
+    /// 4
+    Various,
+    /// 5
+    UeComunali,
+    /// 6
+    UeParlamento,
+    /// 7
+    ComReg,
+    /// 8: a general list sent by mistake (R-E10).
+    Annulment,
+    /// 9
+    LossOfRightAndEmigration,
+}
+
+impl CancellationMotive {
+    pub const ALL: [CancellationMotive; 9] = [
+        CancellationMotive::Emigration,
+        CancellationMotive::Untraceable,
+        CancellationMotive::Death,
+        CancellationMotive::Various,
+        CancellationMotive::UeComunali,
+        CancellationMotive::UeParlamento,
+        CancellationMotive::ComReg,
+        CancellationMotive::Annulment,
+        CancellationMotive::LossOfRightAndEmigration,
+    ];
+
+    pub fn code(self) -> u8 {
+        CancellationMotive::ALL
+            .iter()
+            .position(|m| *m == self)
+            .map_or(0, |i| i as u8 + 1)
+    }
+
+    pub fn from_code(code: u8) -> Option<CancellationMotive> {
+        CancellationMotive::ALL
+            .get(usize::from(code).checked_sub(1)?)
+            .copied()
+    }
+
+    /// The codes accepted, for a KO text: `1..9`.
+    pub fn codes_text() -> String {
+        format!("1..{}", CancellationMotive::ALL.len())
+    }
+
+    /// The list the motive cancels from.
+    pub fn list(self) -> ListKind {
+        match self {
+            CancellationMotive::UeComunali => ListKind::UeComunali,
+            CancellationMotive::UeParlamento => ListKind::UeParlamento,
+            CancellationMotive::ComReg => ListKind::ComReg,
+            _ => ListKind::General,
+        }
+    }
+
+    /// The description of ANPR's table.
+    pub fn description(self) -> &'static str {
+        match self {
+            CancellationMotive::Emigration => "TRASFERIMENTO RESIDENZA",
+            CancellationMotive::Untraceable => "IRREPERIBILITA'",
+            CancellationMotive::Death => "MORTE",
+            CancellationMotive::Various => "MOTIVI VARI",
+            CancellationMotive::UeComunali => "CANCELLAZIONE LISTA AGGIUNTA UE COMUNALI",
+            CancellationMotive::UeParlamento => {
+                "CANCELLAZIONE LISTA AGGIUNTA UE PARLAMENTO EUROPEO"
+            }
+            CancellationMotive::ComReg => "CANCELLAZIONE LISTA AGGIUNTA COMUNALI REGIONALI",
+            CancellationMotive::Annulment => "CANCELLAZIONE LISTA GENERALE",
+            CancellationMotive::LossOfRightAndEmigration => {
+                "PERDITA DEL DIRITTO ELETTORALE E TRASFERIMENTO RESIDENZA"
+            }
+        }
+    }
+}
+
 /// A cancellation of the general list: who, why, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cancellation {
@@ -283,6 +442,17 @@ impl TipoMutazione {
 
     pub fn from_code(code: &str) -> Option<TipoMutazione> {
         TipoMutazione::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    /// What the type acquires, for the decode table.
+    pub fn description(self) -> &'static str {
+        match self {
+            TipoMutazione::Liste => "DATI ELETTORE E LISTA GENERALE",
+            TipoMutazione::ListaUe => "LISTE AGGIUNTE UE",
+            TipoMutazione::ListaComReg => "LISTE AGGIUNTE COMUNALI REGIONALI",
+            TipoMutazione::Certificabilita => "CERTIFICABILITA' ELETTORALE",
+            TipoMutazione::Cancellazione => "CANCELLAZIONE DALLE LISTE",
+        }
     }
 }
 
@@ -601,29 +771,26 @@ fn cancel(c: &mut Check<'_>, next: &mut ElectorState, k: &CancBlock, decorrenza:
         );
         return;
     }
-    let list_for = |next: &ElectorState| -> Option<ListRef> {
-        match k.motivo {
-            1..=4 | 8 | 9 => next.general.as_ref().map(|(l, _)| l.clone()),
-            5 => next.ue_comunali.clone(),
-            6 => next.ue_parlamento.clone(),
-            7 => next.comreg.as_ref().map(|(_, l)| l.clone()),
-            _ => None,
-        }
+    let Some(motive) = CancellationMotive::from_code(k.motivo) else {
+        c.err(motive_field(Anomaly::new(
+            Code::EN204,
+            format!(
+                "motivoCancellazione {} non previsto ({})",
+                k.motivo,
+                CancellationMotive::codes_text()
+            ),
+        )));
+        return;
     };
-    let list_name = match k.motivo {
-        1..=4 | 8 | 9 => "lista generale",
-        5 => "lista aggiunta UE comunali",
-        6 => "lista aggiunta UE Parlamento europeo",
-        7 => "lista aggiunta comunale/regionale",
-        _ => {
-            c.err(motive_field(Anomaly::new(
-                Code::EN204,
-                format!("motivoCancellazione {} non previsto (1..9)", k.motivo),
-            )));
-            return;
-        }
+    let list = motive.list();
+    let list_name = list.name();
+    let held = match list {
+        ListKind::General => next.general.as_ref().map(|(l, _)| l.clone()),
+        ListKind::UeComunali => next.ue_comunali.clone(),
+        ListKind::UeParlamento => next.ue_parlamento.clone(),
+        ListKind::ComReg => next.comreg.as_ref().map(|(_, l)| l.clone()),
     };
-    match list_for(next) {
+    match held {
         None => {
             // R-E9/R-E11: the motive must fit a list the subject has.
             c.err(motive_field(Anomaly::new(
@@ -637,18 +804,19 @@ fn cancel(c: &mut Check<'_>, next: &mut ElectorState, k: &CancBlock, decorrenza:
         Some(l) if l.comune != sender => {
             c.not_competent(list_name, &l, "solo quel comune puo' cancellarla");
         }
-        Some(_) => match k.motivo {
+        Some(_) => match motive {
             // R-E10: annulment of a general list sent by mistake.
-            8 => {
+            CancellationMotive::Annulment => {
                 next.general = None;
                 if next.first_load.as_deref() == Some(sender.as_str()) {
                     next.first_load = None;
                 }
             }
-            5 => next.ue_comunali = None,
-            6 => next.ue_parlamento = None,
-            7 => next.comreg = None,
-            m => {
+            CancellationMotive::UeComunali => next.ue_comunali = None,
+            CancellationMotive::UeParlamento => next.ue_parlamento = None,
+            CancellationMotive::ComReg => next.comreg = None,
+            _ => {
+                let m = motive.code();
                 next.general = None;
                 next.cancelled = Some(Cancellation {
                     comune: sender.clone(),
@@ -1040,7 +1208,11 @@ fn comreg(c: &mut Check<'_>, next: &mut ElectorState, b: &ComRegBlock, subject: 
 }
 
 fn certifiability(c: &mut Check<'_>, next: &mut ElectorState, v: &str, subject: &SubjectFacts) {
-    let Some(value) = v.parse::<u8>().ok().filter(|v| *v <= 2) else {
+    let Some(value) = v
+        .parse::<u8>()
+        .ok()
+        .filter(|v| ElectoralCertifiability::from_code(*v).is_some())
+    else {
         c.err(
             Anomaly::new(Code::EC023, "")
                 .object("certificabilita")

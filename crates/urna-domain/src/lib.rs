@@ -17,6 +17,7 @@ pub mod ids;
 pub mod operator;
 pub mod requests;
 pub mod section;
+pub mod tables;
 
 pub use catalogue::{Anomaly, Code, Severity};
 pub use ids::{CodiceIstat, IdOperazioneComune, StationId};
