@@ -13,6 +13,7 @@ P5000 = "/ANPR5000ServiziMutazione/AnprService5000"
 P3000 = "/ANPR3000ServiziConsultazione/AnprService3000"
 P2000 = "/ANPR2000ServiziCancellazione/AnprService2000"
 P6001 = "/ANPR6001ServizioCertificazione/AnprService6001"
+P7001 = "/ANPR7001ServizioScaricoTabelle/AnprService7001"
 
 
 def pytest_addoption(parser):

@@ -18,6 +18,7 @@ schema_for() {
     *6001*)        echo 6001certificazione.xsd ;;
     *1002*)        echo 1000iscrizione.xsd ;;
     *A002*)        echo A000aire.xsd ;;
+    *7001*|*7002*|*7003*) echo 7001scaricoTabelle.xsd ;;
     *subentroSezioni*) echo subentroSezioni.xsd ;;
     *subentroListe*)   echo subentroListe.xsd ;;
     *) echo "" ;;
@@ -62,6 +63,7 @@ for w in ../wsdl/*.wsdl; do
     6001certificazione.xsd) s=samples/Richiesta6001.xml ;;
     1000iscrizione.xsd) s=samples/Richiesta1002.xml ;;
     A000aire.xsd) s=samples/RichiestaA002.xml ;;
+    7001scaricoTabelle.xsd) s=samples/Richiesta7001.xml ;;
     *) s="" ;;
   esac
   if [ -n "$s" ] && xmllint --noout --schema "$tmp/$n-types.xsd" "$s" >/dev/null 2>&1; then

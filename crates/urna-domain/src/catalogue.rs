@@ -82,6 +82,10 @@ codes! {
         "Nessun soggetto trovato",
         "3002: no subject of the registry matches all the search criteria given (the key, and every other criterion sent with it).",
         "Check the criteria; send fewer of them (the codice fiscale alone finds a subject).";
+    EN189 => "EN189", Error,
+        "Tabella di decodifica inesistente",
+        "7001: urna has no decode table with the idTabella asked. The text lists the numbers it serves (docs/tables.md).",
+        "Ask one of the numbers listed: 013, 014, 039, 901..906.";
     EN122 => "EN122", Error,
         "La richiesta effettuata non produce alcun risultato",
         "A consultation (3008) matched nothing: no such section, or the comune has no sections.",

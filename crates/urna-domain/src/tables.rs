@@ -108,7 +108,11 @@ pub fn all() -> Vec<Table> {
             id: 904,
             name: "DEC_TIPO_MUTAZIONE_ELE",
             columns: CODE_DESCRIPTION,
-            rows: rows(TipoMutazione::ALL.iter().map(|t| (t.code(), t.description()))),
+            rows: rows(
+                TipoMutazione::ALL
+                    .iter()
+                    .map(|t| (t.code(), t.description())),
+            ),
         },
         Table {
             id: 905,
@@ -225,6 +229,11 @@ mod tests {
         };
         assert_eq!(t.csv(), "CODICE,DESCRIZIONE\n1,\"A, B \"\"C\"\"\"\n");
         let motives = get(901).unwrap().csv();
-        assert!(motives.starts_with("CODICE,DESCRIZIONE,LISTA\n1,TRASFERIMENTO RESIDENZA,LISTA GENERALE\n"), "{motives}");
+        assert!(
+            motives.starts_with(
+                "CODICE,DESCRIZIONE,LISTA\n1,TRASFERIMENTO RESIDENZA,LISTA GENERALE\n"
+            ),
+            "{motives}"
+        );
     }
 }

@@ -294,10 +294,9 @@ fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
             };
             // Signed first, as inline base64; MTOM only serializes that
             // envelope differently (docs/anpr-interface.md §6001).
-            let body = if s.job.mtom && s.op == Operation::Certificato6001 {
-                mtom_or_inline(env)
-            } else {
-                Body::Xml(env)
+            let body = match s.op.mtom_part() {
+                Some(part) if s.job.mtom => mtom_or_inline(env, part),
+                _ => Body::Xml(env),
             };
             let _ = s.reply.send(Ok((s.op, h, body)));
         }
@@ -313,26 +312,31 @@ fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
     }
 }
 
-/// The signed envelope of a 6001 reply as MTOM/XOP when it carries the PDF,
-/// else as it is (a KO, the retry of a preview). Boundary and Content-ID are
-/// random per reply; a boundary met inside a part is drawn again. Any other
-/// failure sends the envelope inline, which is always a valid reply.
-fn mtom_or_inline(env: String) -> Body {
-    use urna_wire::mtom::{to_mtom, MtomError, CERTIFICATO_PDF};
+/// The signed envelope of a reply as MTOM/XOP when it carries its binary
+/// `part` (6001's PDF, 7001's archive), else as it is (a KO, the retry of a
+/// preview). Boundary and Content-ID are random per reply; a boundary met
+/// inside a part is drawn again. Any other failure sends the envelope
+/// inline, which is always a valid reply.
+fn mtom_or_inline(env: String, part: &urna_wire::mtom::Optimized) -> Body {
+    use urna_wire::mtom::{to_mtom, MtomError};
+    let element = part.path.last().map_or("part", |(_, n)| *n);
     for _ in 0..3 {
         let boundary = format!("uuid:{}", uuid::Uuid::new_v4());
-        let content_id = format!("certificatoPdf-{}@urna", uuid::Uuid::new_v4());
-        match to_mtom(&env, &CERTIFICATO_PDF, &boundary, &content_id) {
+        let content_id = format!("{element}-{}@urna", uuid::Uuid::new_v4());
+        match to_mtom(&env, part, &boundary, &content_id) {
             Ok(Some(m)) => return Body::Mtom(m),
             Ok(None) => return Body::Xml(env),
             Err(MtomError::BoundaryInContent(_)) => continue,
             Err(e) => {
-                tracing::warn!(error = %e, "the certificate goes inline: the reply cannot be written as MTOM");
+                tracing::warn!(error = %e, element, "the part goes inline: the reply cannot be written as MTOM");
                 return Body::Xml(env);
             }
         }
     }
-    tracing::warn!("the certificate goes inline: three random boundaries occurred in the reply");
+    tracing::warn!(
+        element,
+        "the part goes inline: three random boundaries occurred in the reply"
+    );
     Body::Xml(env)
 }
 

@@ -54,6 +54,35 @@ pub fn for_comune(
     ))
 }
 
+/// The rows that apply to `istat` (its own and the `*` ones), ordered by
+/// kind, comune and value: the table 7001 hands out for the comune.
+pub fn rows_for_comune(conn: &mut AnyConnection, istat: &str) -> Result<Vec<Entry>, StoreError> {
+    Ok(constituencies::table
+        .filter(
+            constituencies::comune_istat
+                .eq(istat)
+                .or(constituencies::comune_istat.eq("*")),
+        )
+        .order((
+            constituencies::kind,
+            constituencies::comune_istat,
+            constituencies::value,
+        ))
+        .select((
+            constituencies::kind,
+            constituencies::comune_istat,
+            constituencies::value,
+        ))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(kind, comune_istat, value)| Entry {
+            kind,
+            comune_istat,
+            value,
+        })
+        .collect())
+}
+
 /// Inserts entries, ignoring those already present.
 pub fn insert(conn: &mut AnyConnection, entries: &[Entry]) -> Result<usize, StoreError> {
     let mut n = 0;

@@ -109,6 +109,18 @@ pub fn richiesta_legacy(op: crate::Operation, t: &Testata, body: &[Element]) -> 
     })
 }
 
+/// A request of the 7001 port (7001, 7002, 7003): its header and
+/// `datiRichiesta` with `dati` inside.
+pub fn richiesta7000(op: crate::Operation, t: &Testata, dati: &[Element]) -> String {
+    envelope_of(op.request_element(), "t7", ns::T7, t, |o| {
+        o.open("datiRichiesta");
+        for e in dati {
+            e.write_into(&mut o.0);
+        }
+        o.close("datiRichiesta");
+    })
+}
+
 /// A 3003 request: `search` is the one search element
 /// (`ricercaSingolaRichiesta`, `ricercaElenchiRichieste` or
 /// `parametriRicercaSoggetto`), `page` the page asked for.

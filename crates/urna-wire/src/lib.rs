@@ -19,6 +19,7 @@ pub mod reason;
 pub mod requests;
 pub mod schemas;
 pub mod stream;
+pub mod tables;
 pub mod tree;
 pub mod xml;
 

@@ -39,6 +39,12 @@ pub enum Operation {
     Iscrizione1002,
     /// A002 `AIRE_iscrizioneAltriMotivi`: likewise.
     IscrizioneAireA002,
+    /// 7001 `scarica_tabelle`: a decode table.
+    Tabelle7001,
+    /// 7002 `download_file`: the file of an asynchronous operation.
+    Download7002,
+    /// 7003 `elenco_versioni`: the interface versions served.
+    Versioni7003,
 }
 
 /// The AIRE port's family, "A000" (the only one that is not a number):
@@ -55,7 +61,7 @@ pub fn family_label(family: u16) -> String {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 13] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
@@ -66,6 +72,9 @@ impl Operation {
         Operation::Mutazione5008,
         Operation::Iscrizione1002,
         Operation::IscrizioneAireA002,
+        Operation::Tabelle7001,
+        Operation::Download7002,
+        Operation::Versioni7003,
     ];
 
     pub fn from_qname(ns: &str, name: &str) -> Option<Self> {
@@ -87,6 +96,9 @@ impl Operation {
             Operation::Mutazione5008 => "5008",
             Operation::Iscrizione1002 => "1002",
             Operation::IscrizioneAireA002 => "A002",
+            Operation::Tabelle7001 => "7001",
+            Operation::Download7002 => "7002",
+            Operation::Versioni7003 => "7003",
         }
     }
 
@@ -103,6 +115,9 @@ impl Operation {
             Operation::Mutazione5008 => "mutazione_scheda",
             Operation::Iscrizione1002 => "iscrizione_altriMotivi",
             Operation::IscrizioneAireA002 => "AIRE_iscrizioneAltriMotivi",
+            Operation::Tabelle7001 => "scarica_tabelle",
+            Operation::Download7002 => "download_file",
+            Operation::Versioni7003 => "elenco_versioni",
         }
     }
 
@@ -117,6 +132,7 @@ impl Operation {
             Operation::Certificato6001 => 6001,
             Operation::Iscrizione1002 => 1000,
             Operation::IscrizioneAireA002 => AIRE_FAMILY,
+            Operation::Tabelle7001 | Operation::Download7002 | Operation::Versioni7003 => 7001,
         }
     }
 
@@ -127,6 +143,7 @@ impl Operation {
             6001 => ns::CERT,
             1000 => ns::I1,
             AIRE_FAMILY => ns::A0,
+            7001 => ns::T7,
             _ => ns::C2,
         }
     }
@@ -143,6 +160,9 @@ impl Operation {
             Operation::Mutazione5008 => "Richiesta5008",
             Operation::Iscrizione1002 => "Richiesta1002",
             Operation::IscrizioneAireA002 => "RichiestaA002",
+            Operation::Tabelle7001 => "Richiesta7001",
+            Operation::Download7002 => "Richiesta7002",
+            Operation::Versioni7003 => "Richiesta7003",
         }
     }
 
@@ -158,6 +178,9 @@ impl Operation {
             Operation::Mutazione5008 => "Risposta5008",
             Operation::Iscrizione1002 => "Risposta1002",
             Operation::IscrizioneAireA002 => "RispostaA002",
+            Operation::Tabelle7001 => "Risposta7001",
+            Operation::Download7002 => "Risposta7002",
+            Operation::Versioni7003 => "Risposta7003",
         }
     }
 
@@ -168,7 +191,18 @@ impl Operation {
             6001 => "cert",
             1000 => "i1",
             AIRE_FAMILY => "a0",
+            7001 => "t7",
             _ => "c2",
+        }
+    }
+
+    /// The binary element its reply sends as an MTOM/XOP part when the
+    /// client accepts MTOM (6001's certificate, 7001's archive).
+    pub fn mtom_part(self) -> Option<&'static crate::mtom::Optimized> {
+        match self {
+            Operation::Certificato6001 => Some(&crate::mtom::CERTIFICATO_PDF),
+            Operation::Tabelle7001 => Some(&crate::mtom::XML_FILE),
+            _ => None,
         }
     }
 
@@ -181,7 +215,12 @@ impl Operation {
     pub fn is_mutation(self) -> bool {
         !matches!(
             self,
-            Operation::Consultazione3008 | Operation::Interrogazione3002 | Operation::Richieste3003
+            Operation::Consultazione3008
+                | Operation::Interrogazione3002
+                | Operation::Richieste3003
+                | Operation::Tabelle7001
+                | Operation::Download7002
+                | Operation::Versioni7003
         )
     }
 }
@@ -400,6 +439,12 @@ pub enum Outcome {
     Subjects(Box<crate::consultation::SubjectsReply>),
     /// `Risposta3003_OK`: past requests.
     Requests(Box<crate::requests::RequestsReply>),
+    /// `RispostaMultipla7001`: a decode table.
+    Table(Box<crate::tables::TableReply>),
+    /// `RispostaMultipla7002`: a file.
+    Download(Box<crate::tables::DownloadReply>),
+    /// `RispostaMultipla7003`: the versions served.
+    Versions(Box<crate::tables::VersionsReply>),
 }
 
 /// Values the server adds to the echoed header.
@@ -449,6 +494,9 @@ pub fn write_response(
         Outcome::Certificate(reply) => crate::certificate::write_ok(&mut o, req, meta, reply),
         Outcome::Subjects(reply) => crate::consultation::write_ok(&mut o, req, meta, reply),
         Outcome::Requests(reply) => crate::requests::write_ok(&mut o, req, meta, reply),
+        Outcome::Table(reply) => crate::tables::write_table(&mut o, req, meta, reply),
+        Outcome::Download(reply) => crate::tables::write_download(&mut o, req, meta, reply),
+        Outcome::Versions(reply) => crate::tables::write_versions(&mut o, req, meta, reply),
         Outcome::Ko(errors) => {
             let ko = match op {
                 Operation::Certificato6001 => "cert:Risposta6001KO".to_string(),

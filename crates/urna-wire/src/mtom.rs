@@ -58,6 +58,20 @@ pub const CERTIFICATO_PDF: Optimized = Optimized {
     media_type: "application/pdf",
 };
 
+/// `RispostaMultipla7001/datiDettaglioRisposta/xmlFile`, the ZIP archive of
+/// a 7001 decode table.
+pub const XML_FILE: Optimized = Optimized {
+    path: &[
+        (Some(ns::SOAP_ENV), "Envelope"),
+        (Some(ns::SOAP_ENV), "Body"),
+        (Some(ns::T7), "Risposta7001"),
+        (Some(ns::T7), "RispostaMultipla7001"),
+        (None, "datiDettaglioRisposta"),
+        (None, "xmlFile"),
+    ],
+    media_type: "application/zip",
+};
+
 /// An MTOM/XOP message ready for HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mtom {

@@ -31,6 +31,10 @@ pub static XSD_FILES: &[(&str, &str)] = &[
     ),
     ("A000aire.xsd", include_str!("../../../xsd/A000aire.xsd")),
     (
+        "7001scaricoTabelle.xsd",
+        include_str!("../../../xsd/7001scaricoTabelle.xsd"),
+    ),
+    (
         "subentroSezioni.xsd",
         include_str!("../../../xsd/subentroSezioni.xsd"),
     ),
@@ -89,6 +93,12 @@ pub static PORTS: &[Port] = &[
         family: crate::messages::AIRE_FAMILY,
         wsdl: include_str!("../../../wsdl/AnprServiceA000.wsdl"),
         schema: "A000aire.xsd",
+    },
+    Port {
+        path: "/ANPR7001ServizioScaricoTabelle/AnprService7001",
+        family: 7001,
+        wsdl: include_str!("../../../wsdl/AnprService7001.wsdl"),
+        schema: "7001scaricoTabelle.xsd",
     },
 ];
 

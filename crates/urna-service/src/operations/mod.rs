@@ -10,18 +10,21 @@
 
 mod certificate_issue;
 mod elector_mutation;
+mod file_download;
 mod legacy;
 mod request_search;
 mod section_delete;
 mod section_query;
 mod section_upsert;
 mod subject_query;
+mod table_download;
+mod versions;
 
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 use urna_domain::consultation::Viewer;
-use urna_domain::header::{check_header, RequestHeader};
+use urna_domain::header::{check_header, HeaderPolicy, RequestHeader};
 use urna_domain::section::{ComuneRef, SenderComune};
 use urna_domain::{Anomaly, Code};
 use urna_store::{comuni, AnyConnection};
@@ -48,6 +51,9 @@ pub(crate) struct Context<'a> {
     pub certificates: Option<Arc<CertificateIssuer>>,
     /// Whether the operator sees electoral detail (its profile).
     pub viewer: Viewer,
+    /// The header policy the request was checked against (7003 lists its
+    /// versions).
+    pub policy: &'a HeaderPolicy,
 }
 
 impl Context<'_> {
@@ -194,6 +200,7 @@ impl Registered {
             now,
             certificates: services.certificates.clone(),
             viewer,
+            policy: &services.policy,
         };
         (self.plan)(&mut ctx, payload)
     }
@@ -212,6 +219,9 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Mutazione5008 => Registered::of::<legacy::Legacy5008>(),
         Operation::Iscrizione1002 => Registered::of::<legacy::Legacy1002>(),
         Operation::IscrizioneAireA002 => Registered::of::<legacy::LegacyA002>(),
+        Operation::Tabelle7001 => Registered::of::<table_download::TableDownload>(),
+        Operation::Download7002 => Registered::of::<file_download::FileDownload>(),
+        Operation::Versioni7003 => Registered::of::<versions::Versions>(),
     }
 }
 

@@ -11,3 +11,4 @@ mod sections;
 mod subentro;
 mod subjects;
 mod summaries;
+mod tables;
