@@ -14,6 +14,7 @@ P3000 = "/ANPR3000ServiziConsultazione/AnprService3000"
 P2000 = "/ANPR2000ServiziCancellazione/AnprService2000"
 P6001 = "/ANPR6001ServizioCertificazione/AnprService6001"
 P7001 = "/ANPR7001ServizioScaricoTabelle/AnprService7001"
+P4000 = "/ANPR4000ServiziEstrazione/AnprService4000"
 
 
 def pytest_addoption(parser):

@@ -19,6 +19,7 @@ schema_for() {
     *1002*)        echo 1000iscrizione.xsd ;;
     *A002*)        echo A000aire.xsd ;;
     *7001*|*7002*|*7003*) echo 7001scaricoTabelle.xsd ;;
+    *4001*|*4005*) echo 4000estrazione.xsd ;;
     *subentroSezioni*) echo subentroSezioni.xsd ;;
     *subentroListe*)   echo subentroListe.xsd ;;
     *) echo "" ;;
@@ -64,6 +65,7 @@ for w in ../wsdl/*.wsdl; do
     1000iscrizione.xsd) s=samples/Richiesta1002.xml ;;
     A000aire.xsd) s=samples/RichiestaA002.xml ;;
     7001scaricoTabelle.xsd) s=samples/Richiesta7001.xml ;;
+    4000estrazione.xsd) s=samples/Richiesta4001.xml ;;
     *) s="" ;;
   esac
   if [ -n "$s" ] && xmllint --noout --schema "$tmp/$n-types.xsd" "$s" >/dev/null 2>&1; then

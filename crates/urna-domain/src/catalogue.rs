@@ -86,6 +86,22 @@ codes! {
         "Tabella di decodifica inesistente",
         "7001: urna has no decode table with the idTabella asked. The text lists the numbers it serves (docs/tables.md).",
         "Ask one of the numbers listed: 013, 014, 039, 901..906.";
+    EHR14 => "EHR14", Error,
+        "Valore non previsto per elettore alla data di riferimento",
+        "4001: elettoreAllaDataRiferimento is anything but S (the only selection ANPR allows: electors at the reference date).",
+        "Send S, or leave the element out to extract non-electors too.";
+    EHR28 => "EHR28", Error,
+        "Eta' minima maggiore dell'eta' massima",
+        "4001: etaMinimaAllaDataRiferimento is above etaMassimaAllaDataRiferimento.",
+        "Send a minimum age not above the maximum.";
+    EHR29 => "EHR29", Error,
+        "Data di riferimento non valida",
+        "4001: dataRiferimento is later than the server's date (urna's reading of ANPR's date rule for the extraction).",
+        "Send today's date or an earlier one.";
+    EHR30 => "EHR30", Error,
+        "Data di riferimento obbligatoria",
+        "4001: an age selection (etaMinima/etaMassimaAllaDataRiferimento) without dataRiferimento.",
+        "Send dataRiferimento with the age selection.";
     EN122 => "EN122", Error,
         "La richiesta effettuata non produce alcun risultato",
         "A consultation (3008) matched nothing: no such section, or the comune has no sections.",

@@ -12,6 +12,7 @@ pub mod consultation;
 pub mod date;
 pub mod doubles;
 pub mod elector;
+pub mod extraction;
 pub mod header;
 pub mod ids;
 pub mod operator;

@@ -42,6 +42,10 @@ pub struct Application {
     heads: Option<crate::audit_heads::HeadsHandle>,
     /// How often expired certificates are swept, if at all.
     sweep_every: Option<std::time::Duration>,
+    extraction: Option<(
+        urna_service::extraction::ExtractionSettings,
+        std::time::Duration,
+    )>,
 }
 
 impl Application {
@@ -230,6 +234,15 @@ impl Application {
             sweep_every: (settings.certificates.enabled
                 && settings.certificates.sweep_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(settings.certificates.sweep_every_secs)),
+            extraction: settings.extraction.enabled.then(|| {
+                (
+                    urna_service::extraction::ExtractionSettings {
+                        dir: settings.extraction.dir.clone(),
+                        lease_ms: settings.extraction.lease_secs as i64 * 1000,
+                    },
+                    std::time::Duration::from_millis(settings.extraction.poll_ms.max(10)),
+                )
+            }),
         })
     }
 
@@ -253,14 +266,45 @@ impl Application {
             let services = self.services.clone();
             tokio::spawn(sweep_certificates(services, every))
         });
+        let extractor = self.extraction.map(|(settings, every)| {
+            let services = self.services.clone();
+            tokio::spawn(run_extractions(services, settings, every))
+        });
         let served = self.server.await;
         if let Some(s) = sweeper {
             s.abort();
+        }
+        if let Some(e) = extractor {
+            e.abort();
         }
         if let Some(heads) = self.heads {
             let _ = tokio::task::spawn_blocking(move || heads.finish()).await;
         }
         served
+    }
+}
+
+/// Runs the waiting 4001 extractions one after the other; idle, looks
+/// again every `every`.
+async fn run_extractions(
+    services: Services,
+    settings: urna_service::extraction::ExtractionSettings,
+    every: std::time::Duration,
+) {
+    loop {
+        let (s, settings_now) = (services.clone(), settings.clone());
+        match tokio::task::spawn_blocking(move || s.run_next_extraction(&settings_now)).await {
+            Ok(Ok(Some(id))) => {
+                tracing::info!(job = id, "extraction finished");
+                continue;
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "claiming an extraction failed; retried later")
+            }
+            Err(e) => tracing::warn!(error = %e, "the extraction worker panicked"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

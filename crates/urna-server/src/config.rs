@@ -19,8 +19,23 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub audit: AuditSettings,
     pub certificates: CertificateSettings,
+    pub extraction: ExtractionSettings,
     pub rate_limit: crate::ratelimit::RateLimitSettings,
     pub log: LogSettings,
+}
+
+/// The 4001 extractions (docs/anpr-interface.md, "4000").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExtractionSettings {
+    /// Run waiting extractions on this node.
+    pub enabled: bool,
+    /// Where the files are written (shared by every node that serves 7002).
+    pub dir: PathBuf,
+    /// How often an idle worker looks for a waiting job.
+    pub poll_ms: u64,
+    /// A job claimed without progress for this long (its node stopped) is
+    /// taken over and run again.
+    pub lease_secs: u64,
 }
 
 /// The electoral certificates of 6001 (docs/certificates.md).
@@ -328,6 +343,12 @@ impl Default for Settings {
                 max_clock_skew_secs: 24 * 3600,
             },
             demo: DemoSettings { load: false },
+            extraction: ExtractionSettings {
+                enabled: true,
+                dir: "var/extractions".into(),
+                poll_ms: 1000,
+                lease_secs: 60,
+            },
             subentro: SubentroSettings {
                 allow_reset: false,
                 upload_dir: "var/uploads".into(),

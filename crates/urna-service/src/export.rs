@@ -17,7 +17,7 @@ use urna_store::{comuni, sections, subjects, AnyConnection, Store, StoreError};
 use urna_wire::{build, ns, Element};
 
 /// Rows read per query of each stream.
-const PAGE: i64 = 2000;
+pub(crate) const PAGE: i64 = 2000;
 
 /// What an export writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +222,7 @@ fn sn(b: bool) -> &'static str {
 }
 
 /// The subject's lists in comune `istat` as a `tipoListaElettorale5010`.
-fn lista(s: &ElectorState, istat: &str, owner: &Element) -> Element {
+pub(crate) fn lista(s: &ElectorState, istat: &str, owner: &Element) -> Element {
     let here = |l: &Option<ListRef>| l.as_ref().filter(|l| l.comune == istat).cloned();
     let list = |name: &str, l: &ListRef| {
         Element::new(name)
@@ -377,7 +377,7 @@ fn csv_field(v: &str) -> String {
 
 /// The four export streams of a comune merged in id order, each subject
 /// once: a page of each at a time.
-struct Merged<'a> {
+pub(crate) struct Merged<'a> {
     istat: &'a str,
     streams: Vec<Stream>,
 }
@@ -390,7 +390,7 @@ struct Stream {
 }
 
 impl<'a> Merged<'a> {
-    fn new(istat: &'a str) -> Merged<'a> {
+    pub(crate) fn new(istat: &'a str) -> Merged<'a> {
         Merged {
             istat,
             streams: ExportStream::ALL
@@ -405,7 +405,7 @@ impl<'a> Merged<'a> {
         }
     }
 
-    fn next(&mut self, c: &mut AnyConnection) -> Result<Option<ElectorRow>, StoreError> {
+    pub(crate) fn next(&mut self, c: &mut AnyConnection) -> Result<Option<ElectorRow>, StoreError> {
         for s in &mut self.streams {
             if s.page.is_empty() && !s.exhausted {
                 let rows = electors::export_page(c, s.kind, self.istat, &s.after, PAGE)?;

@@ -15,6 +15,7 @@ pub mod certificates;
 pub mod demo;
 pub mod doubles;
 pub mod export;
+pub mod extraction;
 pub mod generate;
 mod idempotency;
 mod operations;

@@ -21,6 +21,7 @@ mod conn;
 pub mod constituencies;
 pub mod doubles;
 pub mod electors;
+pub mod extractions;
 pub mod operations;
 pub mod operators;
 pub mod ratelimit;

@@ -132,6 +132,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    extraction_jobs (id) {
+        id -> BigInt,
+        comune_istat -> Text,
+        criteria -> Text,
+        state -> Integer,
+        done -> BigInt,
+        total -> Nullable<BigInt>,
+        created_at -> BigInt,
+        claimed_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+        file -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     double_registrations (id) {
         id -> BigInt,
         id_soggetto -> Text,

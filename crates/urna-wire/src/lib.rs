@@ -12,6 +12,7 @@ pub mod build;
 pub mod certificate;
 pub mod consultation;
 pub mod envelope;
+pub mod extraction;
 pub mod messages;
 pub mod mtom;
 pub mod ns;

@@ -39,6 +39,10 @@ pub enum Operation {
     Iscrizione1002,
     /// A002 `AIRE_iscrizioneAltriMotivi`: likewise.
     IscrizioneAireA002,
+    /// 4001 `estrazione_dati_cittadini`: an asynchronous extraction.
+    Estrazione4001,
+    /// 4005 `richieste_asincrone`: its state; past exchanges.
+    Asincrone4005,
     /// 7001 `scarica_tabelle`: a decode table.
     Tabelle7001,
     /// 7002 `download_file`: the file of an asynchronous operation.
@@ -61,7 +65,7 @@ pub fn family_label(family: u16) -> String {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 13] = [
+    pub const ALL: [Operation; 15] = [
         Operation::Mutazione5010,
         Operation::Mutazione5011,
         Operation::Consultazione3008,
@@ -72,6 +76,8 @@ impl Operation {
         Operation::Mutazione5008,
         Operation::Iscrizione1002,
         Operation::IscrizioneAireA002,
+        Operation::Estrazione4001,
+        Operation::Asincrone4005,
         Operation::Tabelle7001,
         Operation::Download7002,
         Operation::Versioni7003,
@@ -96,6 +102,8 @@ impl Operation {
             Operation::Mutazione5008 => "5008",
             Operation::Iscrizione1002 => "1002",
             Operation::IscrizioneAireA002 => "A002",
+            Operation::Estrazione4001 => "4001",
+            Operation::Asincrone4005 => "4005",
             Operation::Tabelle7001 => "7001",
             Operation::Download7002 => "7002",
             Operation::Versioni7003 => "7003",
@@ -115,6 +123,8 @@ impl Operation {
             Operation::Mutazione5008 => "mutazione_scheda",
             Operation::Iscrizione1002 => "iscrizione_altriMotivi",
             Operation::IscrizioneAireA002 => "AIRE_iscrizioneAltriMotivi",
+            Operation::Estrazione4001 => "estrazione_dati_cittadini",
+            Operation::Asincrone4005 => "richieste_asincrone",
             Operation::Tabelle7001 => "scarica_tabelle",
             Operation::Download7002 => "download_file",
             Operation::Versioni7003 => "elenco_versioni",
@@ -132,6 +142,7 @@ impl Operation {
             Operation::Certificato6001 => 6001,
             Operation::Iscrizione1002 => 1000,
             Operation::IscrizioneAireA002 => AIRE_FAMILY,
+            Operation::Estrazione4001 | Operation::Asincrone4005 => 4000,
             Operation::Tabelle7001 | Operation::Download7002 | Operation::Versioni7003 => 7001,
         }
     }
@@ -144,6 +155,7 @@ impl Operation {
             1000 => ns::I1,
             AIRE_FAMILY => ns::A0,
             7001 => ns::T7,
+            4000 => ns::E4,
             _ => ns::C2,
         }
     }
@@ -160,6 +172,8 @@ impl Operation {
             Operation::Mutazione5008 => "Richiesta5008",
             Operation::Iscrizione1002 => "Richiesta1002",
             Operation::IscrizioneAireA002 => "RichiestaA002",
+            Operation::Estrazione4001 => "Richiesta4001",
+            Operation::Asincrone4005 => "Richiesta4005",
             Operation::Tabelle7001 => "Richiesta7001",
             Operation::Download7002 => "Richiesta7002",
             Operation::Versioni7003 => "Richiesta7003",
@@ -178,6 +192,8 @@ impl Operation {
             Operation::Mutazione5008 => "Risposta5008",
             Operation::Iscrizione1002 => "Risposta1002",
             Operation::IscrizioneAireA002 => "RispostaA002",
+            Operation::Estrazione4001 => "Risposta4001",
+            Operation::Asincrone4005 => "Risposta4005",
             Operation::Tabelle7001 => "Risposta7001",
             Operation::Download7002 => "Risposta7002",
             Operation::Versioni7003 => "Risposta7003",
@@ -192,16 +208,18 @@ impl Operation {
             1000 => "i1",
             AIRE_FAMILY => "a0",
             7001 => "t7",
+            4000 => "e4",
             _ => "c2",
         }
     }
 
     /// The binary element its reply sends as an MTOM/XOP part when the
-    /// client accepts MTOM (6001's certificate, 7001's archive).
+    /// client accepts MTOM (6001's certificate, 7001's archive, 7002's file).
     pub fn mtom_part(self) -> Option<&'static crate::mtom::Optimized> {
         match self {
             Operation::Certificato6001 => Some(&crate::mtom::CERTIFICATO_PDF),
             Operation::Tabelle7001 => Some(&crate::mtom::XML_FILE),
+            Operation::Download7002 => Some(&crate::mtom::CONTENUTO_FILE),
             _ => None,
         }
     }
@@ -218,6 +236,7 @@ impl Operation {
             Operation::Consultazione3008
                 | Operation::Interrogazione3002
                 | Operation::Richieste3003
+                | Operation::Asincrone4005
                 | Operation::Tabelle7001
                 | Operation::Download7002
                 | Operation::Versioni7003
@@ -439,6 +458,10 @@ pub enum Outcome {
     Subjects(Box<crate::consultation::SubjectsReply>),
     /// `Risposta3003_OK`: past requests.
     Requests(Box<crate::requests::RequestsReply>),
+    /// `RispostaMultipla4001`: an extraction accepted.
+    Extraction(Box<crate::extraction::ExtractionReply>),
+    /// `RispostaMultipla4005`: a job's state, or past exchanges.
+    Async(Box<crate::extraction::AsyncReply>),
     /// `RispostaMultipla7001`: a decode table.
     Table(Box<crate::tables::TableReply>),
     /// `RispostaMultipla7002`: a file.
@@ -494,6 +517,8 @@ pub fn write_response(
         Outcome::Certificate(reply) => crate::certificate::write_ok(&mut o, req, meta, reply),
         Outcome::Subjects(reply) => crate::consultation::write_ok(&mut o, req, meta, reply),
         Outcome::Requests(reply) => crate::requests::write_ok(&mut o, req, meta, reply),
+        Outcome::Extraction(reply) => crate::extraction::write_4001(&mut o, req, meta, reply),
+        Outcome::Async(reply) => crate::extraction::write_4005(&mut o, req, meta, reply),
         Outcome::Table(reply) => crate::tables::write_table(&mut o, req, meta, reply),
         Outcome::Download(reply) => crate::tables::write_download(&mut o, req, meta, reply),
         Outcome::Versions(reply) => crate::tables::write_versions(&mut o, req, meta, reply),

@@ -72,6 +72,20 @@ pub const XML_FILE: Optimized = Optimized {
     media_type: "application/zip",
 };
 
+/// `RispostaMultipla7002/file/contenutoFile`, the (gzip) file of an
+/// asynchronous request.
+pub const CONTENUTO_FILE: Optimized = Optimized {
+    path: &[
+        (Some(ns::SOAP_ENV), "Envelope"),
+        (Some(ns::SOAP_ENV), "Body"),
+        (Some(ns::T7), "Risposta7002"),
+        (Some(ns::T7), "RispostaMultipla7002"),
+        (None, "file"),
+        (None, "contenutoFile"),
+    ],
+    media_type: "application/gzip",
+};
+
 /// An MTOM/XOP message ready for HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mtom {

@@ -7,6 +7,7 @@ pub const CERT: &str = "http://sogei.it/ANPR/6001certificazione";
 pub const C2: &str = "http://sogei.it/ANPR/2000cancellazione";
 pub const I1: &str = "http://sogei.it/ANPR/1000iscrizione";
 pub const A0: &str = "http://sogei.it/ANPR/A000aire";
+pub const E4: &str = "http://sogei.it/ANPR/4000estrazione";
 pub const T7: &str = "http://sogei.it/ANPR/7001scaricoTabelle";
 pub const RISP: &str = "http://sogei.it/ANPR/rispostaComune";
 pub const TD: &str = "http://sogei.it/ANPR/tipoDato";

@@ -31,6 +31,10 @@ pub static XSD_FILES: &[(&str, &str)] = &[
     ),
     ("A000aire.xsd", include_str!("../../../xsd/A000aire.xsd")),
     (
+        "4000estrazione.xsd",
+        include_str!("../../../xsd/4000estrazione.xsd"),
+    ),
+    (
         "7001scaricoTabelle.xsd",
         include_str!("../../../xsd/7001scaricoTabelle.xsd"),
     ),
@@ -93,6 +97,12 @@ pub static PORTS: &[Port] = &[
         family: crate::messages::AIRE_FAMILY,
         wsdl: include_str!("../../../wsdl/AnprServiceA000.wsdl"),
         schema: "A000aire.xsd",
+    },
+    Port {
+        path: "/ANPR4000ServiziEstrazione/AnprService4000",
+        family: 4000,
+        wsdl: include_str!("../../../wsdl/AnprService4000.wsdl"),
+        schema: "4000estrazione.xsd",
     },
     Port {
         path: "/ANPR7001ServizioScaricoTabelle/AnprService7001",

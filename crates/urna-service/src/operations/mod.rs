@@ -8,8 +8,10 @@
 //! Adding an operation: a module here, one line in [`registered`], its
 //! `Operation` variant and XSD in `urna-wire` (see ARCHITECTURE.md).
 
+mod async_requests;
 mod certificate_issue;
 mod elector_mutation;
+mod extraction_request;
 mod file_download;
 mod legacy;
 mod request_search;
@@ -219,6 +221,8 @@ pub(crate) fn registered(op: Operation) -> Registered {
         Operation::Mutazione5008 => Registered::of::<legacy::Legacy5008>(),
         Operation::Iscrizione1002 => Registered::of::<legacy::Legacy1002>(),
         Operation::IscrizioneAireA002 => Registered::of::<legacy::LegacyA002>(),
+        Operation::Estrazione4001 => Registered::of::<extraction_request::ExtractionRequest>(),
+        Operation::Asincrone4005 => Registered::of::<async_requests::AsyncRequests>(),
         Operation::Tabelle7001 => Registered::of::<table_download::TableDownload>(),
         Operation::Download7002 => Registered::of::<file_download::FileDownload>(),
         Operation::Versioni7003 => Registered::of::<versions::Versions>(),

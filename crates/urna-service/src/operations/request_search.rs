@@ -35,7 +35,23 @@ impl ServiceOperation for RequestSearch {
         ctx: &mut Context<'_>,
         request: Request3003,
     ) -> Result<Decision<RequestsReply>, ServiceError> {
-        if let Err(e) = requests::check(&request) {
+        search(ctx, &request)
+    }
+
+    fn apply(_: &mut AnyConnection, r: RequestsReply, _: Stamp) -> Result<Outcome, ServiceError> {
+        Ok(Outcome::Requests(Box::new(r)))
+    }
+}
+
+/// The comune's past requests a 3003 search names (R-R1…R-R3): one page,
+/// each with its stored request and reply. 4005's `elaborazione` asks the
+/// same.
+pub(crate) fn search(
+    ctx: &mut Context<'_>,
+    request: &Request3003,
+) -> Result<Decision<RequestsReply>, ServiceError> {
+    {
+        if let Err(e) = requests::check(request) {
             return Ok(Err(vec![e]));
         }
         let istat = ctx.sender.istat.clone();
@@ -111,10 +127,6 @@ impl ServiceOperation for RequestSearch {
             pages: total.div_ceil(PAGE_SIZE),
             total,
         }))
-    }
-
-    fn apply(_: &mut AnyConnection, r: RequestsReply, _: Stamp) -> Result<Outcome, ServiceError> {
-        Ok(Outcome::Requests(Box::new(r)))
     }
 }
 

@@ -4,6 +4,7 @@ mod certificates;
 mod common;
 mod electors;
 mod export;
+mod extraction;
 mod legacy;
 mod placements;
 mod requests;

@@ -1,0 +1,143 @@
+//! The background side of 4001: a worker claims an extraction job, reads
+//! the comune's electors from one snapshot (the export's streams, a page at
+//! a time), keeps those the selection keeps and writes them, gzip, to a file
+//! in the extraction directory; 7002 downloads it. A job whose node stopped
+//! is claimed again once its lease expires and run from its beginning (a
+//! new snapshot, the file rewritten): nothing partial is ever served.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use urna_domain::date::parse_xs_date;
+use urna_domain::extraction::{age_on, Criteria, Person};
+use urna_store::{comuni, electors, extractions, subjects, StoreError};
+use urna_wire::build;
+use urna_wire::extraction::{write_file_end, write_file_start, write_subject};
+
+use crate::export::{lista, ExportError, Merged, PAGE};
+use crate::Services;
+
+/// Where extractions are written and how long a claim lasts without
+/// progress before another node takes the job over.
+#[derive(Debug, Clone)]
+pub struct ExtractionSettings {
+    pub dir: PathBuf,
+    pub lease_ms: i64,
+}
+
+impl Services {
+    /// Claims the oldest waiting extraction and runs it to its end: its id,
+    /// or `None` when none waits. A failure is recorded on the job (state
+    /// 99, the reason), not returned.
+    pub fn run_next_extraction(&self, s: &ExtractionSettings) -> Result<Option<i64>, StoreError> {
+        let now = self.now_ms();
+        let Some(job) = self
+            .store
+            .write(|c| extractions::claim(c, now, s.lease_ms))?
+        else {
+            return Ok(None);
+        };
+        let outcome = self.extract(&job, &s.dir);
+        let now = self.now_ms();
+        self.store.write(|c| match &outcome {
+            Ok(path) => extractions::finish(
+                c,
+                job.id,
+                extractions::DONE,
+                Some(&path.to_string_lossy()),
+                None,
+                now,
+            ),
+            Err(e) => extractions::finish(
+                c,
+                job.id,
+                extractions::FAILED,
+                None,
+                Some(&e.to_string()),
+                now,
+            ),
+        })?;
+        if let Err(e) = outcome {
+            tracing::warn!(job = job.id, error = %e, "extraction failed");
+        }
+        Ok(Some(job.id))
+    }
+
+    fn extract(&self, job: &extractions::JobRow, dir: &Path) -> Result<PathBuf, ExportError> {
+        let criteria: Criteria = serde_json::from_str(&job.criteria)
+            .map_err(|e| StoreError::Data(format!("extraction {} criteria: {e}", job.id)))?;
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{}.xml.gz", job.id));
+        let part = dir.join(format!("{}.xml.gz.part", job.id));
+        let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&part)?);
+        let mut out = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let istat = job.comune_istat.as_str();
+        let reference = criteria.reference_date;
+        self.store.snapshot(|c| -> Result<(), ExportError> {
+            let comune = comuni::last_known(c, istat, &reference.to_string())?
+                .ok_or_else(|| ExportError::UnknownComune(istat.to_string()))?;
+            let owner = build::comune(&comune.nome, istat, &comune.sigla);
+            let (total, _) = electors::export_count(c, istat)?;
+            write_file_start(&mut out, job.id, &reference.to_string())?;
+            let mut merged = Merged::new(istat);
+            let (mut read, mut kept) = (0i64, 0u64);
+            let mut page = Vec::with_capacity(PAGE as usize);
+            loop {
+                let row = merged.next(c)?;
+                let full = row.is_none() || page.len() == PAGE as usize;
+                if full && !page.is_empty() {
+                    let ids: Vec<String> = page
+                        .iter()
+                        .map(|r: &electors::ElectorRow| r.id_soggetto.clone())
+                        .collect();
+                    let people = subjects::get_many(c, &ids)?;
+                    for r in page.drain(..) {
+                        read += 1;
+                        let Some(p) = people.get(&r.id_soggetto) else {
+                            continue;
+                        };
+                        let state = r.to_state()?;
+                        let born = parse_xs_date(&p.data_nascita);
+                        let person = Person {
+                            sex: &p.sesso,
+                            born,
+                            citizenship: &p.cittadinanza,
+                        };
+                        if !criteria.keeps(istat, &state, &person) {
+                            continue;
+                        }
+                        let age = born
+                            .map(|b| age_on(b, reference).to_string())
+                            .unwrap_or_default();
+                        write_subject(
+                            &mut out,
+                            [
+                                ("idSchedaSoggettoANPR", &r.id_soggetto),
+                                ("codiceFiscale", &p.codice_fiscale),
+                                ("cognome", &p.cognome),
+                                ("nome", &p.nome),
+                                ("sesso", &p.sesso),
+                                ("dataNascita", &p.data_nascita),
+                                ("etaCittadino", &age),
+                            ],
+                            &lista(&state, istat, &owner),
+                        )?;
+                        kept += 1;
+                    }
+                    let now = self.now_ms();
+                    self.store
+                        .write(|w| extractions::progress(w, job.id, read, total, now))?;
+                }
+                match row {
+                    Some(r) => page.push(r),
+                    None => break,
+                }
+            }
+            write_file_end(&mut out, kept)?;
+            Ok(())
+        })?;
+        out.finish()?.flush()?;
+        std::fs::rename(&part, &path)?;
+        Ok(path)
+    }
+}

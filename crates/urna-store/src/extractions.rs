@@ -1,0 +1,145 @@
+//! 4001 extraction jobs (migration `extraction_jobs`): created by the
+//! request, claimed and run by a background worker of any node, followed
+//! by 4005 and downloaded by 7002.
+
+use diesel::prelude::*;
+
+use crate::schema::extraction_jobs;
+use crate::{AnyConnection, StoreError};
+
+/// `statoRichiesta` values.
+pub const INSERTED: i32 = 0;
+pub const PROCESSING: i32 = 1;
+pub const DONE: i32 = 2;
+pub const REFUSED: i32 = 3;
+pub const FAILED: i32 = 99;
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = extraction_jobs)]
+pub struct JobRow {
+    /// The 4001's idOperazioneANPR.
+    pub id: i64,
+    pub comune_istat: String,
+    /// The accepted selection, JSON.
+    pub criteria: String,
+    pub state: i32,
+    /// Subjects read so far, and how many the comune has (known once
+    /// counted).
+    pub done: i64,
+    pub total: Option<i64>,
+    pub created_at: i64,
+    pub claimed_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// The result's path, once done.
+    pub file: Option<String>,
+    pub error: Option<String>,
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    id: i64,
+    istat: &str,
+    criteria: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    diesel::insert_into(extraction_jobs::table)
+        .values(&JobRow {
+            id,
+            comune_istat: istat.to_string(),
+            criteria: criteria.to_string(),
+            state: INSERTED,
+            done: 0,
+            total: None,
+            created_at: now_ms,
+            claimed_at: None,
+            finished_at: None,
+            file: None,
+            error: None,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<JobRow>, StoreError> {
+    Ok(extraction_jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Claims the oldest job waiting, or processing under a claim older than
+/// `lease_ms` (its node stopped): the claim is a conditional update, so of
+/// two nodes claiming the same job one gets it.
+pub fn claim(
+    conn: &mut AnyConnection,
+    now_ms: i64,
+    lease_ms: i64,
+) -> Result<Option<JobRow>, StoreError> {
+    let stale = now_ms - lease_ms;
+    let claimable = || {
+        extraction_jobs::state
+            .eq(INSERTED)
+            .or(extraction_jobs::state
+                .eq(PROCESSING)
+                .and(extraction_jobs::claimed_at.lt(stale)))
+    };
+    let Some(id) = extraction_jobs::table
+        .filter(claimable())
+        .order(extraction_jobs::id)
+        .select(extraction_jobs::id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let claimed = diesel::update(extraction_jobs::table.find(id).filter(claimable()))
+        .set((
+            extraction_jobs::state.eq(PROCESSING),
+            extraction_jobs::claimed_at.eq(now_ms),
+            extraction_jobs::done.eq(0),
+        ))
+        .execute(conn)?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    get(conn, id)
+}
+
+/// Records progress, renewing the claim.
+pub fn progress(
+    conn: &mut AnyConnection,
+    id: i64,
+    done: i64,
+    total: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    diesel::update(extraction_jobs::table.find(id))
+        .set((
+            extraction_jobs::done.eq(done),
+            extraction_jobs::total.eq(total),
+            extraction_jobs::claimed_at.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a job: `DONE` with its file, or `FAILED` with why.
+pub fn finish(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: i32,
+    file: Option<&str>,
+    error: Option<&str>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    diesel::update(extraction_jobs::table.find(id))
+        .set((
+            extraction_jobs::state.eq(state),
+            extraction_jobs::file.eq(file),
+            extraction_jobs::error.eq(error),
+            extraction_jobs::finished_at.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
