@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench-bulk: the bulk reads of a comune on PostgreSQL — the electoral
-# export (`urna export`: subentroSezioni, subentroListe, CSV) — in a small
+# export (`urna export`: subentroSezioni, subentroListe, CSV) and the 4001
+# extraction of its women (`urna extract --sesso F`, the engine of the
+# background worker: about half the comune written) — in a small
 # national store (default 100,000 electors, the exported comune all of it)
 # and a large one (default 5,000,000, the exported comune 2,000,000 of them,
 # the rest spread over other comuni of the province). Prints, per file,
@@ -78,12 +80,23 @@ run_export() { # $1 = small|large -> "file records seconds rss_kb" lines
   echo "  wall $(cut -d' ' -f1 "$scratch/time-$1") s, peak RSS $(( $(cut -d' ' -f2 "$scratch/time-$1") / 1024 )) MB" >&2
 }
 
+run_extract() { # $1 = small|large
+  export URNA_DATABASE_URL="$pg/urna_bench_bulk_$1"
+  /usr/bin/time -f "%e %M" -o "$scratch/xtime-$1" "$urna" extract --comune "$EXPORTED" --sesso F --out "$scratch/extract-$1" > "$scratch/extract-$1.txt"
+  cat "$scratch/extract-$1.txt" >&2
+  echo "  peak RSS $(( $(cut -d' ' -f2 "$scratch/xtime-$1") / 1024 )) MB" >&2
+}
+
 build_store small "$small" "$small"
 build_store large "$large" "$large_comune"
 echo "== export, small store ($small electors, all of them the comune's)"
 run_export small
 echo "== export, large store ($large electors, $large_comune of them the comune's)"
 run_export large
+echo "== extraction of the comune's women, small store"
+run_extract small
+echo "== extraction of the comune's women, large store"
+run_extract large
 python3 - "$scratch" <<'PY'
 import re, sys
 d = sys.argv[1]
@@ -97,4 +110,10 @@ for name in ("subentroListe", "elettori"):
     (ns, rs), (nl, rl) = small[name], large[name]
     print(f"export {name:14} small {ns:>9} records {rs:>8.0f}/s   large {nl:>9} records {rl:>8.0f}/s   ratio {rs / rl:.2f}")
 print(f"peak RSS: small {rss['small']} MB, large {rss['large']} MB (the whole urna export process, three files)")
+def extraction(which):
+    m = re.search(r": (\d+) subjects read, (\d+) written in [\d.]+ s \((\d+) read/s, (\d+) written/s\)", open(f"{d}/extract-{which}.txt").read())
+    return int(m.group(2)), float(m.group(4)), int(open(f"{d}/xtime-{which}").read().split()[1]) // 1024
+(ns, rs, ms), (nl, rl, ml) = extraction("small"), extraction("large")
+print(f"extract women    small {ns:>9} records {rs:>8.0f}/s   large {nl:>9} records {rl:>8.0f}/s   ratio {rs / rl:.2f}")
+print(f"peak RSS of the extraction: small {ms} MB, large {ml} MB")
 PY

@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
 use commands::{
-    audit, certificates, db, demo, doubles, export, operators, pki, serve, subentro, subjects,
-    summaries, tables, wss,
+    audit, certificates, db, demo, doubles, export, extract, operators, pki, serve, subentro,
+    subjects, summaries, tables, wss,
 };
 
 /// mimalloc: the request threads allocate and free many small strings; glibc's
@@ -72,6 +72,8 @@ enum Command {
     Doubles(doubles::DoublesCommand),
     /// A comune's sections and electors in the takeover formats, and as CSV.
     Export(export::ExportArgs),
+    /// A 4001 extraction of a comune's electors, run here (the file 7002 would send).
+    Extract(extract::ExtractArgs),
     /// The electoral certificates (6001).
     #[command(subcommand)]
     Certificates(certificates::CertificatesCommand),
@@ -99,6 +101,7 @@ fn main() -> anyhow::Result<()> {
         Command::Summaries(args) => summaries::run(&settings, args),
         Command::Doubles(c) => doubles::run(&settings, c),
         Command::Export(args) => export::run(&settings, args),
+        Command::Extract(args) => extract::run(&settings, args),
         Command::Wss(command) => wss::run(command),
     }
 }

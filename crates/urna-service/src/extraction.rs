@@ -25,6 +25,13 @@ pub struct ExtractionSettings {
     pub lease_ms: i64,
 }
 
+/// Subjects an extraction read, and how many it kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub read: u64,
+    pub kept: u64,
+}
+
 impl Services {
     /// Claims the oldest waiting extraction and runs it to its end: its id,
     /// or `None` when none waits. A failure is recorded on the job (state
@@ -37,7 +44,7 @@ impl Services {
         else {
             return Ok(None);
         };
-        let outcome = self.extract(&job, &s.dir);
+        let outcome = self.extract(&job, &s.dir).map(|(path, _)| path);
         let now = self.now_ms();
         self.store.write(|c| match &outcome {
             Ok(path) => extractions::finish(
@@ -63,22 +70,67 @@ impl Services {
         Ok(Some(job.id))
     }
 
-    fn extract(&self, job: &extractions::JobRow, dir: &Path) -> Result<PathBuf, ExportError> {
+    /// Runs an extraction of comune `istat` now, outside the SOAP path
+    /// (`urna extract`, the benchmark): recorded as a job with a negative id
+    /// (never an idOperazioneANPR), claimed and run here. Its file and
+    /// counts.
+    pub fn extract_now(
+        &self,
+        istat: &str,
+        criteria: &Criteria,
+        dir: &Path,
+    ) -> Result<(PathBuf, Counts), ExportError> {
+        let now = self.now_ms();
+        let json = serde_json::to_string(criteria)
+            .map_err(|e| StoreError::Data(format!("extraction criteria: {e}")))?;
+        let id = -now;
+        self.store
+            .write(|c| extractions::create(c, id, istat, &json, now))?;
+        let job = self
+            .store
+            .read(|c| extractions::get(c, id))?
+            .ok_or_else(|| StoreError::Data(format!("extraction {id} vanished")))?;
+        let outcome = self.extract(&job, dir);
+        let now = self.now_ms();
+        self.store.write(|c| match &outcome {
+            Ok((path, _)) => extractions::finish(
+                c,
+                id,
+                extractions::DONE,
+                Some(&path.to_string_lossy()),
+                None,
+                now,
+            ),
+            Err(e) => {
+                extractions::finish(c, id, extractions::FAILED, None, Some(&e.to_string()), now)
+            }
+        })?;
+        outcome
+    }
+
+    fn extract(
+        &self,
+        job: &extractions::JobRow,
+        dir: &Path,
+    ) -> Result<(PathBuf, Counts), ExportError> {
         let criteria: Criteria = serde_json::from_str(&job.criteria)
             .map_err(|e| StoreError::Data(format!("extraction {} criteria: {e}", job.id)))?;
         std::fs::create_dir_all(dir)?;
-        let path = dir.join(format!("{}.xml.gz", job.id));
-        let part = dir.join(format!("{}.xml.gz.part", job.id));
+        // A job run by `urna extract` has a negative id: its file is named
+        // and headed by the number alone.
+        let number = job.id.unsigned_abs();
+        let path = dir.join(format!("{number}.xml.gz"));
+        let part = dir.join(format!("{number}.xml.gz.part"));
         let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&part)?);
         let mut out = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
         let istat = job.comune_istat.as_str();
         let reference = criteria.reference_date;
-        self.store.snapshot(|c| -> Result<(), ExportError> {
+        let counts = self.store.snapshot(|c| -> Result<Counts, ExportError> {
             let comune = comuni::last_known(c, istat, &reference.to_string())?
                 .ok_or_else(|| ExportError::UnknownComune(istat.to_string()))?;
             let owner = build::comune(&comune.nome, istat, &comune.sigla);
             let (total, _) = electors::export_count(c, istat)?;
-            write_file_start(&mut out, job.id, &reference.to_string())?;
+            write_file_start(&mut out, number, &reference.to_string())?;
             let mut merged = Merged::new(istat);
             let (mut read, mut kept) = (0i64, 0u64);
             let mut page = Vec::with_capacity(PAGE as usize);
@@ -134,10 +186,13 @@ impl Services {
                 }
             }
             write_file_end(&mut out, kept)?;
-            Ok(())
+            Ok(Counts {
+                read: read as u64,
+                kept,
+            })
         })?;
         out.finish()?.flush()?;
         std::fs::rename(&part, &path)?;
-        Ok(path)
+        Ok((path, counts))
     }
 }

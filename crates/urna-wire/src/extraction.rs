@@ -152,7 +152,7 @@ pub(crate) fn write_4005(o: &mut Out, req: &RequestHeader, meta: &ResponseMeta, 
 /// Writes the file of a 4001, a record at a time: the opening (the job's id
 /// and reference date), then [`write_subject`] per subject, then
 /// [`write_file_end`].
-pub fn write_file_start(out: &mut dyn Write, id: i64, reference: &str) -> std::io::Result<()> {
+pub fn write_file_start(out: &mut dyn Write, id: u64, reference: &str) -> std::io::Result<()> {
     write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><e4:estrazione4001 xmlns:e4=\"{}\"><idOperazioneANPR>{id}</idOperazioneANPR><dataRiferimento>{reference}</dataRiferimento>",

@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod doubles;
 pub mod export;
+pub mod extract;
 pub mod operators;
 pub mod pki;
 pub mod serve;
