@@ -36,21 +36,8 @@ trap cleanup EXIT
 EXPORTED=058091
 FILLERS=(058007 058120 058047 058079 058104 058118)
 
-gen() { # $1 = ISTAT, $2 = electors -> directory
-  local d="$out/bulk-$1-$2"
-  if [ ! -f "$d/subentroListe-$1.xml.gz" ]; then
-    URNA_DATABASE_URL="sqlite://$scratch/gen.db" "$urna" tables import-comuni "$archive" >/dev/null
-    URNA_DATABASE_URL="sqlite://$scratch/gen.db" "$urna" demo generate --comune "$1" --electors "$2" --out "$d" | sed -n 1p >&2
-  fi
-  echo "$d"
-}
-
-load() { # $1 = ISTAT, $2 = data dir (URNA_DATABASE_URL set)
-  "$urna" subjects import "$2/subjects-$1.csv" >/dev/null
-  "$urna" tables import-constituencies "$2/constituencies-$1.csv" >/dev/null
-  "$urna" subentro upload --comune "$1" --sezioni "$2/subentroSezioni-$1.xml.gz" >/dev/null 2>&1
-  "$urna" subentro upload --comune "$1" --liste "$2/subentroListe-$1.xml.gz" >/dev/null 2>&1
-}
+gen_prefix=bulk
+. "$root/scripts/bench-store.sh"
 
 build_store() { # $1 = small|large, $2 = electors in the store, $3 = of the exported comune
   local db="$pg/urna_bench_bulk_$1" rest fillers per started

@@ -38,21 +38,8 @@ trap cleanup EXIT
 READ=058118
 FILLERS=(058007 058120 058047 058079 058104)
 
-gen() { # $1 = ISTAT, $2 = electors -> directory
-  local d="$out/read-$1-$2"
-  if [ ! -f "$d/subentroListe-$1.xml.gz" ]; then
-    URNA_DATABASE_URL="sqlite://$scratch/gen.db" "$urna" tables import-comuni "$archive" >/dev/null
-    URNA_DATABASE_URL="sqlite://$scratch/gen.db" "$urna" demo generate --comune "$1" --electors "$2" --out "$d" | sed -n 1p >&2
-  fi
-  echo "$d"
-}
-
-load() { # $1 = ISTAT, $2 = data dir (URNA_DATABASE_URL set)
-  "$urna" subjects import "$2/subjects-$1.csv" >/dev/null
-  "$urna" tables import-constituencies "$2/constituencies-$1.csv" >/dev/null
-  "$urna" subentro upload --comune "$1" --sezioni "$2/subentroSezioni-$1.xml.gz" >/dev/null 2>&1
-  "$urna" subentro upload --comune "$1" --liste "$2/subentroListe-$1.xml.gz" >/dev/null 2>&1
-}
+gen_prefix=read
+. "$root/scripts/bench-store.sh"
 
 build_store() { # $1 = small|large, $2 = electors
   local db="$pg/urna_bench_read_$1" rest fillers per started

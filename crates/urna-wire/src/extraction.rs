@@ -10,7 +10,7 @@ use urna_domain::extraction::Selections;
 use urna_domain::header::RequestHeader;
 
 use crate::messages::{testata, ResponseMeta, ESITO_OK};
-use crate::requests::{gz_base64, PastRequest};
+use crate::requests::{write_contents, PastRequest};
 use crate::tree::Element;
 use crate::xml::Out;
 
@@ -134,14 +134,7 @@ pub(crate) fn write_4005(o: &mut Out, req: &RequestHeader, meta: &ResponseMeta, 
                 .leaf("idOperazioneANPR", &p.id_operazione_anpr.to_string())
                 .leaf("statoLavorazione", &p.state.to_string())
                 .leaf("tipoOperazione", &p.operation);
-            if let Some(x) = &p.request {
-                o.leaf("contenutoRichiesta", &gz_base64(x))
-                    .leaf("formatoRichiesta", "gz");
-            }
-            if let Some(x) = &p.response {
-                o.leaf("contenutoRisposta", &gz_base64(x))
-                    .leaf("formatoRisposta", "gz");
-            }
+            write_contents(o, p);
             o.close("risposta");
         }
         o.close("elencoRisposte");

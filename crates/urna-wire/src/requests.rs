@@ -92,6 +92,19 @@ pub fn gz_base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// The request and reply of a past exchange, gzip in base64, each with its
+/// format (`gz`), as 3003 and 4005 list them.
+pub(crate) fn write_contents(o: &mut Out, p: &PastRequest) {
+    if let Some(x) = &p.request {
+        o.leaf("contenutoRichiesta", &gz_base64(x))
+            .leaf("formatoRichiesta", "gz");
+    }
+    if let Some(x) = &p.response {
+        o.leaf("contenutoRisposta", &gz_base64(x))
+            .leaf("formatoRisposta", "gz");
+    }
+}
+
 /// Writes `Risposta3003_OK` (inside the `Risposta3003` the caller opened).
 pub(crate) fn write_ok(o: &mut Out, req: &RequestHeader, meta: &ResponseMeta, r: &RequestsReply) {
     o.open("c3:Risposta3003_OK");
@@ -108,14 +121,7 @@ pub(crate) fn write_ok(o: &mut Out, req: &RequestHeader, meta: &ResponseMeta, r:
                 "codiciErrore",
                 Some(p.codes.as_str()).filter(|c| !c.is_empty()),
             );
-        if let Some(x) = &p.request {
-            o.leaf("contenutoRichiesta", &gz_base64(x))
-                .leaf("formatoRichiesta", "gz");
-        }
-        if let Some(x) = &p.response {
-            o.leaf("contenutoRisposta", &gz_base64(x))
-                .leaf("formatoRisposta", "gz");
-        }
+        write_contents(o, p);
         o.close("risposta");
     }
     o.close("elencoRisposte");

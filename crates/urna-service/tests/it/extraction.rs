@@ -17,7 +17,7 @@ use urna_store::{constituencies, extractions, subjects, Store};
 use urna_wire::build::{self, Testata};
 use urna_wire::{Element, Operation};
 
-use crate::common;
+use crate::common::{self, text};
 
 const ISTAT: &str = "058118";
 const NOW: &str = "2025-01-10T10:00:00Z";
@@ -128,8 +128,8 @@ impl World {
         )
     }
 
-    /// The 7002 file of `job`, un-gzipped.
-    fn download(&self, id: &str, job: i64) -> String {
+    /// The 7002 reply for `job`.
+    fn download_reply(&self, id: &str, job: i64) -> Handled {
         let xml = build::richiesta7000(
             Operation::Download7002,
             &Testata::new(id, ISTAT, "7002", NOW),
@@ -139,10 +139,14 @@ impl World {
         let caller = Caller {
             station: format!("{ISTAT}-PC-0001").parse().unwrap(),
         };
-        let h = self
-            .services
+        self.services
             .handle(checked.operation, &checked.payload, &caller, "corr-7002")
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The 7002 file of `job`, un-gzipped.
+    fn download(&self, id: &str, job: i64) -> String {
+        let h = self.download_reply(id, job);
         assert_eq!(h.settled, Settled::Ok, "{}: {}", self.label, h.body);
         urna_security::gate::validate_document(h.body.as_bytes(), "7001scaricoTabelle.xsd")
             .unwrap();
@@ -158,15 +162,6 @@ impl World {
             .unwrap_or_else(|e| panic!("file not schema-valid: {e:?}"));
         xml
     }
-}
-
-fn text<'a>(body: &'a str, tag: &str) -> &'a str {
-    let open = format!("<{tag}>");
-    let at = body
-        .find(&open)
-        .unwrap_or_else(|| panic!("no {tag} in {body}"))
-        + open.len();
-    &body[at..at + body[at..].find('<').unwrap()]
 }
 
 fn job_of(h: &Handled) -> i64 {
@@ -300,19 +295,7 @@ fn the_rules_of_a_selection_and_unknown_jobs() {
         // Unknown, or not done yet.
         assert_eq!(codes(w.status("R6", 999_999)), ["EN122", "EN527"]);
         let job = job_of(&w.extract("R7", &[]));
-        let xml = build::richiesta7000(
-            Operation::Download7002,
-            &Testata::new("R8", ISTAT, "7002", NOW),
-            &[Element::leaf("idOperazioneANPR", job.to_string())],
-        );
-        let checked = urna_security::gate::check(xml.as_bytes(), 7001).unwrap();
-        let caller = Caller {
-            station: format!("{ISTAT}-PC-0001").parse().unwrap(),
-        };
-        let h = w
-            .services
-            .handle(checked.operation, &checked.payload, &caller, "c")
-            .unwrap();
+        let h = w.download_reply("R8", job);
         assert_eq!(h.codes, ["EN122", "EN527"]);
         assert!(
             h.body

@@ -12,7 +12,7 @@ use urna_store::testing::TestDb;
 use urna_wire::build::{self, Testata};
 use urna_wire::{Element, Operation};
 
-use crate::common;
+use crate::common::{self, text};
 
 const NOW: &str = "2025-01-10T10:00:00Z";
 
@@ -32,15 +32,6 @@ fn send(services: &Services, op: Operation, id: &str, dati: &[Element]) -> Handl
         panic!("reply not schema-valid: {e:?}\n{}", h.body);
     }
     h
-}
-
-fn text<'a>(body: &'a str, tag: &str) -> &'a str {
-    let open = format!("<{tag}>");
-    let at = body
-        .find(&open)
-        .unwrap_or_else(|| panic!("no {tag} in {body}"))
-        + open.len();
-    &body[at..at + body[at..].find('<').unwrap()]
 }
 
 /// The files of the ZIP in `xmlFile`: (name, content).

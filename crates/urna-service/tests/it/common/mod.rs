@@ -48,3 +48,13 @@ pub fn assert_reply(name: &str, body: &str) {
     let lines = body.replace("><", ">\n<");
     settings.bind(|| insta::assert_snapshot!(name, lines));
 }
+
+/// The text of the first `<tag>` of a reply body.
+pub fn text<'a>(body: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let at = body
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {tag} in {body}"))
+        + open.len();
+    &body[at..at + body[at..].find('<').unwrap()]
+}
