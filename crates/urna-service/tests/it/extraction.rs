@@ -22,6 +22,18 @@ use crate::common::{self, text};
 const ISTAT: &str = "058118";
 const NOW: &str = "2025-01-10T10:00:00Z";
 
+fn spec() -> Spec {
+    Spec {
+        istat: ISTAT.into(),
+        nome: "CIAMPINO".into(),
+        sigla: "RM".into(),
+        catastale: "M272".into(),
+        electors: 1500,
+        seed: 5,
+        gzip: true,
+    }
+}
+
 struct World {
     store: Arc<Store>,
     services: Services,
@@ -37,19 +49,7 @@ fn worlds() -> Vec<World> {
         .map(|db| {
             let store = common::demo_store(&db);
             let dir = tempfile::tempdir().unwrap();
-            let files = generate::generate(
-                &Spec {
-                    istat: ISTAT.into(),
-                    nome: "CIAMPINO".into(),
-                    sigla: "RM".into(),
-                    catastale: "M272".into(),
-                    electors: 1500,
-                    seed: 5,
-                    gzip: true,
-                },
-                dir.path(),
-            )
-            .unwrap();
+            let files = generate::generate(&spec(), dir.path()).unwrap();
             subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap()).unwrap();
             constituencies::import_file(
                 &store,
@@ -217,15 +217,7 @@ fn an_extraction_is_answered_at_once_run_followed_and_downloaded() {
         assert_eq!(text(&file, "numeroSoggetti"), n.to_string());
         assert_eq!(
             n as u64,
-            generate::expected_records(&Spec {
-                istat: ISTAT.into(),
-                nome: "CIAMPINO".into(),
-                sigla: "RM".into(),
-                catastale: "M272".into(),
-                electors: 1500,
-                seed: 5,
-                gzip: true,
-            }),
+            generate::expected_records(&spec()),
             "{}: every listed subject",
             w.label
         );
