@@ -239,6 +239,8 @@ impl Application {
                     urna_service::extraction::ExtractionSettings {
                         dir: settings.extraction.dir.clone(),
                         lease_ms: settings.extraction.lease_secs as i64 * 1000,
+                        keep_ms: (settings.extraction.keep_days > 0)
+                            .then(|| settings.extraction.keep_days as i64 * 86_400_000),
                     },
                     std::time::Duration::from_millis(settings.extraction.poll_ms.max(10)),
                 )
@@ -285,13 +287,26 @@ impl Application {
 }
 
 /// Runs the waiting 4001 extractions one after the other; idle, looks
-/// again every `every`.
+/// again every `every`, and deletes the expired ones once an hour.
 async fn run_extractions(
     services: Services,
     settings: urna_service::extraction::ExtractionSettings,
     every: std::time::Duration,
 ) {
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
+        if last_sweep.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
+            last_sweep = Some(std::time::Instant::now());
+            let (s, settings_now) = (services.clone(), settings.clone());
+            match tokio::task::spawn_blocking(move || s.sweep_extractions(&settings_now)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(deleted = n, "expired extractions swept"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "sweeping expired extractions failed; retried later")
+                }
+                Err(e) => tracing::warn!(error = %e, "the extraction sweeper panicked"),
+            }
+        }
         let (s, settings_now) = (services.clone(), settings.clone());
         match tokio::task::spawn_blocking(move || s.run_next_extraction(&settings_now)).await {
             Ok(Ok(Some(id))) => {

@@ -36,6 +36,9 @@ pub struct ExtractionSettings {
     /// A job claimed without progress for this long (its node stopped) is
     /// taken over and run again.
     pub lease_secs: u64,
+    /// Ended jobs and their files are deleted after this many days (each
+    /// deletion audited); 0 keeps them.
+    pub keep_days: u64,
 }
 
 /// The electoral certificates of 6001 (docs/certificates.md).
@@ -348,6 +351,7 @@ impl Default for Settings {
                 dir: "var/extractions".into(),
                 poll_ms: 1000,
                 lease_secs: 60,
+                keep_days: 7,
             },
             subentro: SubentroSettings {
                 allow_reset: false,

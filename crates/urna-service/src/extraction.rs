@@ -17,12 +17,14 @@ use urna_wire::extraction::{write_file_end, write_file_start, write_subject};
 use crate::export::{lista, ExportError, Merged, PAGE};
 use crate::Services;
 
-/// Where extractions are written and how long a claim lasts without
-/// progress before another node takes the job over.
+/// Where extractions are written, how long a claim lasts without progress
+/// before another node takes the job over, and how long an ended job and
+/// its file are kept (`None`: forever).
 #[derive(Debug, Clone)]
 pub struct ExtractionSettings {
     pub dir: PathBuf,
     pub lease_ms: i64,
+    pub keep_ms: Option<i64>,
 }
 
 /// Subjects an extraction read, and how many it kept.
@@ -106,6 +108,38 @@ impl Services {
             }
         })?;
         outcome
+    }
+
+    /// Deletes the extractions that ended more than `keep_ms` ago, their
+    /// files with them (they hold personal data), each deletion an audit
+    /// entry; how many.
+    pub fn sweep_extractions(&self, s: &ExtractionSettings) -> Result<usize, StoreError> {
+        let Some(keep) = s.keep_ms else {
+            return Ok(0);
+        };
+        let now = self.now_ms();
+        self.store.write(|c| {
+            let gone = extractions::sweep(c, now - keep)?;
+            for (id, file) in &gone {
+                if let Some(f) = file {
+                    if let Err(e) = std::fs::remove_file(f) {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            tracing::warn!(job = id, file = f, error = %e, "an expired extraction's file could not be deleted");
+                        }
+                    }
+                }
+                let entry = crate::AuditRecord::event(
+                    now,
+                    "extraction-expired",
+                    "DELETED",
+                    "urna",
+                    "system",
+                    &id.to_string(),
+                );
+                urna_store::audit::append(c, &entry.entry())?;
+            }
+            Ok(gone.len())
+        })
     }
 
     fn extract(

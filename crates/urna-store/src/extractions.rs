@@ -143,3 +143,22 @@ pub fn finish(
         .execute(conn)?;
     Ok(())
 }
+
+/// Deletes the jobs that ended (done or failed) before `before_ms`; their
+/// ids and files, for the caller to remove and audit.
+pub fn sweep(
+    conn: &mut AnyConnection,
+    before_ms: i64,
+) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+    let ended = || {
+        extraction_jobs::table
+            .filter(extraction_jobs::state.eq_any([DONE, FAILED]))
+            .filter(extraction_jobs::finished_at.lt(before_ms))
+    };
+    let gone: Vec<(i64, Option<String>)> = ended()
+        .select((extraction_jobs::id, extraction_jobs::file))
+        .load(conn)?;
+    let ids: Vec<i64> = gone.iter().map(|(id, _)| *id).collect();
+    diesel::delete(extraction_jobs::table.filter(extraction_jobs::id.eq_any(ids))).execute(conn)?;
+    Ok(gone)
+}

@@ -71,6 +71,7 @@ fn worlds() -> Vec<World> {
                 settings: ExtractionSettings {
                     dir: dir.path().join("extractions"),
                     lease_ms: 60_000,
+                    keep_ms: Some(7 * 86_400_000),
                 },
                 label: db.label,
                 _dir: dir,
@@ -372,5 +373,58 @@ fn past_exchanges_come_back_with_request_and_reply_within_180_days() {
         // More than 180 days back: refused, as ANPR05 does.
         let h = elab("P4", period("2024-01-01", "2025-01-10"));
         assert_eq!(h.settled, Settled::Ko, "{}", h.body);
+    }
+}
+
+#[test]
+fn ended_extractions_and_their_files_are_swept_after_the_retention_and_audited() {
+    for w in worlds() {
+        let job = job_of(&w.extract("K1", &[]));
+        w.services.run_next_extraction(&w.settings).unwrap();
+        let file = w
+            .store
+            .read(|c| extractions::get(c, job))
+            .unwrap()
+            .unwrap()
+            .file
+            .unwrap();
+        assert!(std::path::Path::new(&file).exists());
+        assert_eq!(
+            w.services.sweep_extractions(&w.settings).unwrap(),
+            0,
+            "{}: kept",
+            w.label
+        );
+        let later = w
+            .services
+            .clone()
+            .with_clock(|| time::macros::datetime!(2025-01-18 09:00 UTC));
+        assert_eq!(
+            later.sweep_extractions(&w.settings).unwrap(),
+            1,
+            "{}",
+            w.label
+        );
+        assert!(
+            !std::path::Path::new(&file).exists(),
+            "{}: the file is gone",
+            w.label
+        );
+        assert_eq!(w.status("K2", job).codes, ["EN122", "EN527"]);
+        let audited = w
+            .store
+            .read(|c| {
+                urna_store::audit::list(
+                    c,
+                    &urna_store::audit::Filter {
+                        operation: Some("extraction-expired".into()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(audited.len(), 1, "{}", w.label);
+        assert_eq!(audited[0].auth_mode, "system");
     }
 }
