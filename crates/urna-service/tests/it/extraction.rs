@@ -428,3 +428,55 @@ fn ended_extractions_and_their_files_are_swept_after_the_retention_and_audited()
         assert_eq!(audited[0].auth_mode, "system");
     }
 }
+
+#[test]
+fn a_failed_or_oversized_file_and_too_many_past_exchanges_are_refused_precisely() {
+    for w in worlds() {
+        // A failed job: 7002 says why.
+        let failed = job_of(&w.extract("F1", &[]));
+        w.store
+            .write(|c| {
+                extractions::finish(c, failed, extractions::FAILED, None, Some("disk full"), 1)
+            })
+            .unwrap();
+        let h = w.download_reply("F2", failed);
+        assert_eq!(h.codes, ["EN122", "EN527"], "{}", h.body);
+        assert!(h.body.contains("non e' riuscita: disk full"), "{}", h.body);
+        // A file over 7002's cap (a sparse file: its size, not its bytes).
+        let big = job_of(&w.extract("F3", &[]));
+        std::fs::create_dir_all(&w.settings.dir).unwrap();
+        let path = w.settings.dir.join("big.xml.gz");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(65 << 20)
+            .unwrap();
+        w.store
+            .write(|c| {
+                extractions::finish(
+                    c,
+                    big,
+                    extractions::DONE,
+                    Some(&path.to_string_lossy()),
+                    None,
+                    1,
+                )
+            })
+            .unwrap();
+        let h = w.download_reply("F4", big);
+        assert_eq!(h.codes, ["EN148", "EN527"], "{}", h.body);
+        assert!(h.body.contains("68157440 byte"), "{}", h.body);
+        // More past exchanges than a 4005 lists: EN148, pointing to 3003.
+        for i in 0..50 {
+            job_of(&w.extract(&format!("M{i}"), &[]));
+        }
+        let h = w.send(
+            Operation::Asincrone4005,
+            "F5",
+            &[Element::new("elaborazione")
+                .with_child(Element::leaf("dataInizio", "2025-01-01"))
+                .with_child(Element::leaf("dataFine", "2025-01-10"))],
+        );
+        assert_eq!(h.codes, ["EN148", "EN527"], "{}: {}", w.label, h.body);
+        assert!(h.body.contains("usare 3003"), "{}", h.body);
+    }
+}
