@@ -416,18 +416,26 @@ impl<'a> Merged<'a> {
                 s.page.extend(rows);
             }
         }
-        let Some(min) = self
-            .streams
-            .iter()
-            .filter_map(|s| s.page.front().map(|r| r.id_soggetto.clone()))
-            .min()
+        // The stream whose next row has the smallest id; the same subject at
+        // the head of another stream is dropped there (merged, once).
+        let Some(first) = (0..self.streams.len())
+            .filter(|i| !self.streams[*i].page.is_empty())
+            .min_by(|a, b| {
+                let id = |i: &usize| &self.streams[*i].page[0].id_soggetto;
+                id(a).cmp(id(b))
+            })
         else {
             return Ok(None);
         };
-        let mut found = None;
-        for s in &mut self.streams {
-            if s.page.front().is_some_and(|r| r.id_soggetto == min) {
-                found = s.page.pop_front();
+        let found = self.streams[first].page.pop_front();
+        if let Some(row) = &found {
+            for s in &mut self.streams {
+                if s.page
+                    .front()
+                    .is_some_and(|r| r.id_soggetto == row.id_soggetto)
+                {
+                    s.page.pop_front();
+                }
             }
         }
         Ok(found)

@@ -14,29 +14,19 @@ use urna_service::export::{self, ExportError, Flavour};
 use urna_service::generate::{self, Spec};
 use urna_service::subentro::{self, FileKind};
 use urna_store::testing::TestDb;
-use urna_store::{constituencies, electors, subjects, Store};
+use urna_store::{electors, Store};
 
 const ISTAT: &str = "058118";
 
 fn spec() -> Spec {
-    Spec {
-        istat: ISTAT.into(),
-        nome: "CIAMPINO".into(),
-        sigla: "RM".into(),
-        catastale: "M272".into(),
-        electors: 2500,
-        seed: 11,
-        gzip: true,
-    }
+    common::ciampino_spec(2500, 11)
 }
 
 /// A store of `db`'s backend with the demo world and the generated
 /// registry and constituencies, no electoral data.
 fn empty_store(db: &TestDb, files: &generate::Files) -> Arc<Store> {
     let store = common::demo_store(db);
-    subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap()).unwrap();
-    constituencies::import_file(&store, std::fs::File::open(&files.constituencies).unwrap())
-        .unwrap();
+    common::import_generated(&store, files);
     store
 }
 

@@ -13,7 +13,7 @@ use urna_service::generate::{self, Spec};
 use urna_service::subentro::{self, FileKind};
 use urna_service::{Caller, Handled, Services, Settled};
 use urna_store::testing::TestDb;
-use urna_store::{constituencies, extractions, subjects, Store};
+use urna_store::{extractions, Store};
 use urna_wire::build::{self, Testata};
 use urna_wire::{Element, Operation};
 
@@ -23,15 +23,7 @@ const ISTAT: &str = "058118";
 const NOW: &str = "2025-01-10T10:00:00Z";
 
 fn spec() -> Spec {
-    Spec {
-        istat: ISTAT.into(),
-        nome: "CIAMPINO".into(),
-        sigla: "RM".into(),
-        catastale: "M272".into(),
-        electors: 1500,
-        seed: 5,
-        gzip: true,
-    }
+    common::ciampino_spec(1500, 5)
 }
 
 struct World {
@@ -50,12 +42,7 @@ fn worlds() -> Vec<World> {
             let store = common::demo_store(&db);
             let dir = tempfile::tempdir().unwrap();
             let files = generate::generate(&spec(), dir.path()).unwrap();
-            subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap()).unwrap();
-            constituencies::import_file(
-                &store,
-                std::fs::File::open(&files.constituencies).unwrap(),
-            )
-            .unwrap();
+            common::import_generated(&store, &files);
             subentro::upload(
                 &store,
                 ISTAT,

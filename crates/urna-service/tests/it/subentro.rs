@@ -8,19 +8,11 @@ use std::sync::Arc;
 use urna_service::generate::{self, Spec};
 use urna_service::subentro::{self, FileKind, SubentroError};
 use urna_store::testing::TestDb;
-use urna_store::{constituencies, electors, subjects, Store};
+use urna_store::{electors, Store};
 use urna_wire::ns;
 
 fn spec(electors: u64) -> Spec {
-    Spec {
-        istat: "058118".into(),
-        nome: "CIAMPINO".into(),
-        sigla: "RM".into(),
-        catastale: "M272".into(),
-        electors,
-        seed: 7,
-        gzip: true,
-    }
+    common::ciampino_spec(electors, 7)
 }
 
 struct World {
@@ -38,18 +30,7 @@ fn worlds(electors: u64) -> Vec<World> {
             let store = common::demo_store(&db);
             let dir = tempfile::tempdir().unwrap();
             let files = generate::generate(&spec(electors), dir.path()).unwrap();
-            let r = subjects::import_csv(&store, std::fs::File::open(&files.subjects).unwrap())
-                .unwrap();
-            assert!(
-                r.rejected.is_empty(),
-                "{:?}",
-                &r.rejected[..r.rejected.len().min(3)]
-            );
-            constituencies::import_file(
-                &store,
-                std::fs::File::open(&files.constituencies).unwrap(),
-            )
-            .unwrap();
+            common::import_generated(&store, &files);
             World {
                 store,
                 files,

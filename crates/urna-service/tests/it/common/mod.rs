@@ -58,3 +58,32 @@ pub fn text<'a>(body: &'a str, tag: &str) -> &'a str {
         + open.len();
     &body[at..at + body[at..].find('<').unwrap()]
 }
+
+/// A generated CIAMPINO (058118) of `electors` electors from `seed`, gzip.
+pub fn ciampino_spec(electors: u64, seed: u64) -> urna_service::generate::Spec {
+    urna_service::generate::Spec {
+        istat: "058118".into(),
+        nome: "CIAMPINO".into(),
+        sigla: "RM".into(),
+        catastale: "M272".into(),
+        electors,
+        seed,
+        gzip: true,
+    }
+}
+
+/// Imports the registry and constituencies of generated `files` into `store`.
+pub fn import_generated(store: &Store, files: &urna_service::generate::Files) {
+    let r = urna_store::subjects::import_csv(store, std::fs::File::open(&files.subjects).unwrap())
+        .unwrap();
+    assert!(
+        r.rejected.is_empty(),
+        "{:?}",
+        &r.rejected[..r.rejected.len().min(3)]
+    );
+    urna_store::constituencies::import_file(
+        store,
+        std::fs::File::open(&files.constituencies).unwrap(),
+    )
+    .unwrap();
+}
