@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench bench-read bench-bulk bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
+.PHONY: run test test-rust conformance bench bench-read bench-bulk bench-download bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
 
 ## System packages (scripts/setup.sh): what the build needs, and what the tests and peers need too.
 setup-run:
@@ -44,6 +44,10 @@ bench-read:
 ## Bulk-read benchmark: the export of a 2,000,000-elector comune in a 5,000,000-elector PostgreSQL store and of a 100,000-elector one alone: records/s, their ratio, peak RSS.
 bench-bulk:
 	bash scripts/bench-bulk.sh $(N)
+
+## Download benchmark: 7002 of a 16 MB and a 512 MB extraction file (or SIZES=a,b), base64 and MTOM: MB/s, server CPU per MB and peak RSS, with the ratios.
+bench-download:
+	bash scripts/bench-download.sh $(SIZES)
 
 ## Takeover benchmark: N electors (default 2,000,000) and N/10 into SQLite and PostgreSQL, with COPY for comparison.
 bench-subentro:

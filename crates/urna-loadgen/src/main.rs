@@ -13,6 +13,7 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod download;
 mod inproc;
 mod isolation;
 mod worst_case;
@@ -117,6 +118,16 @@ struct Args {
     /// `--isolation`: seconds of each window.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Download run: one 4001 of the demo Roma, its file replaced by files
+    /// of `--download-mb` sizes, each downloaded with 7002 (base64 and
+    /// MTOM); needs `--database` and `--server-pid`.
+    #[arg(long)]
+    download: bool,
+    #[arg(long, value_delimiter = ',', default_value = "16,256")]
+    download_mb: Vec<u64>,
+    /// The server's database URL (`--download`).
+    #[arg(long, default_value = "")]
+    database: String,
     /// Print how many generated Roma electors `5010mix` needs for these
     /// `--warmup` and `--requests`, and exit.
     #[arg(long)]
@@ -547,6 +558,20 @@ fn main() -> anyhow::Result<()> {
             light_rate: args.light_rate,
             flood_rate: args.flood_rate,
             seconds: args.seconds,
+            run_id: args.run_id,
+        });
+    }
+    if args.download {
+        return download::run(download::Download {
+            url: args.url,
+            ca: args.ca,
+            cert: args.cert,
+            key: args.key,
+            database: args.database,
+            server_pid: args
+                .server_pid
+                .ok_or_else(|| anyhow::anyhow!("--download needs --server-pid"))?,
+            sizes_mb: args.download_mb,
             run_id: args.run_id,
         });
     }

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod ratelimit;
 pub mod security;
 mod soap;
+mod streamed;
 pub mod telemetry;
 pub mod tls;
 mod upload;

@@ -53,6 +53,19 @@ pub struct Job {
 pub enum Body {
     Xml(String),
     Mtom(urna_wire::mtom::Mtom),
+    /// A reply around a file streamed from disk (7002).
+    Streamed(Box<crate::streamed::Streamed>),
+}
+
+impl Body {
+    /// Whether it goes as MTOM/XOP's `multipart/related`.
+    pub fn is_mtom(&self) -> bool {
+        match self {
+            Body::Xml(_) => false,
+            Body::Mtom(_) => true,
+            Body::Streamed(s) => !s.base64,
+        }
+    }
 }
 
 /// What a request thread answers: the operation, the handled request and the
@@ -285,19 +298,13 @@ fn check(shared: &Shared, job: Job, reply: Reply, work: &crossbeam_channel::Send
 
 /// Writes (and signs) the answer of a settled request.
 fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
-    match s.result {
-        Ok(h) => {
-            let env = envelope(&h.body);
-            let env = match shared.security.as_deref() {
-                Some(sec) => sec.seal(env),
-                None => env,
-            };
-            // Signed first, as inline base64; MTOM only serializes that
-            // envelope differently (docs/anpr-interface.md §6001).
-            let body = match s.op.mtom_part() {
-                Some(part) if s.job.mtom => mtom_or_inline(env, part),
-                _ => Body::Xml(env),
-            };
+    let mtom = s.op.mtom_part().filter(|_| s.job.mtom);
+    let answered = s.result.and_then(|h| {
+        let body = body_of(shared, &h, mtom)?;
+        Ok((h, body))
+    });
+    match answered {
+        Ok((h, body)) => {
             let _ = s.reply.send(Ok((s.op, h, body)));
         }
         Err(e) => refuse(
@@ -310,6 +317,33 @@ fn answer(shared: &Shared, s: Settled, work: &crossbeam_channel::Sender<Work>) {
             work,
         ),
     }
+}
+
+/// The HTTP body of a handled request: its envelope, signed when
+/// responses are signed, as MTOM/XOP when `mtom` names the part to move.
+fn body_of(
+    shared: &Shared,
+    h: &Handled,
+    mtom: Option<&urna_wire::mtom::Optimized>,
+) -> Result<Body, urna_service::ServiceError> {
+    let security = shared.security.as_deref();
+    // A file streamed from disk (7002): signed around it.
+    if let Some(file) = &h.file {
+        return crate::streamed::sign(security, &h.body, file, mtom)
+            .map(|streamed| Body::Streamed(Box::new(streamed)))
+            .map_err(urna_service::ServiceError::Corrupt);
+    }
+    let env = envelope(&h.body);
+    let env = match security {
+        Some(sec) => sec.seal(env),
+        None => env,
+    };
+    // Signed first, as inline base64; MTOM only serializes that envelope
+    // differently (docs/anpr-interface.md §6001).
+    Ok(match mtom {
+        Some(part) => mtom_or_inline(env, part),
+        None => Body::Xml(env),
+    })
 }
 
 /// The signed envelope of a reply as MTOM/XOP when it carries its binary

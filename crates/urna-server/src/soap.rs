@@ -17,7 +17,7 @@ use crate::config::MtomMode;
 use crate::pipeline::Body;
 use crate::tls::PeerIdentity;
 
-const XML: &str = "text/xml; charset=UTF-8";
+pub(crate) const XML: &str = "text/xml; charset=UTF-8";
 
 fn reply(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type(XML).body(body)
@@ -28,6 +28,7 @@ fn answer_response(body: Body) -> HttpResponse {
     match body {
         Body::Xml(envelope) => reply(StatusCode::OK, envelope),
         Body::Mtom(m) => HttpResponse::Ok().content_type(m.content_type).body(m.body),
+        Body::Streamed(s) => crate::streamed::response(*s),
     }
 }
 
@@ -203,7 +204,7 @@ async fn pipeline(
                 id_operazione_anpr = handled.id_operazione_anpr,
                 settled = handled.settled.as_str(),
                 codes = %handled.codes.join(","),
-                mtom = matches!(body, Body::Mtom(_)),
+                mtom = body.is_mtom(),
                 "answered"
             );
             Ok((op.code(), handled.settled.as_str(), body))

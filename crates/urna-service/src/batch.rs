@@ -189,10 +189,11 @@ impl Services {
         let (decision, remember) = match idempotency::prior(conn, istat, id_op, op, digest)? {
             Prior::Replay(r) => {
                 let id = log(conn, Settled::Replay, &[])?;
-                let body = (operation.replayed)(conn, r.response, r.operation_id)?;
-                let audit = served.record(Settled::Replay, id, &body);
+                let reply = (operation.replayed)(conn, r.response, r.operation_id)?;
+                let audit = served.record(Settled::Replay, id, &reply.body);
                 let handled = Handled {
-                    body,
+                    body: reply.body,
+                    file: reply.file,
                     id_operazione_anpr: id,
                     settled: Settled::Replay,
                     codes: vec![],
@@ -245,6 +246,7 @@ impl Services {
         }
         let handled = Handled {
             body,
+            file: outcome.streamed_file().cloned(),
             id_operazione_anpr: id,
             settled,
             codes,

@@ -27,6 +27,15 @@ pub struct ExtractionSettings {
     pub keep_ms: Option<i64>,
 }
 
+/// An extraction's file: where, its size and SHA-256 (hex), and the counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
+    pub counts: Counts,
+}
+
 /// Subjects an extraction read, and how many it kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
@@ -46,26 +55,8 @@ impl Services {
         else {
             return Ok(None);
         };
-        let outcome = self.extract(&job, &s.dir).map(|(path, _)| path);
-        let now = self.now_ms();
-        self.store.write(|c| match &outcome {
-            Ok(path) => extractions::finish(
-                c,
-                job.id,
-                extractions::DONE,
-                Some(&path.to_string_lossy()),
-                None,
-                now,
-            ),
-            Err(e) => extractions::finish(
-                c,
-                job.id,
-                extractions::FAILED,
-                None,
-                Some(&e.to_string()),
-                now,
-            ),
-        })?;
+        let outcome = self.extract(&job, &s.dir);
+        self.record_end(job.id, &outcome)?;
         if let Err(e) = outcome {
             tracing::warn!(job = job.id, error = %e, "extraction failed");
         }
@@ -81,7 +72,7 @@ impl Services {
         istat: &str,
         criteria: &Criteria,
         dir: &Path,
-    ) -> Result<(PathBuf, Counts), ExportError> {
+    ) -> Result<Extracted, ExportError> {
         let now = self.now_ms();
         let json = serde_json::to_string(criteria)
             .map_err(|e| StoreError::Data(format!("extraction criteria: {e}")))?;
@@ -93,21 +84,31 @@ impl Services {
             .read(|c| extractions::get(c, id))?
             .ok_or_else(|| StoreError::Data(format!("extraction {id} vanished")))?;
         let outcome = self.extract(&job, dir);
-        let now = self.now_ms();
-        self.store.write(|c| match &outcome {
-            Ok((path, _)) => extractions::finish(
-                c,
-                id,
-                extractions::DONE,
-                Some(&path.to_string_lossy()),
-                None,
-                now,
-            ),
-            Err(e) => {
-                extractions::finish(c, id, extractions::FAILED, None, Some(&e.to_string()), now)
-            }
-        })?;
+        self.record_end(id, &outcome)?;
         outcome
+    }
+
+    /// Records how a job ended: its file, or why it failed.
+    fn record_end(
+        &self,
+        id: i64,
+        outcome: &Result<Extracted, ExportError>,
+    ) -> Result<(), StoreError> {
+        let now = self.now_ms();
+        let path;
+        let end = match outcome {
+            Ok(x) => {
+                path = x.path.to_string_lossy();
+                Ok(extractions::ResultFile {
+                    path: &path,
+                    bytes: x.bytes as i64,
+                    sha256: &x.sha256,
+                })
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let end = end.as_ref().map(|f| *f).map_err(String::as_str);
+        self.store.write(|c| extractions::finish(c, id, end, now))
     }
 
     /// Deletes the extractions that ended more than `keep_ms` ago, their
@@ -142,11 +143,7 @@ impl Services {
         })
     }
 
-    fn extract(
-        &self,
-        job: &extractions::JobRow,
-        dir: &Path,
-    ) -> Result<(PathBuf, Counts), ExportError> {
+    fn extract(&self, job: &extractions::JobRow, dir: &Path) -> Result<Extracted, ExportError> {
         let criteria: Criteria = serde_json::from_str(&job.criteria)
             .map_err(|e| StoreError::Data(format!("extraction {} criteria: {e}", job.id)))?;
         std::fs::create_dir_all(dir)?;
@@ -155,7 +152,10 @@ impl Services {
         let number = job.id.unsigned_abs();
         let path = dir.join(format!("{number}.xml.gz"));
         let part = dir.join(format!("{number}.xml.gz.part"));
-        let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&part)?);
+        let file = Digesting::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create(&part)?,
+        ));
         let mut out = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
         let istat = job.comune_istat.as_str();
         let reference = criteria.reference_date;
@@ -225,8 +225,47 @@ impl Services {
                 kept,
             })
         })?;
-        out.finish()?.flush()?;
+        let mut file = out.finish()?;
+        file.inner.flush()?;
+        file.inner.get_ref().sync_all()?;
         std::fs::rename(&part, &path)?;
-        Ok((path, counts))
+        Ok(Extracted {
+            path,
+            bytes: file.bytes,
+            sha256: hex::encode(sha2::Digest::finalize(file.sha256)),
+            counts,
+        })
+    }
+}
+
+/// A `Write` that counts and digests what goes through it.
+struct Digesting<W> {
+    inner: W,
+    bytes: u64,
+    sha256: sha2::Sha256,
+}
+
+impl<W> Digesting<W> {
+    fn new(inner: W) -> Self {
+        use sha2::Digest;
+        Digesting {
+            inner,
+            bytes: 0,
+            sha256: sha2::Sha256::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for Digesting<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(data)?;
+        self.sha256.update(&data[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }

@@ -55,7 +55,11 @@ impl Settled {
 /// The answer to send (the Body child) and what the log needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {
+    /// The reply's Body child; with a [`Handled::file`], its placeholder
+    /// stands where the file's content goes.
     pub body: String,
+    /// A file the transport streams into the reply (7002).
+    pub file: Option<urna_wire::tables::StreamedFile>,
     pub id_operazione_anpr: i64,
     pub settled: Settled,
     pub codes: Vec<&'static str>,

@@ -33,6 +33,18 @@ pub struct JobRow {
     /// The result's path, once done.
     pub file: Option<String>,
     pub error: Option<String>,
+    /// The result's size and SHA-256 (hex), recorded with it.
+    pub file_bytes: Option<i64>,
+    pub file_sha256: Option<String>,
+}
+
+/// A finished job's result file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultFile<'a> {
+    pub path: &'a str,
+    pub bytes: i64,
+    /// SHA-256 of the file, lower-case hex.
+    pub sha256: &'a str,
 }
 
 pub fn create(
@@ -55,6 +67,8 @@ pub fn create(
             finished_at: None,
             file: None,
             error: None,
+            file_bytes: None,
+            file_sha256: None,
         })
         .execute(conn)?;
     Ok(())
@@ -63,6 +77,20 @@ pub fn create(
 pub fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<JobRow>, StoreError> {
     Ok(extraction_jobs::table
         .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A done job whose file has SHA-256 `sha256` (hex): what a remembered
+/// 7002 reply names.
+pub fn by_file_sha256(
+    conn: &mut AnyConnection,
+    sha256: &str,
+) -> Result<Option<JobRow>, StoreError> {
+    Ok(extraction_jobs::table
+        .filter(extraction_jobs::file_sha256.eq(sha256))
+        .filter(extraction_jobs::state.eq(DONE))
         .select(JobRow::as_select())
         .first(conn)
         .optional()?)
@@ -128,15 +156,19 @@ pub fn progress(
 pub fn finish(
     conn: &mut AnyConnection,
     id: i64,
-    state: i32,
-    file: Option<&str>,
-    error: Option<&str>,
+    end: Result<ResultFile<'_>, &str>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    let (state, file, error) = match end {
+        Ok(f) => (DONE, Some(f), None),
+        Err(why) => (FAILED, None, Some(why)),
+    };
     diesel::update(extraction_jobs::table.find(id))
         .set((
             extraction_jobs::state.eq(state),
-            extraction_jobs::file.eq(file),
+            extraction_jobs::file.eq(file.map(|f| f.path)),
+            extraction_jobs::file_bytes.eq(file.map(|f| f.bytes)),
+            extraction_jobs::file_sha256.eq(file.map(|f| f.sha256)),
             extraction_jobs::error.eq(error),
             extraction_jobs::finished_at.eq(now_ms),
         ))

@@ -144,6 +144,8 @@ diesel::table! {
         finished_at -> Nullable<BigInt>,
         file -> Nullable<Text>,
         error -> Nullable<Text>,
+        file_bytes -> Nullable<BigInt>,
+        file_sha256 -> Nullable<Text>,
     }
 }
 

@@ -470,6 +470,16 @@ pub enum Outcome {
     Versions(Box<crate::tables::VersionsReply>),
 }
 
+impl Outcome {
+    /// The file the transport streams into the reply, if any.
+    pub fn streamed_file(&self) -> Option<&crate::tables::StreamedFile> {
+        match self {
+            Outcome::Download(r) => r.file.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// Values the server adds to the echoed header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseMeta {

@@ -142,31 +142,16 @@ pub fn to_mtom(
         return Ok(None);
     }
     let element = part.path.last().map(|(_, n)| *n).unwrap_or("");
-    let delimiter = format!("--{boundary}");
     let base64 = &envelope[text.clone()];
-    let mut body = Vec::with_capacity(envelope.len() - base64.len() + base64.len() / 4 * 3 + 512);
-    let mut head = String::with_capacity(256);
-    let _ = write!(
-        head,
-        "{delimiter}\r\nContent-Type: {ROOT_CONTENT_TYPE}\r\nContent-Transfer-Encoding: 8bit\r\nContent-ID: <{ROOT_CONTENT_ID}>\r\n\r\n"
-    );
-    body.extend_from_slice(head.as_bytes());
-    let root_start = body.len();
-    body.extend_from_slice(&envelope.as_bytes()[..text.start]);
-    body.extend_from_slice(b"<xop:Include xmlns:xop=\"");
-    body.extend_from_slice(XOP_NS.as_bytes());
-    body.extend_from_slice(b"\" href=\"");
-    body.extend_from_slice(cid_url(content_id).as_bytes());
-    body.extend_from_slice(b"\"/>");
-    body.extend_from_slice(&envelope.as_bytes()[text.end..]);
-    let root = root_start..body.len();
-    head.clear();
-    let _ = write!(
-        head,
-        "\r\n{delimiter}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{content_id}>\r\n\r\n",
-        part.media_type
-    );
-    body.extend_from_slice(head.as_bytes());
+    let frame = Frame::new(
+        &envelope[..text.start],
+        &envelope[text.end..],
+        part,
+        boundary,
+        content_id,
+        base64.len() / 4 * 3,
+    )?;
+    let mut body = frame.head;
     let binary_start = body.len();
     // Decoded straight into the body: the bytes are not held twice. The
     // standard engine refuses white space, non-canonical padding and
@@ -179,22 +164,122 @@ pub fn to_mtom(
             why: e.to_string(),
         })?;
     let binary = binary_start..body.len();
-    body.extend_from_slice(b"\r\n");
-    body.extend_from_slice(delimiter.as_bytes());
-    body.extend_from_slice(b"--\r\n");
-    if contains(&body[root.clone()], delimiter.as_bytes())
-        || contains(&body[binary.clone()], delimiter.as_bytes())
-    {
+    if contains(&body[binary.clone()], frame.delimiter.as_bytes()) {
         return Err(MtomError::BoundaryInContent(boundary.to_string()));
     }
+    body.extend_from_slice(&frame.tail);
     Ok(Some(Mtom {
-        content_type: format!(
-            "multipart/related; type=\"application/xop+xml\"; start=\"<{ROOT_CONTENT_ID}>\"; start-info=\"text/xml\"; boundary=\"{boundary}\""
-        ),
+        content_type: frame.content_type,
         body,
-        root,
+        root: frame.root,
         binary,
     }))
+}
+
+/// An MTOM/XOP message whose binary part the caller streams: `head` goes
+/// before the part's bytes, `tail` after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MtomAround {
+    /// The value of the HTTP Content-Type header (`multipart/related; …`).
+    pub content_type: String,
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+}
+
+/// The MTOM/XOP message of a signed envelope whose `part` content is
+/// streamed: `head` and `tail` are the envelope before and after that
+/// content, which the caller sends, decoded, between the returned head and
+/// tail. The content itself is never seen here, so a boundary occurring
+/// inside it is the caller's to rule out (a random boundary chosen after
+/// the content was written occurs in it by chance only).
+pub fn to_mtom_around(
+    head: &str,
+    tail: &str,
+    part: &Optimized,
+    boundary: &str,
+    content_id: &str,
+) -> Result<MtomAround, MtomError> {
+    check_boundary(boundary)?;
+    check_content_id(content_id)?;
+    let element = part.path.last().map(|(_, n)| *n).unwrap_or("");
+    match locate(&format!("{head}{tail}"), part.path)? {
+        Some(r) if r == (head.len()..head.len()) => {}
+        _ => {
+            return Err(MtomError::NotBase64 {
+                element,
+                at: head.len(),
+                why: "the streamed content does not go where the element's content is".into(),
+            })
+        }
+    }
+    let frame = Frame::new(head, tail, part, boundary, content_id, 0)?;
+    Ok(MtomAround {
+        content_type: frame.content_type,
+        head: frame.head,
+        tail: frame.tail,
+    })
+}
+
+/// The two parts of an MTOM message but the binary part's bytes: the
+/// root part (the envelope with an `xop:Include` where the content was)
+/// and the binary part's headers before them, the closing delimiter after.
+struct Frame {
+    content_type: String,
+    delimiter: String,
+    head: Vec<u8>,
+    root: Range<usize>,
+    tail: Vec<u8>,
+}
+
+impl Frame {
+    /// `before` and `after`: the envelope around the content; `room`: what
+    /// the binary part will add to the head.
+    fn new(
+        before: &str,
+        after: &str,
+        part: &Optimized,
+        boundary: &str,
+        content_id: &str,
+        room: usize,
+    ) -> Result<Frame, MtomError> {
+        let delimiter = format!("--{boundary}");
+        let mut body = Vec::with_capacity(before.len() + after.len() + room + 512);
+        let mut head = String::with_capacity(256);
+        let _ = write!(
+            head,
+            "{delimiter}\r\nContent-Type: {ROOT_CONTENT_TYPE}\r\nContent-Transfer-Encoding: 8bit\r\nContent-ID: <{ROOT_CONTENT_ID}>\r\n\r\n"
+        );
+        body.extend_from_slice(head.as_bytes());
+        let root_start = body.len();
+        body.extend_from_slice(before.as_bytes());
+        body.extend_from_slice(b"<xop:Include xmlns:xop=\"");
+        body.extend_from_slice(XOP_NS.as_bytes());
+        body.extend_from_slice(b"\" href=\"");
+        body.extend_from_slice(cid_url(content_id).as_bytes());
+        body.extend_from_slice(b"\"/>");
+        body.extend_from_slice(after.as_bytes());
+        let root = root_start..body.len();
+        if contains(&body[root.clone()], delimiter.as_bytes()) {
+            return Err(MtomError::BoundaryInContent(boundary.to_string()));
+        }
+        head.clear();
+        let _ = write!(
+            head,
+            "\r\n{delimiter}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{content_id}>\r\n\r\n",
+            part.media_type
+        );
+        body.extend_from_slice(head.as_bytes());
+        let tail = format!("\r\n{delimiter}--\r\n").into_bytes();
+        Ok(Frame {
+            content_type: format!(
+                "multipart/related; type=\"application/xop+xml\"; start=\"<{ROOT_CONTENT_ID}>\"; start-info=\"text/xml\"; boundary=\"{boundary}\""
+            ),
+            delimiter,
+            head: body,
+            root,
+            tail,
+        })
+    }
 }
 
 /// The `cid:` URL of a Content-ID (given without brackets; RFC 2392): every
@@ -592,6 +677,32 @@ mod tests {
         assert!(matches!(
             to_mtom(&broken, &CERTIFICATO_PDF, B, CID),
             Err(MtomError::Xml { .. })
+        ));
+    }
+
+    /// Streamed around its content, the message is the one `to_mtom`
+    /// writes with the content in place, byte for byte; a split anywhere
+    /// but at the element's content is refused.
+    #[test]
+    fn a_message_streamed_around_its_content_is_the_same_message() {
+        let whole = to_mtom(&reply(&b64(&pdf())), &CERTIFICATO_PDF, B, CID)
+            .unwrap()
+            .unwrap();
+        let envelope = reply("@");
+        let (head, tail) = envelope.split_once('@').unwrap();
+        let around = to_mtom_around(head, tail, &CERTIFICATO_PDF, B, CID).unwrap();
+        assert_eq!(around.content_type, whole.content_type);
+        let streamed = [around.head.as_slice(), &pdf(), &around.tail].concat();
+        assert_eq!(streamed, whole.body);
+        let (head, tail) = envelope.split_at(envelope.find("<file>").unwrap());
+        assert!(matches!(
+            to_mtom_around(head, tail, &CERTIFICATO_PDF, B, CID),
+            Err(MtomError::NotBase64 { .. })
+        ));
+        let (head, tail) = envelope.split_once('@').unwrap();
+        assert!(matches!(
+            to_mtom_around(head, tail, &CERTIFICATO_PDF, "bad boundary ", CID),
+            Err(MtomError::Boundary(_))
         ));
     }
 }

@@ -49,9 +49,59 @@ pub struct TableReply {
 pub struct DownloadReply {
     /// `datiRichiesta/idOperazioneANPR`, echoed.
     pub id_operazione_anpr: String,
-    /// `file/contenutoFile` and `file/formato`.
-    pub content: Vec<u8>,
+    /// `file/contenutoFile`: streamed by the transport (`None`: the file is
+    /// no longer kept, and the element is left out).
+    pub file: Option<StreamedFile>,
+    /// `file/formato`.
     pub format: String,
+}
+
+/// A file a reply carries that is too large to hold in memory: the
+/// transport streams its base64 (or, with MTOM, its bytes) from disk into
+/// the element. Until then the written Body holds [`StreamedFile::placeholder`]
+/// in its place, which names the content by its digest, so that the Body
+/// as written (audited, remembered) still identifies what was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamedFile {
+    pub path: std::path::PathBuf,
+    pub bytes: u64,
+    /// SHA-256 of the file, lower-case hex.
+    pub sha256: String,
+}
+
+impl StreamedFile {
+    /// The text standing for the content: base64 never holds a `:`, so it
+    /// cannot be mistaken for content, and it occurs once in a reply.
+    pub fn placeholder(&self) -> String {
+        placeholder(&self.sha256)
+    }
+
+    /// The SHA-256 (hex) a written Body's placeholder names, if it has one.
+    pub fn named_in(body: &str) -> Option<&str> {
+        let at = body.find(PLACEHOLDER)? + PLACEHOLDER.len();
+        let hex = body.get(at..at + 64)?;
+        hex.bytes().all(|b| b.is_ascii_hexdigit()).then_some(hex)
+    }
+
+    /// The Body before and after the placeholder.
+    pub fn split<'a>(&self, body: &'a str) -> Option<(&'a str, &'a str)> {
+        let p = self.placeholder();
+        let at = body.find(&p)?;
+        Some((&body[..at], &body[at + p.len()..]))
+    }
+
+    /// How many bytes the content takes in the reply: its base64, or the
+    /// bytes themselves in an MTOM part.
+    pub fn base64_len(&self) -> u64 {
+        self.bytes.div_ceil(3) * 4
+    }
+}
+
+const PLACEHOLDER: &str = "urna:file:sha256:";
+
+/// The placeholder of a file whose SHA-256 (hex) is `sha256`.
+pub fn placeholder(sha256: &str) -> String {
+    format!("{PLACEHOLDER}{sha256}")
 }
 
 /// One `tipoAnprVersione`.
@@ -117,11 +167,13 @@ pub(crate) fn write_download(
     o.open("datiRichiesta")
         .leaf("idOperazioneANPR", &r.id_operazione_anpr)
         .close("datiRichiesta");
-    o.open("file").open("contenutoFile");
-    base64(o, &r.content);
-    o.close("contenutoFile")
-        .leaf("formato", &r.format)
-        .close("file");
+    o.open("file");
+    if let Some(f) = &r.file {
+        o.open("contenutoFile");
+        o.0.push_str(&f.placeholder());
+        o.close("contenutoFile");
+    }
+    o.leaf("formato", &r.format).close("file");
     o.close("t7:RispostaMultipla7002");
 }
 

@@ -51,10 +51,15 @@ pub fn run(settings: &Settings, args: ExtractArgs) -> anyhow::Result<()> {
         )
     })?;
     let started = Instant::now();
-    let (path, counts) = services.extract_now(&args.comune, &criteria, &args.out)?;
+    let urna_service::extraction::Extracted {
+        path,
+        bytes,
+        counts,
+        ..
+    } = services.extract_now(&args.comune, &criteria, &args.out)?;
     let secs = started.elapsed().as_secs_f64().max(1e-6);
     println!(
-        "{}: {} subjects read, {} written in {secs:.1} s ({:.0} read/s, {:.0} written/s)",
+        "{} ({bytes} bytes): {} subjects read, {} written in {secs:.1} s ({:.0} read/s, {:.0} written/s)",
         path.display(),
         counts.read,
         counts.kept,

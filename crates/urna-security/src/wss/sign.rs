@@ -32,6 +32,9 @@ pub enum SignError {
     /// (not well-formed, no Body, no Header to complete…).
     #[error("message to sign: {0}")]
     Message(String),
+    /// The streamed content of a Body could not be read.
+    #[error("reading the content to sign: {0}")]
+    Content(#[from] std::io::Error),
 }
 
 pub(super) fn fail(e: impl std::fmt::Display) -> SignError {
@@ -426,12 +429,88 @@ pub struct ResponseSigner {
 /// The Body child of an envelope written by `urna_wire::envelope` (replies,
 /// with an empty Header) or by `Fault::to_envelope` (no Header).
 fn own_body_child(envelope: &str) -> Option<&str> {
+    own_body_child_around(envelope, envelope)?
+        .0
+        .strip_suffix(ENVELOPE_END)
+}
+
+/// What ends an envelope urna writes.
+const ENVELOPE_END: &str = "</soap:Body></soap:Envelope>";
+
+/// The ids of a signed reply's Timestamp, Body and token.
+struct Ids {
+    ts: String,
+    body: String,
+    bst: String,
+}
+
+impl Ids {
+    fn new() -> Ids {
+        Ids {
+            ts: new_id("TS"),
+            body: new_id("id"),
+            bst: new_id("X509"),
+        }
+    }
+
+    /// The Body's start tag with the declarations exclusive C14N renders
+    /// on it (the Body as a document of its own).
+    fn standalone_body_open(&self) -> String {
+        format!(
+            "<soap:Body xmlns:soap=\"{}\" xmlns:wsu=\"{}\" wsu:Id=\"{}\">",
+            urna_wire::ns::SOAP_ENV,
+            ns::WSU,
+            self.body
+        )
+    }
+}
+
+/// The Body child's text before and after a streamed content, of an
+/// envelope written by `urna_wire::envelope` split there.
+fn own_body_child_around<'a>(head: &'a str, tail: &'a str) -> Option<(&'a str, &'a str)> {
     let decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
     let open = format!("<soap:Envelope xmlns:soap=\"{}\">", urna_wire::ns::SOAP_ENV);
-    let rest = envelope.strip_prefix(decl)?.strip_prefix(open.as_str())?;
+    let rest = head.strip_prefix(decl)?.strip_prefix(open.as_str())?;
     let rest = rest.strip_prefix("<soap:Header/>").unwrap_or(rest);
-    rest.strip_prefix("<soap:Body>")?
-        .strip_suffix("</soap:Body></soap:Envelope>")
+    Some((
+        rest.strip_prefix("<soap:Body>")?,
+        tail.strip_suffix(ENVELOPE_END)?,
+    ))
+}
+
+/// Reads `content` to its end and hands `each` its base64 (standard
+/// alphabet, padded, no line breaks) in pieces: every piece but the last
+/// encodes a multiple of 3 bytes, so the pieces join into the base64 of the
+/// whole.
+pub fn for_each_base64_piece(
+    content: &mut dyn std::io::Read,
+    each: &mut dyn FnMut(&[u8]) -> Result<(), SignError>,
+) -> Result<(), SignError> {
+    use base64::Engine;
+    const RAW: usize = 48 * 1024;
+    let mut raw = vec![0u8; RAW];
+    let mut encoded = vec![0u8; RAW / 3 * 4];
+    loop {
+        let mut filled = 0;
+        while filled < RAW {
+            match content.read(&mut raw[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if filled == 0 {
+            return Ok(());
+        }
+        let n = base64::engine::general_purpose::STANDARD
+            .encode_slice(&raw[..filled], &mut encoded)
+            .map_err(fail)?;
+        each(&encoded[..n])?;
+        if filled < RAW {
+            return Ok(());
+        }
+    }
 }
 
 /// `ts` (from [`timestamp`]) with the `wsu` declaration the Timestamp has in
@@ -465,20 +544,9 @@ impl ResponseSigner {
     /// computed on small documents of their own (what the verifier computes
     /// in place is the same), without parsing the whole response.
     fn sign_own(&self, child: &str, now: OffsetDateTime) -> Result<String, SignError> {
-        let (ts_id, body_id, bst_id) = (new_id("TS"), new_id("id"), new_id("X509"));
-        let soap = urna_wire::ns::SOAP_ENV;
-        let ts = timestamp(&ts_id, now, self.ttl_secs);
-        let ts_alone = standalone_timestamp(&ts);
-        let body_open = format!("<soap:Body xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\">", ns::WSU);
-        let body_alone = format!(
-            "<soap:Body xmlns:soap=\"{soap}\" xmlns:wsu=\"{}\" wsu:Id=\"{body_id}\">{child}</soap:Body>",
-            ns::WSU
-        );
+        let ids = Ids::new();
+        let body_alone = format!("{}{child}</soap:Body>", ids.standalone_body_open());
         let digest = self.algorithm.digest();
-        // Written in canonical form already (namespace declaration, then
-        // the one attribute; ids and instants need no escaping): its
-        // canonicalisation is itself (tested), so it is digested as it is.
-        let ts_digest = digest.digest(ts_alone.as_bytes());
         // urna-wire writes Body children in canonical form (see its `xml`
         // module), so the Body is digested as written; a child that shows a
         // non-canonical construct (a stored answer or section written before
@@ -493,34 +561,93 @@ impl ResponseSigner {
         } else {
             digest.digest(canonical_standalone(&body_alone)?.as_bytes())
         };
+        let mut signed = self.head(&ids, now, body_digest)?;
+        signed.push_str(child);
+        signed.push_str(ENVELOPE_END);
+        Ok(signed)
+    }
+
+    /// The signed envelope up to the Body's start tag, given the digest of
+    /// the Body (`ids.body`): the Header with the Timestamp (digested here)
+    /// and the message signature over both.
+    fn head(
+        &self,
+        ids: &Ids,
+        now: OffsetDateTime,
+        body_digest: Vec<u8>,
+    ) -> Result<String, SignError> {
+        let soap = urna_wire::ns::SOAP_ENV;
+        let ts = timestamp(&ids.ts, now, self.ttl_secs);
+        let digest = self.algorithm.digest();
+        // Written in canonical form already (namespace declaration, then
+        // the one attribute; ids and instants need no escaping): its
+        // canonicalisation is itself (tested), so it is digested as it is.
+        let ts_digest = digest.digest(standalone_timestamp(&ts).as_bytes());
         let sig = signature(
             &self.key,
             self.algorithm,
             digest,
             &[
                 RefSpec {
-                    id: &ts_id,
+                    id: &ids.ts,
                     enveloped: false,
                     prefixes: &[],
                     digest: ts_digest,
                 },
                 RefSpec {
-                    id: &body_id,
+                    id: &ids.body,
                     enveloped: false,
                     prefixes: &[],
                     digest: body_digest,
                 },
             ],
-            &key_info(&self.key, self.key_info, &bst_id)?,
+            &key_info(&self.key, self.key_info, &ids.bst)?,
         )?;
         let token = if self.key_info == KeyInfoForm::BinarySecurityToken {
-            bst(&self.key, &bst_id)
+            bst(&self.key, &ids.bst)
         } else {
             String::new()
         };
         Ok(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"{soap}\"><soap:Header>{}{ts}{token}{sig}</wsse:Security></soap:Header>{body_open}{child}</soap:Body></soap:Envelope>",
-            security_open("soap:")
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"{soap}\"><soap:Header>{}{ts}{token}{sig}</wsse:Security></soap:Header><soap:Body xmlns:wsu=\"{}\" wsu:Id=\"{}\">",
+            security_open("soap:"),
+            ns::WSU,
+            ids.body
+        ))
+    }
+
+    /// Signs an envelope urna wrote itself whose Body holds, between
+    /// `head` and `tail`, the base64 of what `content` reads: a file too
+    /// large to hold in memory, read once here in pieces into the Body's
+    /// digest. The signed envelope comes back as the text before the
+    /// content and the text after it, for the caller to send around the
+    /// same content read again (`docs/security.md`, "Streamed replies").
+    pub fn sign_around(
+        &self,
+        head: &str,
+        content: &mut dyn std::io::Read,
+        tail: &str,
+        now: OffsetDateTime,
+    ) -> Result<(String, String), SignError> {
+        let (child_head, child_tail) = own_body_child_around(head, tail).ok_or_else(|| {
+            fail("a streamed reply must be an envelope urna-wire wrote (Body child around the content)")
+        })?;
+        if !written_canonically(child_head) || !written_canonically(child_tail) {
+            return Err(fail("a streamed reply must be written in canonical form"));
+        }
+        let ids = Ids::new();
+        let mut hasher = openssl::hash::Hasher::new(self.algorithm.digest().md())?;
+        hasher.update(ids.standalone_body_open().as_bytes())?;
+        hasher.update(child_head.as_bytes())?;
+        for_each_base64_piece(content, &mut |piece| {
+            hasher.update(piece).map_err(SignError::from)
+        })?;
+        hasher.update(child_tail.as_bytes())?;
+        hasher.update(b"</soap:Body>")?;
+        let signed_head = self.head(&ids, now, hasher.finish()?.to_vec())?;
+        Ok((
+            format!("{signed_head}{child_head}"),
+            format!("{child_tail}{ENVELOPE_END}"),
         ))
     }
 
@@ -673,5 +800,94 @@ mod tests {
         for old in ["<a/>", "<a>&quot;</a>", "<a>&#13;</a>"] {
             assert!(!written_canonically(old));
         }
+    }
+
+    /// A self-signed RSA key, enough to sign.
+    fn test_key() -> SigningKey {
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "urna test").unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, openssl::hash::MessageDigest::sha256())
+            .unwrap();
+        SigningKey::from_pem(
+            &b.build().to_pem().unwrap(),
+            &key.private_key_to_pem_pkcs8().unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// Hands out at most 1,000 bytes per read, as a socket or a pipe may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(1000);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// A reply signed around a streamed content is signed over the whole
+    /// Body: its Body digest is what libxml2's exclusive C14N of the Body
+    /// with the content's base64 in place digests to, whatever the
+    /// content's length (every remainder mod 3, around the piece size) and
+    /// however the reader hands it out.
+    #[test]
+    fn a_body_signed_around_streamed_content_is_digested_whole() {
+        use base64::Engine;
+        let signer = ResponseSigner {
+            key: test_key(),
+            algorithm: SignatureAlg::RsaSha256,
+            key_info: KeyInfoForm::BinarySecurityToken,
+            ttl_secs: 300,
+        };
+        let child = "<t7:R xmlns:t7=\"urn:t\"><c>@</c><f>gz &amp; co</f></t7:R>";
+        let envelope = urna_wire::envelope::envelope(child);
+        let (head, tail) = envelope.split_once('@').unwrap();
+        for len in [0usize, 1, 2, 3, 49_151, 49_152, 49_153, 200_003] {
+            let content: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let (h, t) = signer
+                .sign_around(
+                    head,
+                    &mut Trickle(&content),
+                    tail,
+                    OffsetDateTime::now_utc(),
+                )
+                .unwrap();
+            let whole = format!(
+                "{h}{}{t}",
+                base64::engine::general_purpose::STANDARD.encode(&content)
+            );
+            let doc = parse(&whole).unwrap();
+            let mut body = None;
+            c14n::for_each_element(&doc.get_root_element().unwrap(), &mut |n| {
+                if is(n, urna_wire::ns::SOAP_ENV, "Body") {
+                    body = Some(n.clone());
+                }
+            });
+            let body = body.unwrap();
+            let id = body.get_attribute_ns("Id", ns::WSU).unwrap();
+            let expected =
+                b64(&DigestAlg::Sha256.digest(canonical(&body, &[]).unwrap().as_bytes()));
+            let reference = &whole[whole.find(&format!("URI=\"#{id}\"")).unwrap()..];
+            let value = &reference[reference.find("<ds:DigestValue>").unwrap() + 16..];
+            assert_eq!(&value[..value.find('<').unwrap()], expected, "{len} bytes");
+        }
+        // What is not an envelope urna wrote is refused.
+        assert!(signer
+            .sign_around("<a>", &mut Trickle(b""), "</a>", OffsetDateTime::now_utc())
+            .is_err());
     }
 }

@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod certificates;
 mod export;
+mod extraction;
 mod helpers;
 mod mtls;
 mod observe;

@@ -24,7 +24,7 @@ use urna_wire::certificate::{request_6001, seat_address, CertificateReply};
 use urna_wire::messages::{self, Outcome, ResponseMeta};
 use urna_wire::{Element, Operation};
 
-use super::{Context, Decision, ServiceOperation, Stamp};
+use super::{Context, Decision, Reply, ServiceOperation, Stamp};
 use crate::certificates::CertificateIssuer;
 use crate::ServiceError;
 
@@ -187,11 +187,15 @@ impl ServiceOperation for CertificateIssue {
         conn: &mut AnyConnection,
         remembered: String,
         operation_id: i64,
-    ) -> Result<String, ServiceError> {
-        Ok(match certificates::by_operation(conn, operation_id)? {
-            Some(c) => urna_wire::certificate::with_pdf(&remembered, &c.pdf).unwrap_or(remembered),
-            None => remembered,
-        })
+    ) -> Result<Reply, ServiceError> {
+        Ok(Reply::body(
+            match certificates::by_operation(conn, operation_id)? {
+                Some(c) => {
+                    urna_wire::certificate::with_pdf(&remembered, &c.pdf).unwrap_or(remembered)
+                }
+                None => remembered,
+            },
+        ))
     }
 }
 

@@ -1,22 +1,19 @@
 //! 7002 `download_file`: the file one of the comune's 4001 extractions
 //! produced, by the 4001's idOperazioneANPR (gzip XML, `formato` `gz`). A
 //! job not done yet, failed, of another comune or unknown is EN122 saying
-//! which. The file travels in the reply, so it is capped
-//! ([`MAX_DOWNLOAD_BYTES`]); a larger one is refused with its size.
+//! which. The file is never read here: the reply names it
+//! ([`StreamedFile`]) and the transport streams it from disk, so its size
+//! costs no memory.
 
 use urna_domain::header::RequestHeader;
 use urna_domain::{Anomaly, Code};
 use urna_store::{extractions, AnyConnection};
 use urna_wire::messages::Outcome;
-use urna_wire::tables::{id_operazione_7002, DownloadReply};
+use urna_wire::tables::{id_operazione_7002, DownloadReply, StreamedFile};
 use urna_wire::{Element, Operation};
 
-use super::{Context, Decision, ServiceOperation, Stamp};
+use super::{Context, Decision, Reply, ServiceOperation, Stamp};
 use crate::ServiceError;
-
-/// The largest file 7002 sends (compressed): 64 MiB, some 85 MiB of base64
-/// in the reply.
-pub(crate) const MAX_DOWNLOAD_BYTES: u64 = 64 << 20;
 
 pub(crate) struct FileDownload;
 
@@ -58,24 +55,24 @@ impl ServiceOperation for FileDownload {
                 ))
             }
         };
-        let size = std::fs::metadata(&path)
-            .map_err(|e| ServiceError::Corrupt(format!("extraction {id} file {path}: {e}")))?
-            .len();
-        if size > MAX_DOWNLOAD_BYTES {
-            return Ok(Err(vec![Anomaly::new(
-                Code::EN148,
-                format!(
-                    "il file dell'operazione {id} e' di {size} byte, oltre i {MAX_DOWNLOAD_BYTES} che 7002 invia: restringere l'estrazione (sezione, lista, eta')"
-                ),
-            )
-            .field("idOperazioneANPR")
-            .value(&id)]));
+        if !std::path::Path::new(&path).is_file() {
+            return refuse(format!(
+                "il file dell'operazione {id} non e' piu' disponibile sul server: ripetere l'estrazione con 4001"
+            ));
         }
-        let content = std::fs::read(&path)
-            .map_err(|e| ServiceError::Corrupt(format!("extraction {id} file {path}: {e}")))?;
+        let file = match (job.file_bytes, job.file_sha256) {
+            (Some(bytes), Some(sha256)) => StreamedFile {
+                path: path.into(),
+                bytes: bytes as u64,
+                sha256,
+            },
+            // A job finished before sizes and digests were recorded.
+            _ => digest_file(&path)
+                .map_err(|e| ServiceError::Corrupt(format!("extraction {id} file {path}: {e}")))?,
+        };
         Ok(Ok(DownloadReply {
             id_operazione_anpr: id,
-            content,
+            file: Some(file),
             format: "gz".into(),
         }))
     }
@@ -83,4 +80,50 @@ impl ServiceOperation for FileDownload {
     fn apply(_: &mut AnyConnection, r: DownloadReply, _: Stamp) -> Result<Outcome, ServiceError> {
         Ok(Outcome::Download(Box::new(r)))
     }
+
+    /// A retry streams the same file again, found by the digest the
+    /// remembered Body names; once the job has expired the reply goes
+    /// without `contenutoFile`.
+    fn replayed(
+        conn: &mut AnyConnection,
+        remembered: String,
+        _: i64,
+    ) -> Result<Reply, ServiceError> {
+        let Some(sha256) = StreamedFile::named_in(&remembered).map(str::to_string) else {
+            return Ok(Reply::body(remembered));
+        };
+        let kept = extractions::by_file_sha256(conn, &sha256)?.and_then(|job| {
+            let path = job.file?;
+            std::path::Path::new(&path).exists().then(|| StreamedFile {
+                path: path.into(),
+                bytes: job.file_bytes.unwrap_or_default() as u64,
+                sha256: sha256.clone(),
+            })
+        });
+        Ok(match kept {
+            Some(file) => Reply {
+                body: remembered,
+                file: Some(file),
+            },
+            None => {
+                let element = format!(
+                    "<contenutoFile>{}</contenutoFile>",
+                    urna_wire::tables::placeholder(&sha256)
+                );
+                Reply::body(remembered.replacen(&element, "", 1))
+            }
+        })
+    }
+}
+
+/// Size and SHA-256 (hex) of the file at `path`, read in pieces.
+fn digest_file(path: &str) -> std::io::Result<StreamedFile> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let bytes = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(StreamedFile {
+        path: path.into(),
+        bytes,
+        sha256: hex::encode(hasher.finalize()),
+    })
 }

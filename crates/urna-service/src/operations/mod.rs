@@ -31,6 +31,7 @@ use urna_domain::section::{ComuneRef, SenderComune};
 use urna_domain::{Anomaly, Code};
 use urna_store::{comuni, AnyConnection};
 use urna_wire::messages::{self, Outcome, ResponseMeta};
+use urna_wire::tables::StreamedFile;
 use urna_wire::{Element, Operation};
 
 use crate::certificates::CertificateIssuer;
@@ -123,8 +124,21 @@ pub(crate) trait ServiceOperation {
         _: &mut AnyConnection,
         remembered: String,
         _operation_id: i64,
-    ) -> Result<String, ServiceError> {
-        Ok(remembered)
+    ) -> Result<Reply, ServiceError> {
+        Ok(Reply::body(remembered))
+    }
+}
+
+/// A reply's Body child, and the file the transport streams into it.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub body: String,
+    pub file: Option<StreamedFile>,
+}
+
+impl Reply {
+    pub fn body(body: String) -> Reply {
+        Reply { body, file: None }
     }
 }
 
@@ -138,7 +152,7 @@ pub(crate) struct Registered {
     plan: fn(&mut Context<'_>, &Element) -> Result<Decision<Apply>, ServiceError>,
     pub render: fn(&RequestHeader, &ResponseMeta, &Outcome) -> String,
     pub remembered_reply: fn(&RequestHeader, &ResponseMeta, &Outcome) -> Option<String>,
-    pub replayed: fn(&mut AnyConnection, String, i64) -> Result<String, ServiceError>,
+    pub replayed: fn(&mut AnyConnection, String, i64) -> Result<Reply, ServiceError>,
 }
 
 impl Registered {

@@ -132,16 +132,13 @@ impl World {
             .unwrap()
     }
 
-    /// The 7002 file of `job`, un-gzipped.
+    /// The 7002 file of `job`, un-gzipped (the reply checked against the
+    /// schema with the file's base64 in place).
     fn download(&self, id: &str, job: i64) -> String {
         let h = self.download_reply(id, job);
         assert_eq!(h.settled, Settled::Ok, "{}: {}", self.label, h.body);
-        urna_security::gate::validate_document(h.body.as_bytes(), "7001scaricoTabelle.xsd")
-            .unwrap();
         assert!(h.body.contains("<formato>gz</formato>"));
-        let gz = base64::engine::general_purpose::STANDARD
-            .decode(text(&h.body, "contenutoFile"))
-            .unwrap();
+        let gz = streamed(&h);
         let mut xml = String::new();
         flate2::read::GzDecoder::new(gz.as_slice())
             .read_to_string(&mut xml)
@@ -286,6 +283,63 @@ fn the_rules_of_a_selection_and_unknown_jobs() {
     }
 }
 
+/// The file a 7002 reply streams, checked against its recorded size and
+/// digest, and the reply with its base64 in place of the placeholder
+/// checked against the schema.
+fn streamed(h: &Handled) -> Vec<u8> {
+    use sha2::Digest;
+    let f = h.file.as_ref().expect("a 7002 reply streams a file");
+    let gz = std::fs::read(&f.path).unwrap();
+    assert_eq!(gz.len() as u64, f.bytes);
+    assert_eq!(hex::encode(sha2::Sha256::digest(&gz)), f.sha256);
+    let (before, after) = f.split(&h.body).expect("the placeholder in the reply");
+    let whole = format!(
+        "{before}{}{after}",
+        base64::engine::general_purpose::STANDARD.encode(&gz)
+    );
+    urna_security::gate::validate_document(whole.as_bytes(), "7001scaricoTabelle.xsd").unwrap();
+    gz
+}
+
+#[test]
+fn a_retried_download_streams_the_file_again_until_it_expires() {
+    for w in worlds() {
+        let job = job_of(&w.extract("Y1", &[]));
+        w.services.run_next_extraction(&w.settings).unwrap();
+        let first = w.download_reply("Y2", job);
+        assert_eq!(first.settled, Settled::Ok, "{}", first.body);
+        let again = w.download_reply("Y2", job);
+        assert_eq!(
+            again.settled,
+            Settled::Replay,
+            "{}: {}",
+            w.label,
+            again.body
+        );
+        assert_eq!(again.file, first.file);
+        assert_eq!(streamed(&again), streamed(&first));
+        // Once swept, a retry answers the same reply without the file.
+        w.store
+            .write(|c| {
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query("UPDATE extraction_jobs SET finished_at = 0"),
+                    c,
+                )
+                .map(|_| ())
+                .map_err(urna_store::StoreError::from)
+            })
+            .unwrap();
+        assert!(w.services.sweep_extractions(&w.settings).unwrap() >= 1);
+        let gone = w.download_reply("Y2", job);
+        assert_eq!(gone.settled, Settled::Replay);
+        assert_eq!(gone.file, None);
+        assert!(!gone.body.contains("contenutoFile"), "{}", gone.body);
+        assert!(gone.body.contains("<formato>gz</formato>"), "{}", gone.body);
+        urna_security::gate::validate_document(gone.body.as_bytes(), "7001scaricoTabelle.xsd")
+            .unwrap();
+    }
+}
+
 #[test]
 fn a_job_whose_node_stopped_is_run_again_after_its_lease() {
     for w in worlds() {
@@ -417,41 +471,30 @@ fn ended_extractions_and_their_files_are_swept_after_the_retention_and_audited()
 }
 
 #[test]
-fn a_failed_or_oversized_file_and_too_many_past_exchanges_are_refused_precisely() {
+fn a_failed_job_a_lost_file_and_too_many_past_exchanges_are_refused_precisely() {
     for w in worlds() {
         // A failed job: 7002 says why.
         let failed = job_of(&w.extract("F1", &[]));
         w.store
-            .write(|c| {
-                extractions::finish(c, failed, extractions::FAILED, None, Some("disk full"), 1)
-            })
+            .write(|c| extractions::finish(c, failed, Err("disk full"), 1))
             .unwrap();
         let h = w.download_reply("F2", failed);
         assert_eq!(h.codes, ["EN122", "EN527"], "{}", h.body);
         assert!(h.body.contains("non e' riuscita: disk full"), "{}", h.body);
-        // A file over 7002's cap (a sparse file: its size, not its bytes).
-        let big = job_of(&w.extract("F3", &[]));
-        std::fs::create_dir_all(&w.settings.dir).unwrap();
-        let path = w.settings.dir.join("big.xml.gz");
-        std::fs::File::create(&path)
+        // A done job whose file is gone from the disk.
+        let lost = job_of(&w.extract("F3", &[]));
+        w.services.run_next_extraction(&w.settings).unwrap();
+        let path = w
+            .store
+            .read(|c| extractions::get(c, lost))
             .unwrap()
-            .set_len(65 << 20)
+            .unwrap()
+            .file
             .unwrap();
-        w.store
-            .write(|c| {
-                extractions::finish(
-                    c,
-                    big,
-                    extractions::DONE,
-                    Some(&path.to_string_lossy()),
-                    None,
-                    1,
-                )
-            })
-            .unwrap();
-        let h = w.download_reply("F4", big);
-        assert_eq!(h.codes, ["EN148", "EN527"], "{}", h.body);
-        assert!(h.body.contains("68157440 byte"), "{}", h.body);
+        std::fs::remove_file(&path).unwrap();
+        let h = w.download_reply("F4", lost);
+        assert_eq!(h.codes, ["EN122", "EN527"], "{}", h.body);
+        assert!(h.body.contains("non e' piu' disponibile"), "{}", h.body);
         // More past exchanges than a 4005 lists: EN148, pointing to 3003.
         for i in 0..50 {
             job_of(&w.extract(&format!("M{i}"), &[]));
