@@ -27,7 +27,7 @@ esac
 
 # Debian package: what it is for.
 build_pkgs=(libclang-dev libxml2-dev libssl-dev libsqlite3-dev libpq-dev pkg-config gcc)
-test_pkgs=(python3-venv libxml2-utils xmlsec1 libwss4j-java openssl poppler-utils qpdf zbar-tools chromium chromium-driver)
+test_pkgs=(python3-venv postgresql-client libxml2-utils xmlsec1 libwss4j-java openssl poppler-utils qpdf zbar-tools chromium chromium-driver)
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

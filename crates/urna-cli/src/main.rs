@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
 use commands::{
-    audit, certificates, db, demo, doubles, export, extract, operators, pki, serve, subentro,
-    subjects, summaries, tables, wss,
+    audit, backup, certificates, db, demo, doubles, export, extract, operators, pki, serve,
+    subentro, subjects, summaries, tables, wss,
 };
 
 /// mimalloc: the request threads allocate and free many small strings; glibc's
@@ -74,6 +74,11 @@ enum Command {
     Export(export::ExportArgs),
     /// A 4001 extraction of a comune's electors, run here (the file 7002 would send).
     Extract(extract::ExtractArgs),
+    /// Copy the store and its audit heads into a directory, while serving.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty store, checked against its manifest
+    /// and signed audit heads.
+    Restore(backup::RestoreArgs),
     /// The electoral certificates (6001).
     #[command(subcommand)]
     Certificates(certificates::CertificatesCommand),
@@ -102,6 +107,8 @@ fn main() -> anyhow::Result<()> {
         Command::Doubles(c) => doubles::run(&settings, c),
         Command::Export(args) => export::run(&settings, args),
         Command::Extract(args) => extract::run(&settings, args),
+        Command::Backup(args) => backup::backup(&settings, args),
+        Command::Restore(args) => backup::restore(&settings, args),
         Command::Wss(command) => wss::run(command),
     }
 }

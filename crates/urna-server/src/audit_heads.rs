@@ -240,6 +240,54 @@ pub struct VerifyInputs<'a> {
     pub now: OffsetDateTime,
 }
 
+/// What heads are checked against, as the settings name it: the service
+/// certificate (`cert`, else `security.signing_cert`, else the PKI's) and
+/// the time-stamping authority (`audit.tsa_cert`).
+pub struct Trusted {
+    pub service_cert: openssl::x509::X509,
+    pub tsa: Option<TsaTrust>,
+}
+
+impl Trusted {
+    pub fn from_settings(
+        settings: &crate::Settings,
+        cert: Option<PathBuf>,
+    ) -> anyhow::Result<Trusted> {
+        let pki = urna_pki::PkiDir::new(&settings.tls.pki_dir);
+        let cert_path = cert
+            .or_else(|| settings.security.signing_cert.clone())
+            .unwrap_or_else(|| pki.service_signer_cert());
+        let service_cert = openssl::x509::X509::from_pem(
+            &std::fs::read(&cert_path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", cert_path.display()))?,
+        )?;
+        let tsa = match &settings.audit.tsa_cert {
+            Some(p) => {
+                Some(TsaTrust::from_pem(&std::fs::read(p)?).map_err(|e| anyhow::anyhow!(e))?)
+            }
+            None => None,
+        };
+        Ok(Trusted { service_cert, tsa })
+    }
+
+    /// The inputs of [`verify`] for `heads_file`.
+    pub fn inputs<'a>(
+        &'a self,
+        settings: &AuditSettings,
+        heads_file: &'a Path,
+        max_unsigned_age: Option<Duration>,
+    ) -> VerifyInputs<'a> {
+        VerifyInputs {
+            heads_file,
+            service_cert: &self.service_cert,
+            tsa: self.tsa.as_ref(),
+            tsa_max_skew_secs: settings.tsa_max_skew_secs,
+            max_unsigned_age,
+            now: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
 /// Recomputes the chain and checks every signed head: its signature, its
 /// time-stamp, that the chain has its hash at its entry; that the heads
 /// file exists; that no entry older than the signing interval lies beyond

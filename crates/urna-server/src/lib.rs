@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod audit_heads;
+pub mod backup;
 pub mod config;
 mod extensions;
 mod fair;

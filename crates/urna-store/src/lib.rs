@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod backup;
 mod cached;
 pub mod captchas;
 pub mod certificates;

@@ -62,6 +62,36 @@ impl TestDb {
         }
     }
 
+    /// An empty database of the same backend, for a restore: a SQLite path
+    /// not yet created, or a PostgreSQL database without tables (not from
+    /// the migrated template).
+    pub fn empty_like(&self) -> TestDb {
+        match &self.pg {
+            None => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                TestDb {
+                    url: format!("sqlite://{}/restored.db", dir.path().display()),
+                    label: "sqlite",
+                    _dir: Some(dir),
+                    pg: None,
+                }
+            }
+            Some((admin_url, _)) => {
+                let name = format!("urna_test_{}", uuid::Uuid::new_v4().simple());
+                crate::conn::pg_establish(admin_url)
+                    .expect("PostgreSQL")
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("CREATE DATABASE");
+                TestDb {
+                    url: replace_db(admin_url, &name),
+                    label: "postgres",
+                    _dir: None,
+                    pg: Some((admin_url.clone(), name)),
+                }
+            }
+        }
+    }
+
     /// SQLite, plus PostgreSQL when available.
     pub fn all() -> Vec<TestDb> {
         let mut v = vec![TestDb::sqlite()];

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use urna_pki::PkiDir;
-use urna_server::audit_heads::{self, HeadSigner, Tsa, VerifyInputs};
+use urna_server::audit_heads::{self, HeadSigner, Trusted, Tsa};
 use urna_server::Settings;
 
 use crate::common::open_store;
@@ -133,30 +133,11 @@ pub fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Verify { heads, cert } => {
             let file = heads.unwrap_or_else(|| a.heads_file.clone());
-            let cert_path = cert
-                .or_else(|| settings.security.signing_cert.clone())
-                .unwrap_or_else(|| pki.service_signer_cert());
-            let cert = openssl::x509::X509::from_pem(&std::fs::read(&cert_path)?)?;
-            let tsa = match &a.tsa_cert {
-                Some(p) => Some(
-                    urna_security::tsa::TsaTrust::from_pem(&std::fs::read(p)?)
-                        .map_err(|e| anyhow::anyhow!(e))?,
-                ),
-                None => None,
-            };
-            let v = audit_heads::verify(
-                &store,
-                &VerifyInputs {
-                    heads_file: &file,
-                    service_cert: &cert,
-                    tsa: tsa.as_ref(),
-                    tsa_max_skew_secs: a.tsa_max_skew_secs,
-                    // The interval, one poll of the heads thread and slack.
-                    max_unsigned_age: (a.sign_every_secs > 0)
-                        .then(|| std::time::Duration::from_secs(a.sign_every_secs + 30)),
-                    now: time::OffsetDateTime::now_utc(),
-                },
-            )?;
+            let trusted = Trusted::from_settings(settings, cert)?;
+            // The interval, one poll of the heads thread and slack.
+            let max_unsigned_age = (a.sign_every_secs > 0)
+                .then(|| std::time::Duration::from_secs(a.sign_every_secs + 30));
+            let v = audit_heads::verify(&store, &trusted.inputs(a, &file, max_unsigned_age))?;
             println!(
                 "{} entries, last hash {}, {} signed heads checked, {} time-stamps checked",
                 v.entries, v.last_hash, v.heads, v.stamped

@@ -1,6 +1,7 @@
 //! One module per `urna` subcommand: its clap arguments and the `run` that carries it out.
 
 pub mod audit;
+pub mod backup;
 pub mod certificates;
 pub mod db;
 pub mod demo;

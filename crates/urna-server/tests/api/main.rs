@@ -2,6 +2,7 @@
 //! SOAP over mutual TLS.
 
 mod audit_heads;
+mod backup;
 mod bad_input;
 mod browser;
 mod certificates;
