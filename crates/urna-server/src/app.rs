@@ -42,6 +42,10 @@ pub struct Application {
     heads: Option<crate::audit_heads::HeadsHandle>,
     /// How often expired certificates are swept, if at all.
     sweep_every: Option<std::time::Duration>,
+    retention: Option<(
+        urna_service::retention::RetentionSettings,
+        std::time::Duration,
+    )>,
     extraction: Option<(
         urna_service::extraction::ExtractionSettings,
         std::time::Duration,
@@ -234,6 +238,18 @@ impl Application {
             sweep_every: (settings.certificates.enabled
                 && settings.certificates.sweep_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(settings.certificates.sweep_every_secs)),
+            retention: (settings.retention.sweep_every_secs > 0).then(|| {
+                let r = &settings.retention;
+                (
+                    urna_service::retention::RetentionSettings {
+                        idempotency_ms: (r.idempotency_days > 0)
+                            .then(|| r.idempotency_days as i64 * 86_400_000),
+                        upload_dir: settings.subentro.upload_dir.clone(),
+                        uploads_ms: (r.upload_hours > 0).then(|| r.upload_hours as i64 * 3_600_000),
+                    },
+                    std::time::Duration::from_secs(r.sweep_every_secs),
+                )
+            }),
             extraction: settings.extraction.enabled.then(|| {
                 (
                     urna_service::extraction::ExtractionSettings {
@@ -264,17 +280,32 @@ impl Application {
     /// Serves until a graceful stop (SIGINT, SIGTERM), then signs the
     /// audit head one last time.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let sweeper = self.sweep_every.map(|every| {
-            let services = self.services.clone();
-            tokio::spawn(sweep_certificates(services, every))
-        });
+        let mut periodic = Vec::new();
+        if let Some(every) = self.sweep_every {
+            periodic.push(tokio::spawn(periodically(
+                self.services.clone(),
+                every,
+                "expired certificates swept",
+                Arc::new(|s: &Services| s.sweep_certificates().map(|n| format!("{n} deleted"))),
+            )));
+        }
+        if let Some((retention, every)) = self.retention {
+            periodic.push(tokio::spawn(periodically(
+                self.services.clone(),
+                every,
+                "retention sweep",
+                Arc::new(move |s: &Services| {
+                    s.sweep_retention(&retention).map(|w| format!("{w:?}"))
+                }),
+            )));
+        }
         let extractor = self.extraction.map(|(settings, every)| {
             let services = self.services.clone();
             tokio::spawn(run_extractions(services, settings, every))
         });
         let served = self.server.await;
-        if let Some(s) = sweeper {
-            s.abort();
+        for task in periodic {
+            task.abort();
         }
         if let Some(e) = extractor {
             e.abort();
@@ -323,19 +354,26 @@ async fn run_extractions(
     }
 }
 
-/// Deletes expired certificates every `every` (each deletion audited).
-async fn sweep_certificates(services: Services, every: std::time::Duration) {
+/// What a periodic task does, and what it reports when it did something.
+type Periodic = Arc<dyn Fn(&Services) -> Result<String, urna_store::StoreError> + Send + Sync>;
+
+/// Runs `job` on a blocking thread every `every` (the certificate sweeper,
+/// the retention sweeper); what it did, or why it failed, is logged, and
+/// a failure is retried at the next tick.
+async fn periodically(
+    services: Services,
+    every: std::time::Duration,
+    what: &'static str,
+    job: Periodic,
+) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        let s = services.clone();
-        match tokio::task::spawn_blocking(move || s.sweep_certificates()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(deleted = n, "expired certificates swept"),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "sweeping expired certificates failed; retried later")
-            }
-            Err(e) => tracing::warn!(error = %e, "the certificate sweeper panicked"),
+        let (s, job) = (services.clone(), job.clone());
+        match tokio::task::spawn_blocking(move || job(&s)).await {
+            Ok(Ok(done)) => tracing::debug!(done = %done, "{what}"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "{what} failed; retried later"),
+            Err(e) => tracing::warn!(error = %e, "{what} panicked"),
         }
     }
 }

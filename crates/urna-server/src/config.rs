@@ -20,8 +20,22 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub certificates: CertificateSettings,
     pub extraction: ExtractionSettings,
+    pub retention: RetentionSettings,
     pub rate_limit: crate::ratelimit::RateLimitSettings,
     pub log: LogSettings,
+}
+
+/// What urna keeps only for a while (docs/operations.md, "Retention").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RetentionSettings {
+    /// Remembered requests and replies (idempotency, 3003, 4005) are
+    /// deleted this many days after their operation; 0 keeps them.
+    pub idempotency_days: u64,
+    /// Takeover upload files a stopped node left behind are deleted after
+    /// this many hours; 0 keeps them.
+    pub upload_hours: u64,
+    /// How often the sweeper runs; 0 turns it off.
+    pub sweep_every_secs: u64,
 }
 
 /// The 4001 extractions (docs/anpr-interface.md, "4000").
@@ -346,6 +360,11 @@ impl Default for Settings {
                 max_clock_skew_secs: 24 * 3600,
             },
             demo: DemoSettings { load: false },
+            retention: RetentionSettings {
+                idempotency_days: 180,
+                upload_hours: 24,
+                sweep_every_secs: 3600,
+            },
             extraction: ExtractionSettings {
                 enabled: true,
                 dir: "var/extractions".into(),

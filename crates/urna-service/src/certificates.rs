@@ -103,7 +103,6 @@ impl Services {
     pub fn sweep_certificates(&self) -> Result<usize, StoreError> {
         let now_ms = self.now_ms();
         self.store.write(|conn| {
-            urna_store::captchas::sweep(conn, now_ms)?;
             let gone = urna_store::certificates::sweep(conn, now_ms)?;
             for (id, _) in &gone {
                 let entry = AuditRecord::event(

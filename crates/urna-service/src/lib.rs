@@ -21,6 +21,7 @@ mod idempotency;
 mod operations;
 pub mod placements;
 mod request;
+pub mod retention;
 mod services;
 pub mod subentro;
 pub mod summaries;

@@ -208,3 +208,16 @@ pub fn search(
         .load(conn)?;
     Ok((rows, total))
 }
+
+/// Forgets the remembered requests and replies (idempotency, 3003, 4005)
+/// of the operations received before `before_ms`; how many. The operation
+/// records themselves stay.
+pub fn forget_before(conn: &mut AnyConnection, before_ms: i64) -> Result<usize, StoreError> {
+    let old = operations::table
+        .filter(operations::received_at.lt(before_ms))
+        .select(operations::id);
+    Ok(
+        diesel::delete(idempotency::table.filter(idempotency::operation_id.eq_any(old)))
+            .execute(conn)?,
+    )
+}

@@ -8,6 +8,7 @@ mod extraction;
 mod legacy;
 mod placements;
 mod requests;
+mod retention;
 mod sections;
 mod subentro;
 mod subjects;
