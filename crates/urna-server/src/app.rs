@@ -165,7 +165,8 @@ impl Application {
                 .route(
                     "/health",
                     web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-                );
+                )
+                .route("/ready", web::get().to(ready));
             for port in schemas::PORTS {
                 app = app.route(
                     port.path,
@@ -375,6 +376,47 @@ async fn periodically(
             Ok(Err(e)) => tracing::warn!(error = %e, "{what} failed; retried later"),
             Err(e) => tracing::warn!(error = %e, "{what} panicked"),
         }
+    }
+}
+
+/// `/ready`: whether this node can serve. `/health` says the process is
+/// alive; this also asks the database (it answers, and has every migration
+/// this urna expects) and, when quotas live there, Redis. 200 when all
+/// answer, else 503; the body says what each check found (JSON).
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let (store, limiter) = (state.services.store_arc(), state.limiter.clone());
+    let checked = web::block(move || {
+        let database = match store.readiness() {
+            Ok(0) => Ok("migrations current".to_string()),
+            Ok(n) => Err(format!("{n} migrations not run")),
+            Err(e) => Err(e.to_string()),
+        };
+        let quotas = limiter.map(|l| l.readiness());
+        (database, quotas)
+    })
+    .await;
+    let Ok((database, quotas)) = checked else {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({"ready": false}));
+    };
+    let show = |r: &Result<String, String>| match r {
+        Ok(s) => serde_json::json!({"ok": true, "detail": s}),
+        Err(e) => serde_json::json!({"ok": false, "detail": e}),
+    };
+    let quotas = quotas.map(|(place, r)| (place, r.map(|()| "answers".to_string())));
+    let ready = database.is_ok() && quotas.as_ref().is_none_or(|(_, r)| r.is_ok());
+    let body = serde_json::json!({
+        "ready": ready,
+        "database": show(&database),
+        "quotas": quotas.as_ref().map(|(place, r)| {
+            let mut v = show(r);
+            v["state"] = serde_json::json!(place);
+            v
+        }),
+    });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
 

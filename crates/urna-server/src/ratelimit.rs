@@ -170,6 +170,24 @@ impl RateLimiter {
         })))
     }
 
+    /// Where the quotas' state lives, and whether it answers (Redis: a
+    /// PING), for `/ready`.
+    pub fn readiness(&self) -> (&'static str, Result<(), String>) {
+        match &self.state {
+            State::Memory(_) => ("memory", Ok(())),
+            State::Database(_) => ("database", Ok(())),
+            State::Redis { pool, .. } => (
+                "redis",
+                pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                    redis::cmd("PING")
+                        .query::<String>(&mut *c)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }),
+            ),
+        }
+    }
+
     /// Both keys in one atomic script; the refusing key's index and wait.
     fn admit_redis(
         pool: &r2d2::Pool<redis::Client>,

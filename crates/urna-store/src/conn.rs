@@ -176,6 +176,20 @@ impl Store {
         self.backend
     }
 
+    /// Whether the database answers, and how many of urna's migrations it
+    /// has not run (another node may have started a newer urna, or this
+    /// one an older: both are not ready to serve together).
+    pub fn readiness(&self) -> Result<usize, StoreError> {
+        let mut c = self.pool.get()?;
+        let pending = match &mut *c {
+            AnyConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+            AnyConnection::Postgresql(c) => {
+                c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len())
+            }
+        };
+        pending.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
     /// Runs `f` on a pooled connection, outside any explicit transaction.
     pub fn read<R>(
         &self,

@@ -257,3 +257,50 @@ async fn redis_failing_after_start_up_refuses_requests_instead_of_lifting_the_qu
     assert_eq!(r.fault_reason(), Some("storage-unavailable"), "{}", r.body);
     assert!(r.body.contains("Redis"), "{}", r.body);
 }
+
+/// `/ready`: 200 while the database answers with every migration run and
+/// the quotas' Redis answers; 503, saying which, when a migration this urna
+/// expects is missing from the database (a node of another version).
+#[tokio::test]
+async fn ready_says_whether_the_database_and_the_quotas_answer() {
+    let redis = test_redis();
+    let prefix = format!("urna-test:{}:", uuid::Uuid::new_v4().simple());
+    let on_redis = redis.is_some();
+    let app = spawn_app_with(TestDb::sqlite(), move |s| {
+        if let Some(url) = redis {
+            s.rate_limit.state = urna_server::ratelimit::Where::Redis;
+            s.rate_limit.redis_url = url;
+            s.rate_limit.redis_prefix = prefix;
+        }
+    })
+    .await;
+    let http = app.client_for("058091").http;
+    let ready = || async {
+        let r = http.get(app.url("/ready")).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().await.unwrap())
+    };
+    let (status, v) = ready().await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ready"], true, "{v}");
+    assert_eq!(v["database"]["detail"], "migrations current", "{v}");
+    if on_redis {
+        assert_eq!(v["quotas"]["state"], "redis", "{v}");
+        assert_eq!(v["quotas"]["ok"], true, "{v}");
+    }
+    // The newest migration goes missing from the database.
+    let path = app.db.url.strip_prefix("sqlite://").unwrap().to_string();
+    let mut c = <diesel::SqliteConnection as diesel::Connection>::establish(&path).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "DELETE FROM __diesel_schema_migrations WHERE version = (SELECT MAX(version) FROM __diesel_schema_migrations)",
+        ),
+        &mut c,
+    )
+    .unwrap();
+    let (status, v) = ready().await;
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["ready"], false, "{v}");
+    assert_eq!(v["database"]["ok"], false, "{v}");
+    assert_eq!(v["database"]["detail"], "1 migrations not run", "{v}");
+}
