@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use urna_server::Settings;
 
 use commands::{
-    audit, backup, certificates, db, demo, doubles, export, extract, operators, pki, serve,
+    alerts, audit, backup, certificates, db, demo, doubles, export, extract, operators, pki, serve,
     subentro, subjects, summaries, tables, wss,
 };
 
@@ -74,6 +74,9 @@ enum Command {
     Export(export::ExportArgs),
     /// A 4001 extraction of a comune's electors, run here (the file 7002 would send).
     Extract(extract::ExtractArgs),
+    /// The alerts the rules over the audit log raised.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Copy the store and its audit heads into a directory, while serving.
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty store, checked against its manifest
@@ -107,6 +110,7 @@ fn main() -> anyhow::Result<()> {
         Command::Doubles(c) => doubles::run(&settings, c),
         Command::Export(args) => export::run(&settings, args),
         Command::Extract(args) => extract::run(&settings, args),
+        Command::Alerts(command) => alerts::run(&settings, command),
         Command::Backup(args) => backup::backup(&settings, args),
         Command::Restore(args) => backup::restore(&settings, args),
         Command::Wss(command) => wss::run(command),

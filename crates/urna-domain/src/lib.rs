@@ -5,6 +5,7 @@
 //! each carrying an EN code from [`catalogue`].
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod catalogue;
 pub mod certificate;
 pub mod codice_fiscale;

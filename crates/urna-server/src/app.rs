@@ -50,6 +50,7 @@ pub struct Application {
         urna_service::extraction::ExtractionSettings,
         std::time::Duration,
     )>,
+    alerts: Option<(urna_service::alerts::Alerting, std::time::Duration)>,
 }
 
 impl Application {
@@ -66,6 +67,22 @@ impl Application {
             pki.init(&["localhost", "127.0.0.1"], &stations)?;
         }
         urna_security::gate::init()?;
+        // A rule file that does not read stops start-up with its cause.
+        let alerts = if settings.alerts.enabled {
+            let text = match &settings.alerts.rules_file {
+                Some(p) => std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("alerts.rules_file {}: {e}", p.display()))?,
+                None => urna_service::alerts::DEFAULT_RULES.to_string(),
+            };
+            let alerting = urna_service::alerts::Alerting::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("alert rules: {e}"))?;
+            Some((
+                alerting,
+                std::time::Duration::from_secs(settings.alerts.every_secs.max(1)),
+            ))
+        } else {
+            None
+        };
         let db = settings.database.clone();
         let store = web::block(move || Store::open(&db.url, db.pool_size)).await??;
         let store = Arc::new(store);
@@ -239,6 +256,7 @@ impl Application {
             sweep_every: (settings.certificates.enabled
                 && settings.certificates.sweep_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(settings.certificates.sweep_every_secs)),
+            alerts,
             retention: (settings.retention.sweep_every_secs > 0).then(|| {
                 let r = &settings.retention;
                 (
@@ -300,6 +318,13 @@ impl Application {
                 }),
             )));
         }
+        if let Some((alerting, every)) = self.alerts {
+            periodic.push(tokio::spawn(evaluate_alerts(
+                self.services.clone(),
+                alerting,
+                every,
+            )));
+        }
         let extractor = self.extraction.map(|(settings, every)| {
             let services = self.services.clone();
             tokio::spawn(run_extractions(services, settings, every))
@@ -352,6 +377,61 @@ async fn run_extractions(
             Err(e) => tracing::warn!(error = %e, "the extraction worker panicked"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// How often the audit chain is recomputed from its first entry (in
+/// between, each check starts where the last one ended).
+const FULL_CHAIN_CHECK: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Evaluates the new audit entries every `every`, and checks the audit
+/// chain; each alert stored counts in `urna_alerts_total{rule,severity}`
+/// and is logged.
+async fn evaluate_alerts(
+    services: Services,
+    mut alerting: urna_service::alerts::Alerting,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    let mut chain = urna_service::alerts::ChainCheck::default();
+    loop {
+        tick.tick().await;
+        let s = services.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut r = s.evaluate_alerts(&mut alerting);
+            match s.check_audit_chain(&mut chain, FULL_CHAIN_CHECK) {
+                Ok(Some(f)) => {
+                    if let Ok(fired) = r.as_mut() {
+                        fired.push(f);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "checking the audit chain failed; retried later"),
+            }
+            (alerting, chain, r)
+        })
+        .await;
+        let (back, back_chain, result) = match done {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "the alert evaluation panicked; alerts stop on this node");
+                return;
+            }
+        };
+        alerting = back;
+        chain = back_chain;
+        match result {
+            Ok(fired) => {
+                for f in fired {
+                    metrics::counter!("urna_alerts_total", "rule" => f.rule.clone(), "severity" => f.severity.as_str())
+                        .increment(1);
+                    tracing::warn!(rule = %f.rule, severity = f.severity.as_str(), key = %f.key, entry = f.seq, value = f.value, threshold = f.threshold, "alert: {}", f.description);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "evaluating the alert rules failed; retried later")
+            }
+        }
     }
 }
 

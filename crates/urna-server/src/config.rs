@@ -21,8 +21,22 @@ pub struct Settings {
     pub certificates: CertificateSettings,
     pub extraction: ExtractionSettings,
     pub retention: RetentionSettings,
+    pub alerts: AlertSettings,
     pub rate_limit: crate::ratelimit::RateLimitSettings,
     pub log: LogSettings,
+}
+
+/// The alert rules over the audit log (docs/operations.md, "Alerts").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AlertSettings {
+    /// Evaluate the rules on this node (several nodes may: each alert is
+    /// stored once).
+    pub enabled: bool,
+    /// The rules (`config/alerts.toml`'s format); empty: the rules shipped
+    /// in `config/alerts.toml`, built in.
+    pub rules_file: Option<PathBuf>,
+    /// How often the new audit entries are evaluated.
+    pub every_secs: u64,
 }
 
 /// What urna keeps only for a while (docs/operations.md, "Retention").
@@ -360,6 +374,11 @@ impl Default for Settings {
                 max_clock_skew_secs: 24 * 3600,
             },
             demo: DemoSettings { load: false },
+            alerts: AlertSettings {
+                enabled: true,
+                rules_file: None,
+                every_secs: 10,
+            },
             retention: RetentionSettings {
                 idempotency_days: 180,
                 upload_hours: 24,

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+pub mod alerts;
 mod audit;
 mod batch;
 pub mod certificates;

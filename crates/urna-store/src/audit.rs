@@ -180,9 +180,21 @@ pub struct Report {
 /// numbers whose recomputed hash the caller wants (to compare with signed
 /// heads).
 pub fn verify(conn: &mut AnyConnection, at: &[i64]) -> Result<Report, StoreError> {
+    verify_after(conn, 0, GENESIS, at)
+}
+
+/// Recomputes the chain after entry `seq`, whose hash is taken to be
+/// `hash` (checked before): what a periodic check adds to the last one.
+/// `entries` in the report counts every entry up to the last one.
+pub fn verify_after(
+    conn: &mut AnyConnection,
+    seq: i64,
+    hash: &str,
+    at: &[i64],
+) -> Result<Report, StoreError> {
     const PAGE: i64 = 10_000;
-    let mut expected_seq = 1i64;
-    let mut prev = GENESIS.to_string();
+    let mut expected_seq = seq + 1;
+    let mut prev = hash.to_string();
     let mut first_broken: Option<(i64, String)> = None;
     let mut found: std::collections::HashMap<i64, String> = Default::default();
     loop {

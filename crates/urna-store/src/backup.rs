@@ -24,6 +24,7 @@ pub const COUNTED: &[&str] = &[
     "subentro_jobs",
     "extraction_jobs",
     "operators",
+    "alerts",
     "audit_log",
 ];
 

@@ -12,6 +12,7 @@
 //!   avoids `SQLITE_BUSY` on lock upgrade).
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 pub mod backup;
 mod cached;

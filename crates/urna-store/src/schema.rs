@@ -258,6 +258,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        rule -> Text,
+        severity -> Text,
+        alert_key -> Text,
+        seq -> BigInt,
+        at_ms -> BigInt,
+        entries -> Text,
+        value -> BigInt,
+        threshold -> BigInt,
+        description -> Text,
+        acked_at -> Nullable<BigInt>,
+        acked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    alert_cursor (id) {
+        id -> Integer,
+        seq -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,

@@ -1,5 +1,6 @@
 //! One module per `urna` subcommand: its clap arguments and the `run` that carries it out.
 
+pub mod alerts;
 pub mod audit;
 pub mod backup;
 pub mod certificates;

@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on port 0, a fresh database, a minted PKI,
 //! SOAP over mutual TLS.
 
+mod alerts;
 mod audit_heads;
 mod backup;
 mod bad_input;

@@ -1,4 +1,5 @@
 //! The integration tests of urna-service, one binary (one link step).
+mod alerts;
 mod audit;
 mod certificates;
 mod common;

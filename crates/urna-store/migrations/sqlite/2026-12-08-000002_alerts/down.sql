@@ -1,0 +1,2 @@
+DROP TABLE alert_cursor;
+DROP TABLE alerts;
