@@ -90,6 +90,11 @@ pub struct Rule {
     #[serde(default)]
     pub threshold: u64,
     pub severity: Severity,
+    /// When it fires, refuse the key's traffic for this long (annex 3 §2b:
+    /// an intrusion-prevention action); only for rules by `station` or
+    /// `address`. 0: no block.
+    #[serde(default)]
+    pub block_secs: u64,
 }
 
 /// Office hours in Italian time (CET/CEST), for `off-hours`.
@@ -134,6 +139,10 @@ pub enum RuleError {
     Hours(String),
     #[error("rule {0:?}: an id is letters, digits and '-', at most 64")]
     Id(String),
+    #[error(
+        "rule {0:?}: block_secs blocks a station or an address: by must be station or address"
+    )]
+    Block(String),
 }
 
 /// One audit entry, as the rules read it.
@@ -165,6 +174,51 @@ pub struct Fired {
     pub value: u64,
     pub threshold: u64,
     pub description: String,
+    /// What the rule groups by, and how long it blocks the key (0: no block).
+    pub by: By,
+    pub block_secs: u64,
+}
+
+impl Fired {
+    /// What it blocks, and until when: a station CN or a client address.
+    pub fn block(&self) -> Option<(BlockKind, &str, i64)> {
+        if self.block_secs == 0 {
+            return None;
+        }
+        let until = self.at_ms + self.block_secs as i64 * 1000;
+        match self.by {
+            By::Station => match self.key.strip_prefix("web:") {
+                Some(addr) => Some((BlockKind::Address, addr, until)),
+                None => Some((BlockKind::Station, &self.key, until)),
+            },
+            By::Address => Some((BlockKind::Address, &self.key, until)),
+            _ => None,
+        }
+    }
+}
+
+/// What a block refuses: a station's certificate, or a client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockKind {
+    Station,
+    Address,
+}
+
+impl BlockKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockKind::Station => "station",
+            BlockKind::Address => "address",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BlockKind> {
+        match s {
+            "station" => Some(BlockKind::Station),
+            "address" => Some(BlockKind::Address),
+            _ => None,
+        }
+    }
 }
 
 /// How many triggering entries an alert lists.
@@ -214,6 +268,9 @@ impl Engine {
             }
             if !ids.insert(r.id.clone()) {
                 return Err(RuleError::Duplicate(r.id.clone()));
+            }
+            if r.block_secs > 0 && !matches!(r.by, By::Station | By::Address) {
+                return Err(RuleError::Block(r.id.clone()));
             }
             if r.measure != Measure::FirstSeen && r.window_secs == 0 {
                 return Err(RuleError::NoWindow(r.id.clone(), r.measure));
@@ -382,6 +439,8 @@ impl Engine {
             value,
             threshold: r.threshold,
             description: r.description.clone(),
+            by: r.by,
+            block_secs: r.block_secs,
         }
     }
 }
@@ -425,6 +484,7 @@ mod tests {
             window_secs,
             threshold,
             severity: Severity::Warning,
+            block_secs: 0,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct AppState {
     pub in_flight: crate::fair::InFlight,
     /// How 6001 replies carrying a PDF are sent (`certificates.mtom`).
     pub mtom: crate::config::MtomMode,
+    /// The stations and addresses the alert rules blocked.
+    pub blocks: Arc<crate::blocks::Blocks>,
 }
 
 /// A bound, not yet running server.
@@ -51,6 +53,7 @@ pub struct Application {
         std::time::Duration,
     )>,
     alerts: Option<(urna_service::alerts::Alerting, std::time::Duration)>,
+    blocks: Arc<crate::blocks::Blocks>,
 }
 
 impl Application {
@@ -152,6 +155,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
+        let blocks = Arc::new(crate::blocks::Blocks::default());
         let state = web::Data::new(AppState {
             services: services.clone(),
             max_body: settings.server.max_body_bytes,
@@ -172,6 +176,7 @@ impl Application {
             limiter,
             in_flight: crate::fair::InFlight::new(settings.effective_in_flight_per_station()),
             mtom: settings.certificates.mtom,
+            blocks: blocks.clone(),
         });
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
@@ -257,6 +262,7 @@ impl Application {
                 && settings.certificates.sweep_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(settings.certificates.sweep_every_secs)),
             alerts,
+            blocks,
             retention: (settings.retention.sweep_every_secs > 0).then(|| {
                 let r = &settings.retention;
                 (
@@ -318,6 +324,11 @@ impl Application {
                 }),
             )));
         }
+        periodic.push(tokio::spawn(crate::blocks::keep_fresh(
+            self.services.clone(),
+            self.blocks.clone(),
+            std::time::Duration::from_secs(1),
+        )));
         if let Some((alerting, every)) = self.alerts {
             periodic.push(tokio::spawn(evaluate_alerts(
                 self.services.clone(),
@@ -406,7 +417,9 @@ async fn evaluate_alerts(
                     }
                 }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "checking the audit chain failed; retried later"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "checking the audit chain failed; retried later")
+                }
             }
             (alerting, chain, r)
         })

@@ -15,6 +15,7 @@
 pub mod app;
 pub mod audit_heads;
 pub mod backup;
+pub mod blocks;
 pub mod config;
 mod extensions;
 mod fair;

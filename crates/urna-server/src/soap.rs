@@ -131,7 +131,13 @@ async fn pipeline(
     };
     let span = tracing::Span::current();
     span.record("station", station.station.cn().as_str());
-    // 0. Quotas, before any work on the body.
+    // 0. Blocks the alert rules set, then quotas, before any work on the body.
+    if let Some(f) = state
+        .blocks
+        .refusal(&station.station.cn(), req.peer_addr().map(|a| a.ip()))
+    {
+        return Err((unknown, f, None));
+    }
     if let Some(limiter) = &state.limiter {
         limiter
             .admit(&station.station.cn(), station.station.istat.as_str())

@@ -158,6 +158,19 @@ fn unavailable(e: impl std::fmt::Display) -> HttpResponse {
     )
 }
 
+/// The page for a client address an alert rule blocked.
+fn blocked(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+    let until = state
+        .blocks
+        .address_until(req.peer_addr().map(|a| a.ip()))?;
+    Some(message(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "Accesso bloccato",
+        format!("Troppi tentativi da questo indirizzo: la verifica e' bloccata fino alle {until} (UTC)."),
+        None,
+    ))
+}
+
 /// The client's address (the one the connection comes from).
 fn client(req: &HttpRequest) -> String {
     req.peer_addr()
@@ -230,6 +243,9 @@ pub async fn challenge(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    if let Some(page) = blocked(&req, &state) {
+        return page;
+    }
     let id = id.into_inner();
     if !valid_id(&id) {
         return not_found();
@@ -256,6 +272,9 @@ pub async fn answer(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
+    if let Some(page) = blocked(&req, &state) {
+        return page;
+    }
     let id = id.into_inner();
     if !valid_id(&id) {
         return not_found();

@@ -6,7 +6,7 @@
 //! A node's engine keeps the windows in memory; it rebuilds them from the
 //! log when it starts, or when another node got ahead of it.
 
-use urna_domain::alerts::{By, Engine, Event, Fired, RuleSet};
+use urna_domain::alerts::{BlockKind, By, Engine, Event, Fired, RuleSet};
 use urna_store::alerts::{self as store, EventRow, NewAlert};
 use urna_store::StoreError;
 
@@ -51,6 +51,39 @@ impl Alerting {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+}
+
+/// Blocks a station or an address until `until` (ms), an audit entry
+/// (`block`, outcome `BLOCKED <until>`, the station field naming what is
+/// blocked).
+fn block(
+    c: &mut urna_store::AnyConnection,
+    kind: BlockKind,
+    key: &str,
+    until: i64,
+    rule: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    store::block(
+        c,
+        &store::BlockRow {
+            kind: kind.as_str().into(),
+            block_key: key.into(),
+            until_ms: until,
+            rule: rule.into(),
+            created_at: now,
+        },
+    )?;
+    let entry = crate::AuditRecord::event(
+        now,
+        "block",
+        format!("BLOCKED {until}"),
+        format!("{}:{key}", kind.as_str()),
+        "system",
+        rule,
+    );
+    urna_store::audit::append(c, &entry.entry())?;
+    Ok(())
 }
 
 fn event(r: &EventRow) -> Event<'_> {
@@ -102,6 +135,9 @@ impl Services {
                     fired.extend(a.engine.observe(&event(r)));
                 }
                 for f in &fired {
+                    if let Some((kind, key, until)) = f.block() {
+                        block(c, kind, key, until, &f.rule, f.at_ms)?;
+                    }
                     let entries: Vec<String> = f.entries.iter().map(i64::to_string).collect();
                     store::insert(
                         c,
@@ -189,6 +225,8 @@ impl Services {
             description: format!(
                 "Il registro di audit non è integro dall'entry {at}: {why} (urna audit verify)"
             ),
+            by: By::All,
+            block_secs: 0,
         };
         let new = self.store.write(|c| {
             store::insert_once(
@@ -207,6 +245,27 @@ impl Services {
             )
         })?;
         Ok(new.then_some(fired))
+    }
+
+    /// The blocks in force.
+    pub fn active_blocks(&self) -> Result<Vec<store::BlockRow>, StoreError> {
+        let now = self.now_ms();
+        self.store.read(|c| store::active_blocks(c, now))
+    }
+
+    /// Lifts the block of a station or an address on behalf of `by`, an
+    /// audit entry (`unblock`); false when none was in force.
+    pub fn unblock(&self, kind: BlockKind, key: &str, by: &str) -> Result<bool, StoreError> {
+        let now = self.now_ms();
+        self.store.write(|c| {
+            if !store::unblock(c, kind.as_str(), key, now)? {
+                return Ok(false);
+            }
+            let subject = format!("{}:{key}", kind.as_str());
+            let entry = crate::AuditRecord::event(now, "unblock", "OK", by, "local", &subject);
+            urna_store::audit::append(c, &entry.entry())?;
+            Ok(true)
+        })
     }
 
     /// Acknowledges alert `id` on behalf of `by`, an audit entry

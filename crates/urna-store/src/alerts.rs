@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::schema::{alert_cursor, alerts, audit_log, operations};
+use crate::schema::{alert_cursor, alerts, audit_log, blocks, operations};
 use crate::{AnyConnection, StoreError};
 
 /// An audit entry as the rules read it, with the subject of its operation.
@@ -226,4 +226,62 @@ pub fn ack(conn: &mut AnyConnection, id: i64, by: &str, now_ms: i64) -> Result<b
             .execute(conn)?
             == 1,
     )
+}
+
+/// A station or an address refused until `until_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = blocks)]
+pub struct BlockRow {
+    /// `station` or `address`.
+    pub kind: String,
+    pub block_key: String,
+    pub until_ms: i64,
+    pub rule: String,
+    pub created_at: i64,
+}
+
+/// Blocks `b.block_key` until `b.until_ms`, or later if it already was.
+pub fn block(conn: &mut AnyConnection, b: &BlockRow) -> Result<(), StoreError> {
+    let existing: Option<i64> = blocks::table
+        .find((&b.kind, &b.block_key))
+        .select(blocks::until_ms)
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some(until) if until >= b.until_ms => {}
+        Some(_) => {
+            diesel::update(blocks::table.find((&b.kind, &b.block_key)))
+                .set((blocks::until_ms.eq(b.until_ms), blocks::rule.eq(&b.rule)))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(blocks::table).values(b).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// The blocks still in force at `now_ms`.
+pub fn active_blocks(conn: &mut AnyConnection, now_ms: i64) -> Result<Vec<BlockRow>, StoreError> {
+    Ok(blocks::table
+        .filter(blocks::until_ms.gt(now_ms))
+        .select(BlockRow::as_select())
+        .order((blocks::kind, blocks::block_key))
+        .load(conn)?)
+}
+
+/// Lifts a block; false when there was none in force.
+pub fn unblock(
+    conn: &mut AnyConnection,
+    kind: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    Ok(diesel::delete(
+        blocks::table
+            .find((kind, key))
+            .filter(blocks::until_ms.gt(now_ms)),
+    )
+    .execute(conn)?
+        == 1)
 }

@@ -282,6 +282,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    blocks (kind, block_key) {
+        kind -> Text,
+        block_key -> Text,
+        until_ms -> BigInt,
+        rule -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     comuni,
     constituencies,

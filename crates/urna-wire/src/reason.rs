@@ -130,6 +130,8 @@ fault_reasons! {
     InvalidCertificate = "invalid-certificate";
     /// Quota of the station or the comune exceeded.
     RateLimited = "rate-limited";
+    /// The station or the client address is blocked by an alert rule.
+    Blocked = "blocked";
     /// Content-Type other than text/xml.
     UnsupportedMediaType = "unsupported-media-type";
     /// Content-Type application/soap+xml (SOAP 1.2).

@@ -2,6 +2,7 @@
 //! (docs/operations.md, "Alerts"), and their acknowledgement.
 
 use clap::Subcommand;
+use urna_server::blocks::instant;
 use urna_server::Settings;
 use urna_service::Services;
 
@@ -19,6 +20,20 @@ pub enum AlertsCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// The stations and client addresses blocked by an alert rule, one
+    /// tab-separated line each: kind, key, until (UTC), rule.
+    Blocks,
+    /// Lift the block of a station (its certificate's CN) or of a client
+    /// address (an audit entry, `unblock`).
+    Unblock {
+        #[arg(long, conflicts_with = "address", required_unless_present = "address")]
+        station: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        /// Who lifts it.
+        #[arg(long)]
+        by: String,
+    },
     /// Acknowledge an alert (an audit entry, `alert-ack`).
     Ack {
         id: i64,
@@ -26,14 +41,6 @@ pub enum AlertsCommand {
         #[arg(long)]
         by: String,
     },
-}
-
-fn instant(ms: i64) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&f).ok())
-        .unwrap_or_else(|| ms.to_string())
 }
 
 pub fn run(settings: &Settings, command: AlertsCommand) -> anyhow::Result<()> {
@@ -60,6 +67,41 @@ pub fn run(settings: &Settings, command: AlertsCommand) -> anyhow::Result<()> {
                 );
             }
             Ok(())
+        }
+        AlertsCommand::Blocks => {
+            let services = Services::new(store, settings.header_policy());
+            for b in services.active_blocks()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    b.kind,
+                    b.block_key,
+                    instant(b.until_ms),
+                    b.rule
+                );
+            }
+            Ok(())
+        }
+        AlertsCommand::Unblock {
+            station,
+            address,
+            by,
+        } => {
+            use urna_domain::alerts::BlockKind;
+            let services = Services::new(store, settings.header_policy());
+            let (kind, key) = match (station, address) {
+                (Some(s), _) => (BlockKind::Station, s),
+                (None, Some(a)) => (BlockKind::Address, a),
+                (None, None) => anyhow::bail!("--station or --address"),
+            };
+            if services.unblock(kind, &key, &by)? {
+                println!("{} {key} unblocked by {by}", kind.as_str());
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "no block in force on {} {key} (urna alerts blocks lists them)",
+                    kind.as_str()
+                )
+            }
         }
         AlertsCommand::Ack { id, by } => {
             let services = Services::new(store, settings.header_policy());

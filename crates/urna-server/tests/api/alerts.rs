@@ -5,7 +5,7 @@
 use urna_store::testing::TestDb;
 use urna_testkit::{spawn_app_with, P5000};
 
-use crate::helpers::create;
+use crate::helpers::{create, send_creates};
 
 #[tokio::test]
 async fn refusals_above_a_threshold_raise_one_alert_counted_in_the_metrics() {
@@ -23,6 +23,7 @@ measure = "count"
 window_secs = 300
 threshold = 2
 severity = "critical"
+block_secs = 600
 "#,
     )
     .unwrap();
@@ -34,14 +35,7 @@ severity = "critical"
     // Let the first evaluation set the cursor at the head of the log.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let unsigned = app.client_for("058091").http;
-    for i in 0..4 {
-        let r = app
-            .post_with(
-                &unsigned,
-                P5000,
-                create(&format!("AL{i}"), &(850 + i).to_string()),
-            )
-            .await;
+    for r in send_creates(&app, &unsigned, "AL", 0..4, 850).await {
         assert!(r.is_fault(), "{}", r.body);
     }
     let store = urna_store::Store::open(&app.db.url, 1).unwrap();
@@ -73,6 +67,52 @@ severity = "critical"
         .text()
         .await
         .unwrap();
+    // The rule blocks the station: its signed requests are refused, other
+    // stations are served, until the block is lifted.
+    let signed = app.client_for("058091");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let refused = loop {
+        let r = app.post_with(&signed, P5000, create("ALB1", "860")).await;
+        if r.fault_reason() == Some("blocked") || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(refused.fault_reason(), Some("blocked"), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("station 058091-PC-0001 is blocked until")
+            && refused.body.contains("refusals"),
+        "{}",
+        refused.body
+    );
+    let milano = app.client_for("015146");
+    let other = app
+        .post_with(
+            &milano,
+            P5000,
+            create("ALM1", "861").replace("058091", "015146"),
+        )
+        .await;
+    assert_ne!(other.fault_reason(), Some("blocked"), "{}", other.body);
+    let services = urna_service::Services::new(std::sync::Arc::new(store), Default::default());
+    assert!(services
+        .unblock(
+            urna_domain::alerts::BlockKind::Station,
+            "058091-PC-0001",
+            "test"
+        )
+        .unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let served = loop {
+        let r = app.post_with(&signed, P5000, create("ALB2", "862")).await;
+        if r.fault_reason() != Some("blocked") || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(served.is_ok(), "{}", served.body);
     assert!(
         metrics.contains("urna_alerts_total{rule=\"refusals\",severity=\"critical\"} 1"),
         "{}",

@@ -10,7 +10,7 @@ use urna_server::Settings;
 use urna_store::testing::TestDb;
 use urna_testkit::{spawn_app_on, spawn_app_with, P5000};
 
-use crate::helpers::create;
+use crate::helpers::{create, send_creates};
 
 fn settings_of(url: &str, pki: &std::path::Path, heads: &std::path::Path) -> Settings {
     let mut s = Settings::default();
@@ -26,14 +26,7 @@ async fn a_backup_taken_while_serving_restores_verified_and_serves_again() {
         let label = db.label;
         let app = spawn_app_on(db).await;
         let roma = app.client_for("058091");
-        for i in 0..8 {
-            let r = app
-                .post_with(
-                    &roma,
-                    P5000,
-                    create(&format!("BK{i}"), &(800 + i).to_string()),
-                )
-                .await;
+        for r in send_creates(&app, &roma, "BK", 0..8, 800).await {
             assert!(r.is_ok(), "{label}: {}", r.body);
         }
         let work = tempfile::tempdir().unwrap();
@@ -47,14 +40,7 @@ async fn a_backup_taken_while_serving_restores_verified_and_serves_again() {
             })
         };
         // The stream goes on while the copy is taken.
-        for i in 8..16 {
-            let r = app
-                .post_with(
-                    &roma,
-                    P5000,
-                    create(&format!("BK{i}"), &(800 + i).to_string()),
-                )
-                .await;
+        for r in send_creates(&app, &roma, "BK", 8..16, 800).await {
             assert!(r.is_ok(), "{label}: {}", r.body);
         }
         let m = taken.await.unwrap().unwrap();

@@ -29,6 +29,23 @@ pub fn create(id: &str, n: &str) -> String {
     build::richiesta5011(&t(id, "5011"), &section(n))
 }
 
+/// Sends the 5011s `prefix0`… of sections `first`… from `client`, one
+/// after the other; their replies.
+pub async fn send_creates(
+    app: &urna_testkit::TestApp,
+    client: &impl urna_testkit::Sender,
+    prefix: &str,
+    ids: std::ops::Range<u32>,
+    first: u32,
+) -> Vec<urna_testkit::Reply> {
+    let mut replies = Vec::new();
+    for i in ids {
+        let body = create(&format!("{prefix}{i}"), &(first + i).to_string());
+        replies.push(app.post_with(client, urna_testkit::P5000, body).await);
+    }
+    replies
+}
+
 /// A peer program on PATH; CI (URNA_REQUIRE_PEERS=1) requires it.
 pub fn peer(name: &str) -> Option<std::path::PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {

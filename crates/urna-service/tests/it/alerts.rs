@@ -11,6 +11,8 @@ use urna_store::audit::Entry;
 use urna_store::testing::TestDb;
 use urna_store::Store;
 
+use crate::common;
+
 /// 2025-01-07T09:00:00Z, a Tuesday at 10:00 in Rome.
 const T0: i64 = 1_736_240_400_000;
 
@@ -191,18 +193,7 @@ fn the_shipped_rules_fire_once_at_their_entry_across_nodes_and_restarts() {
         let id = open[0].id;
         assert!(services.ack_alert(id, "ufficio").unwrap());
         assert!(!services.ack_alert(id, "ufficio").unwrap());
-        let acks = store
-            .read(|c| {
-                urna_store::audit::list(
-                    c,
-                    &urna_store::audit::Filter {
-                        operation: Some("alert-ack".into()),
-                        limit: 10,
-                        ..Default::default()
-                    },
-                )
-            })
-            .unwrap();
+        let acks = common::audited(&store, "alert-ack");
         assert_eq!(acks.len(), 1, "{}", db.label);
         assert_eq!(acks[0].station, "ufficio");
         assert_eq!(
@@ -333,4 +324,57 @@ fn a_changed_audit_entry_raises_one_critical_alert() {
         (stored[0].severity.as_str(), stored[0].seq),
         ("critical", last - 1)
     );
+}
+
+#[test]
+fn a_blocking_rule_blocks_its_station_until_lifted_audited() {
+    use urna_domain::alerts::BlockKind;
+    for db in TestDb::all() {
+        let store = std::sync::Arc::new(Store::open(&db.url, 2).unwrap());
+        let services = urna_service::Services::new(store.clone(), Default::default())
+            .with_clock(|| time::OffsetDateTime::from_unix_timestamp(T0 / 1000).unwrap());
+        let rules = r#"
+            [[rule]]
+            id = "refusals"
+            description = "refusals"
+            outcomes = ["FAULT:"]
+            by = "station"
+            measure = "count"
+            window_secs = 300
+            threshold = 1
+            severity = "critical"
+            block_secs = 600
+        "#;
+        let mut node = Alerting::from_toml(rules).unwrap();
+        services.evaluate_alerts(&mut node).unwrap();
+        let s = Stream { store: &store };
+        let at = s.append(2, T0, "unknown", "FAULT:replay", "058091-PC-0002", None);
+        assert_eq!(services.evaluate_alerts(&mut node).unwrap()[0].seq, at);
+        let blocks = services.active_blocks().unwrap();
+        assert_eq!(blocks.len(), 1, "{}", db.label);
+        assert_eq!(
+            (
+                blocks[0].kind.as_str(),
+                blocks[0].block_key.as_str(),
+                blocks[0].until_ms
+            ),
+            ("station", "058091-PC-0002", T0 + 600_000)
+        );
+        let audited = |op: &str| common::audited(&store, op);
+        assert_eq!(audited("block")[0].station, "station:058091-PC-0002");
+        assert!(services
+            .unblock(BlockKind::Station, "058091-PC-0002", "ufficio")
+            .unwrap());
+        assert!(!services
+            .unblock(BlockKind::Station, "058091-PC-0002", "ufficio")
+            .unwrap());
+        assert!(services.active_blocks().unwrap().is_empty());
+        assert_eq!(audited("unblock").len(), 1, "{}", db.label);
+    }
+    // Only a station or an address can be blocked.
+    let e = Alerting::from_toml(
+        "[[rule]]\nid = \"x\"\ndescription = \"d\"\nby = \"operator\"\nmeasure = \"count\"\nwindow_secs = 1\nseverity = \"info\"\nblock_secs = 5",
+    )
+    .unwrap_err();
+    assert!(e.contains("block_secs"), "{e}");
 }

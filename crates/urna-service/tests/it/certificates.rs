@@ -109,19 +109,7 @@ impl World {
 
 /// The audit entries of `operation`, oldest first.
 fn audited(w: &World, operation: &str) -> Vec<urna_store::audit::Row> {
-    w.services
-        .store()
-        .read(|c| {
-            urna_store::audit::list(
-                c,
-                &urna_store::audit::Filter {
-                    operation: Some(operation.into()),
-                    limit: 100,
-                    ..Default::default()
-                },
-            )
-        })
-        .unwrap()
+    common::audited(w.services.store(), operation)
 }
 
 fn pdf(h: &Handled) -> Vec<u8> {

@@ -452,19 +452,7 @@ fn ended_extractions_and_their_files_are_swept_after_the_retention_and_audited()
             w.label
         );
         assert_eq!(w.status("K2", job).codes, ["EN122", "EN527"]);
-        let audited = w
-            .store
-            .read(|c| {
-                urna_store::audit::list(
-                    c,
-                    &urna_store::audit::Filter {
-                        operation: Some("extraction-expired".into()),
-                        limit: 10,
-                        ..Default::default()
-                    },
-                )
-            })
-            .unwrap();
+        let audited = common::audited(&w.store, "extraction-expired");
         assert_eq!(audited.len(), 1, "{}", w.label);
         assert_eq!(audited[0].auth_mode, "system");
     }

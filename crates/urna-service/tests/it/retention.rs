@@ -27,18 +27,7 @@ fn section(n: String) -> urna_wire::Element {
 }
 
 fn audited(store: &Store, operation: &str) -> Vec<String> {
-    store
-        .read(|c| {
-            urna_store::audit::list(
-                c,
-                &urna_store::audit::Filter {
-                    operation: Some(operation.into()),
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-        })
-        .unwrap()
+    common::audited(store, operation)
         .into_iter()
         .map(|r| r.outcome)
         .collect()

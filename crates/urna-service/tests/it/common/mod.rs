@@ -87,3 +87,19 @@ pub fn import_generated(store: &Store, files: &urna_service::generate::Files) {
     )
     .unwrap();
 }
+
+/// The audit entries of `operation`, oldest first (at most 100).
+pub fn audited(store: &Store, operation: &str) -> Vec<urna_store::audit::Row> {
+    store
+        .read(|c| {
+            urna_store::audit::list(
+                c,
+                &urna_store::audit::Filter {
+                    operation: Some(operation.into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap()
+}
