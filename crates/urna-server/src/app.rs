@@ -53,6 +53,7 @@ pub struct Application {
         std::time::Duration,
     )>,
     alerts: Option<(urna_service::alerts::Alerting, std::time::Duration)>,
+    webhook: Option<String>,
     blocks: Arc<crate::blocks::Blocks>,
 }
 
@@ -262,6 +263,11 @@ impl Application {
                 && settings.certificates.sweep_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(settings.certificates.sweep_every_secs)),
             alerts,
+            webhook: settings
+                .alerts
+                .webhook_url
+                .clone()
+                .filter(|u| !u.is_empty()),
             blocks,
             retention: (settings.retention.sweep_every_secs > 0).then(|| {
                 let r = &settings.retention;
@@ -334,6 +340,7 @@ impl Application {
                 self.services.clone(),
                 alerting,
                 every,
+                self.webhook.clone(),
             )));
         }
         let extractor = self.extraction.map(|(settings, every)| {
@@ -402,7 +409,18 @@ async fn evaluate_alerts(
     services: Services,
     mut alerting: urna_service::alerts::Alerting,
     every: std::time::Duration,
+    webhook: Option<String>,
 ) {
+    let hook = webhook.and_then(|url| {
+        // reqwest's rustls needs a process-wide provider even for http://.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| tracing::error!(error = %e, "the alert webhook client cannot be built"))
+            .ok()
+            .map(|c| (c, url))
+    });
     let mut tick = tokio::time::interval(every);
     let mut chain = urna_service::alerts::ChainCheck::default();
     loop {
@@ -439,12 +457,41 @@ async fn evaluate_alerts(
                     metrics::counter!("urna_alerts_total", "rule" => f.rule.clone(), "severity" => f.severity.as_str())
                         .increment(1);
                     tracing::warn!(rule = %f.rule, severity = f.severity.as_str(), key = %f.key, entry = f.seq, value = f.value, threshold = f.threshold, "alert: {}", f.description);
+                    if let Some((client, url)) = &hook {
+                        post_alert(client, url, &f).await;
+                    }
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "evaluating the alert rules failed; retried later")
             }
         }
+    }
+}
+
+/// POSTs an alert to the webhook as JSON; a failure is logged.
+async fn post_alert(client: &reqwest::Client, url: &str, f: &urna_domain::alerts::Fired) {
+    let body = serde_json::json!({
+        "rule": f.rule,
+        "severity": f.severity.as_str(),
+        "key": f.key,
+        "entry": f.seq,
+        "at_ms": f.at_ms,
+        "value": f.value,
+        "threshold": f.threshold,
+        "entries": f.entries,
+        "description": f.description,
+        "block_secs": f.block_secs,
+    });
+    let sent = client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status);
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, rule = %f.rule, "the alert could not be posted to the webhook");
     }
 }
 

@@ -37,6 +37,8 @@ pub struct AlertSettings {
     pub rules_file: Option<PathBuf>,
     /// How often the new audit entries are evaluated.
     pub every_secs: u64,
+    /// Each alert stored is also POSTed here as JSON (unset: not sent).
+    pub webhook_url: Option<String>,
 }
 
 /// What urna keeps only for a while (docs/operations.md, "Retention").
@@ -378,6 +380,7 @@ impl Default for Settings {
                 enabled: true,
                 rules_file: None,
                 every_secs: 10,
+                webhook_url: None,
             },
             retention: RetentionSettings {
                 idempotency_days: 180,

@@ -27,9 +27,11 @@ block_secs = 600
 "#,
     )
     .unwrap();
+    let (hook, posted) = webhook().await;
     let app = spawn_app_with(TestDb::sqlite(), |s| {
         s.alerts.rules_file = Some(rules.clone());
         s.alerts.every_secs = 1;
+        s.alerts.webhook_url = Some(hook);
     })
     .await;
     // Let the first evaluation set the cursor at the head of the log.
@@ -59,6 +61,22 @@ block_secs = 600
         ("refusals", "058091-PC-0001", 3)
     );
     assert_eq!(alerts[0].entries.split(',').count(), 3);
+    // The webhook got it as JSON.
+    let posted = tokio::time::timeout(std::time::Duration::from_secs(10), posted)
+        .await
+        .expect("the webhook is called")
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&posted).unwrap();
+    assert_eq!(
+        (&v["rule"], &v["severity"], &v["key"], &v["value"]),
+        (
+            &serde_json::json!("refusals"),
+            &serde_json::json!("critical"),
+            &serde_json::json!("058091-PC-0001"),
+            &serde_json::json!(3)
+        ),
+        "{v}"
+    );
     let metrics = unsigned
         .get(app.url("/metrics"))
         .send()
@@ -122,4 +140,45 @@ block_secs = 600
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// A local HTTP endpoint that takes one POST: its URL, and the body it got.
+async fn webhook() -> (String, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + length {
+                    let body = text[end + 4..end + 4 + length].to_string();
+                    socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await
+                        .unwrap();
+                    let _ = tx.send(body);
+                    return;
+                }
+            }
+            if n == 0 {
+                return;
+            }
+        }
+    });
+    (url, rx)
 }
