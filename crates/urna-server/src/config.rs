@@ -553,6 +553,28 @@ mod tests {
         assert_eq!(s.server.prescan, urna_security::prescan::Limits::default());
     }
 
+    /// `config/production.toml` loads with no unknown key, and is what a
+    /// deployment behind a load balancer needs: PostgreSQL, quotas in
+    /// Redis, causes out of faults, registered operators only, no demo, no
+    /// generated PKI, the PROD environment, a TSA and the seal.
+    #[test]
+    fn the_shipped_production_profile_loads_and_is_strict() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/production.toml");
+            let s = Settings::load(Some(&path)).unwrap();
+            assert!(s.database.url.starts_with("postgres://"));
+            assert_eq!(s.rate_limit.state, crate::ratelimit::Where::Redis);
+            assert!(!s.security.verbose_faults && !s.security.allow_unknown_operators);
+            assert!(s.security.require_signature && s.security.sign_responses);
+            assert!(!s.demo.load && !s.tls.auto_init_pki && !s.subentro.allow_reset);
+            assert_eq!(s.header.tipo_invio, "PROD");
+            assert!(!s.audit.tsa_url.is_empty() && s.certificates.timestamp);
+            assert!(s.certificates.seal_cert.is_some() && s.alerts.enabled);
+            Ok(())
+        });
+    }
+
     #[test]
     fn database_passwords_stay_out_of_what_is_shown() {
         let d = |url: &str| DatabaseSettings {
