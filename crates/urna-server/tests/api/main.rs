@@ -16,6 +16,7 @@ mod operators;
 mod ratelimit;
 mod sections;
 mod security;
+mod shutdown;
 mod snapshots;
 mod verify_page;
 mod wsdl;
