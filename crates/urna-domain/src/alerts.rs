@@ -10,7 +10,10 @@
 //! * `count`: how many entries;
 //! * `distinct-subjects`: how many different subjects they were about;
 //! * `off-hours`: how many fell outside the office hours;
-//! * `first-seen`: fires on a key's first entry ever.
+//! * `first-seen`: fires on a key's first entry ever;
+//! * `other-comune-share`: the percentage of the entries about electors
+//!   that were about electors of another comune than the entry's (once the
+//!   window holds `min_entries` of them).
 //!
 //! It fires at the entry whose measure first exceeds the threshold, once:
 //! the same rule and key stay quiet for one window after it.
@@ -65,6 +68,7 @@ pub enum Measure {
     DistinctSubjects,
     OffHours,
     FirstSeen,
+    OtherComuneShare,
 }
 
 /// One rule of `config/alerts.toml`.
@@ -86,9 +90,14 @@ pub struct Rule {
     /// The sliding window (not used by `first-seen`).
     #[serde(default)]
     pub window_secs: u64,
-    /// Fires when the measure exceeds it (not used by `first-seen`).
+    /// Fires when the measure exceeds it (not used by `first-seen`; a
+    /// percentage for `other-comune-share`).
     #[serde(default)]
     pub threshold: u64,
+    /// `other-comune-share`: the entries the window must hold before the
+    /// share counts.
+    #[serde(default)]
+    pub min_entries: u64,
     pub severity: Severity,
     /// When it fires, refuse the key's traffic for this long (annex 3 §2b:
     /// an intrusion-prevention action); only for rules by `station` or
@@ -157,6 +166,9 @@ pub struct Event<'a> {
     pub comune: Option<&'a str>,
     /// The subject the operation was about, when it names one.
     pub subject: Option<&'a str>,
+    /// The comune of the general list that subject is on, when it is an
+    /// elector.
+    pub subject_comune: Option<&'a str>,
 }
 
 /// A rule that fired.
@@ -224,13 +236,23 @@ impl BlockKind {
 /// How many triggering entries an alert lists.
 pub const MAX_ENTRIES: usize = 100;
 
+/// An entry inside a window.
+#[derive(Debug)]
+struct Held {
+    at_ms: i64,
+    seq: i64,
+    subject: Option<String>,
+    other_comune: bool,
+}
+
 /// A rule's window for one key.
 #[derive(Debug, Default)]
 struct Window {
-    /// (time, seq, subject) of the entries inside it.
-    events: VecDeque<(i64, i64, Option<String>)>,
+    events: VecDeque<Held>,
     /// Entries per subject inside it.
     subjects: HashMap<String, u32>,
+    /// Entries about electors of another comune inside it.
+    others: u64,
     quiet_until: i64,
 }
 
@@ -384,19 +406,34 @@ impl Engine {
             if measure == Measure::DistinctSubjects && e.subject.is_none() {
                 continue;
             }
+            let other_comune = match (measure, e.subject_comune, e.comune) {
+                (Measure::OtherComuneShare, Some(theirs), Some(ours)) => theirs != ours,
+                (Measure::OtherComuneShare, _, _) => continue,
+                _ => false,
+            };
             let window_ms = r.window_secs as i64 * 1000;
             let threshold = r.threshold;
             let w = self.windows.entry((i, key.to_string())).or_default();
-            w.events
-                .push_back((e.at_ms, e.seq, e.subject.map(str::to_string)));
+            w.events.push_back(Held {
+                at_ms: e.at_ms,
+                seq: e.seq,
+                subject: e.subject.map(str::to_string),
+                other_comune,
+            });
             if let Some(s) = e.subject {
                 *w.subjects.entry(s.to_string()).or_default() += 1;
             }
-            while let Some((at, _, _)) = w.events.front() {
-                if *at > e.at_ms - window_ms {
+            w.others += u64::from(other_comune);
+            while w
+                .events
+                .front()
+                .is_some_and(|h| h.at_ms <= e.at_ms - window_ms)
+            {
+                let Some(gone) = w.events.pop_front() else {
                     break;
-                }
-                if let Some((_, _, Some(s))) = w.events.pop_front() {
+                };
+                w.others -= u64::from(gone.other_comune);
+                if let Some(s) = gone.subject {
                     if let Some(n) = w.subjects.get_mut(&s) {
                         *n -= 1;
                         if *n == 0 {
@@ -405,9 +442,12 @@ impl Engine {
                     }
                 }
             }
+            let held = w.events.len() as u64;
             let value = match measure {
                 Measure::DistinctSubjects => w.subjects.len() as u64,
-                _ => w.events.len() as u64,
+                Measure::OtherComuneShare if held >= r.min_entries.max(1) => w.others * 100 / held,
+                Measure::OtherComuneShare => 0,
+                _ => held,
             };
             if value > threshold && e.at_ms >= w.quiet_until {
                 w.quiet_until = e.at_ms + window_ms;
@@ -416,7 +456,7 @@ impl Engine {
                     .iter()
                     .rev()
                     .take(MAX_ENTRIES)
-                    .map(|(_, seq, _)| *seq)
+                    .map(|h| h.seq)
                     .rev()
                     .collect();
                 if fire {
@@ -485,6 +525,7 @@ mod tests {
             threshold,
             severity: Severity::Warning,
             block_secs: 0,
+            min_entries: 0,
         }
     }
 
@@ -509,6 +550,7 @@ mod tests {
             operator: Some("RSSMRA80A01H501U"),
             comune: Some("058091"),
             subject,
+            subject_comune: None,
         }
     }
 
@@ -631,6 +673,7 @@ mod tests {
             operator: None,
             comune: None,
             subject: None,
+            subject_comune: None,
         };
         assert!(e.observe(&web(1, "OK")).is_empty());
         assert!(e.observe(&web(2, "CAPTCHA-FAILED")).is_empty());
@@ -678,5 +721,26 @@ mod tests {
             }),
             Err(RuleError::Hours(_))
         ));
+    }
+
+    #[test]
+    fn the_share_of_other_comuni_counts_electors_only_once_there_are_enough() {
+        let mut r = rule("others", By::Station, Measure::OtherComuneShare, 3600, 50);
+        r.min_entries = 4;
+        let mut e = engine(vec![r]);
+        let at = |seq: i64, theirs: Option<&'static str>| Event {
+            subject: Some("S"),
+            subject_comune: theirs,
+            ..ev(seq, T0 + seq, None)
+        };
+        // Not electors: not read. Two of three from Milano: not enough entries.
+        assert!(e.observe(&at(1, None)).is_empty());
+        assert!(e.observe(&at(2, Some("015146"))).is_empty());
+        assert!(e.observe(&at(3, Some("058091"))).is_empty());
+        assert!(e.observe(&at(4, Some("015146"))).is_empty());
+        // Four held, half other: not above 50. The fifth makes 60%.
+        assert!(e.observe(&at(5, Some("058091"))).is_empty());
+        let f = e.observe(&at(6, Some("015146")));
+        assert_eq!((f[0].seq, f[0].value), (6, 60));
     }
 }

@@ -96,6 +96,7 @@ fn event(r: &EventRow) -> Event<'_> {
         operator: r.operator.as_deref(),
         comune: r.comune.as_deref(),
         subject: r.subject.as_deref(),
+        subject_comune: r.subject_comune.as_deref(),
     }
 }
 

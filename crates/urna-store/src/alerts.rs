@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::schema::{alert_cursor, alerts, audit_log, blocks, operations};
+use crate::schema::{alert_cursor, alerts, audit_log, blocks, electors, operations, subjects};
 use crate::{AnyConnection, StoreError};
 
 /// An audit entry as the rules read it, with the subject of its operation.
@@ -18,6 +18,9 @@ pub struct EventRow {
     pub operator: Option<String>,
     pub comune: Option<String>,
     pub subject: Option<String>,
+    /// The comune of the general list the subject is on now, when it is
+    /// an elector.
+    pub subject_comune: Option<String>,
 }
 
 type AuditColumns = (
@@ -76,6 +79,7 @@ fn events(
             .into_iter()
             .collect()
     };
+    let comuni = subject_comuni(conn, subjects.values())?;
     Ok(rows
         .into_iter()
         .map(|r| EventRow {
@@ -87,7 +91,48 @@ fn events(
             operator: r.5,
             comune: r.6,
             subject: r.7.and_then(|id| subjects.get(&id).cloned()),
+            subject_comune: r
+                .7
+                .and_then(|id| subjects.get(&id))
+                .and_then(|s| comuni.get(s).cloned()),
         })
+        .collect())
+}
+
+/// The general-list comune of each subject key (an idSchedaSoggettoANPR or
+/// a codice fiscale, as sent) that names an elector.
+fn subject_comuni<'a>(
+    conn: &mut AnyConnection,
+    keys: impl Iterator<Item = &'a String>,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let (ids, cfs): (Vec<&String>, Vec<&String>) =
+        keys.partition(|k| k.bytes().all(|b| b.is_ascii_digit()));
+    // Subject id per key.
+    let mut id_of: std::collections::HashMap<String, String> =
+        ids.into_iter().map(|k| (k.clone(), k.clone())).collect();
+    if !cfs.is_empty() {
+        let found: Vec<(String, String)> = subjects::table
+            .filter(subjects::codice_fiscale.eq_any(&cfs))
+            .select((subjects::codice_fiscale, subjects::id_soggetto))
+            .load(conn)?;
+        id_of.extend(found);
+    }
+    if id_of.is_empty() {
+        return Ok(Default::default());
+    }
+    let listed: std::collections::HashMap<String, String> = electors::table
+        .filter(electors::id_soggetto.eq_any(id_of.values()))
+        .filter(electors::gen_comune.is_not_null())
+        .select((
+            electors::id_soggetto,
+            electors::gen_comune.assume_not_null(),
+        ))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(id_of
+        .into_iter()
+        .filter_map(|(key, id)| listed.get(&id).map(|c| (key, c.clone())))
         .collect())
 }
 

@@ -222,45 +222,9 @@ fn many_distinct_subjects_fire_for_their_operator() {
     let mut node = Alerting::from_toml(rules).unwrap();
     services.evaluate_alerts(&mut node).unwrap();
     // Operations naming their subject, and their audit entries.
-    store
-        .write(|c| {
-            for (i, subject) in ["A", "A", "B", "C"].iter().enumerate() {
-                let id = urna_store::operations::insert(
-                    c,
-                    &urna_store::operations::NewOperation {
-                        comune_istat: "058091",
-                        id_operazione_comune: &format!("S{i}"),
-                        operation: "3002",
-                        station_cn: "058091-PC-0001",
-                        correlation_id: "c",
-                        received_at: T0 + i as i64,
-                        outcome: "OK",
-                        codes: "",
-                        request_digest: "0",
-                        operator: Some("RSSMRA80A01H501U"),
-                        auth_mode: "wss-saml",
-                        subject_key: Some(subject),
-                    },
-                )?;
-                urna_store::audit::append(
-                    c,
-                    &Entry {
-                        at_ms: T0 + i as i64,
-                        operation: "3002",
-                        outcome: "OK",
-                        id_operazione_anpr: Some(id),
-                        comune: Some("058091"),
-                        station: "058091-PC-0001",
-                        operator: Some("RSSMRA80A01H501U"),
-                        auth_mode: "wss-saml",
-                        request_digest: "0",
-                        response_digest: "0",
-                    },
-                )?;
-            }
-            Ok::<_, urna_store::StoreError>(())
-        })
-        .unwrap();
+    for (i, subject) in ["A", "A", "B", "C"].iter().enumerate() {
+        consult(&store, i, subject);
+    }
     let fired = services.evaluate_alerts(&mut node).unwrap();
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert_eq!(
@@ -377,4 +341,88 @@ fn a_blocking_rule_blocks_its_station_until_lifted_audited() {
     )
     .unwrap_err();
     assert!(e.contains("block_secs"), "{e}");
+}
+
+/// A 3002 of Roma's operator about `subject` (an id or a codice fiscale):
+/// its operation record and audit entry, `i` ms after T0.
+fn consult(store: &Store, i: usize, subject: &str) {
+    store
+        .write(|c| {
+            let id = urna_store::operations::insert(
+                c,
+                &urna_store::operations::NewOperation {
+                    comune_istat: "058091",
+                    id_operazione_comune: &format!("S{i}"),
+                    operation: "3002",
+                    station_cn: "058091-PC-0001",
+                    correlation_id: "c",
+                    received_at: T0 + i as i64,
+                    outcome: "OK",
+                    codes: "",
+                    request_digest: "0",
+                    operator: Some("RSSMRA80A01H501U"),
+                    auth_mode: "wss-saml",
+                    subject_key: Some(subject),
+                },
+            )?;
+            urna_store::audit::append(
+                c,
+                &Entry {
+                    at_ms: T0 + i as i64,
+                    operation: "3002",
+                    outcome: "OK",
+                    id_operazione_anpr: Some(id),
+                    comune: Some("058091"),
+                    station: "058091-PC-0001",
+                    operator: Some("RSSMRA80A01H501U"),
+                    auth_mode: "wss-saml",
+                    request_digest: "0",
+                    response_digest: "0",
+                },
+            )?;
+            Ok::<_, urna_store::StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn consultations_of_other_comuni_electors_fire_above_their_share() {
+    use urna_service::demo::{self, DEMO_COMUNI};
+    for db in TestDb::all() {
+        let store = common::demo_store(&db);
+        let services = urna_service::Services::new(store.clone(), Default::default());
+        let rules = r#"
+            [[rule]]
+            id = "others"
+            description = "others"
+            operations = ["3002"]
+            by = "operator"
+            measure = "other-comune-share"
+            window_secs = 3600
+            threshold = 50
+            min_entries = 4
+            severity = "warning"
+        "#;
+        let mut node = Alerting::from_toml(rules).unwrap();
+        services.evaluate_alerts(&mut node).unwrap();
+        let (roma, milano) = (&DEMO_COMUNI[0], &DEMO_COMUNI[2]);
+        let milano_cf = demo::subject_row(milano, 1).codice_fiscale;
+        // Roma, Milano, Roma, Milano (by codice fiscale): 50%, not above.
+        consult(&store, 0, &demo::subject_id(roma, 0));
+        consult(&store, 1, &demo::subject_id(milano, 0));
+        consult(&store, 2, &demo::subject_id(roma, 1));
+        consult(&store, 3, &milano_cf);
+        assert!(
+            services.evaluate_alerts(&mut node).unwrap().is_empty(),
+            "{}",
+            db.label
+        );
+        // A non-elector is not counted; a third Milano elector makes 60%.
+        consult(&store, 4, "99999999999");
+        consult(&store, 5, &demo::subject_id(milano, 2));
+        let fired = services.evaluate_alerts(&mut node).unwrap();
+        assert_eq!(fired.len(), 1, "{}: {fired:?}", db.label);
+        assert_eq!(fired[0].value, 60, "{}", db.label);
+        assert_eq!(fired[0].entries.len(), 5);
+    }
 }
