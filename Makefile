@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONFIG ?= config/urna.toml
 
-.PHONY: run test test-rust conformance bench bench-read bench-bulk bench-download bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
+.PHONY: run test test-rust conformance bench bench-read bench-bulk bench-download bench-backup bench-subentro docs certificates lint fmt build fuzz-short fuzz-long setup-run setup-test
 
 ## System packages (scripts/setup.sh): what the build needs, and what the tests and peers need too.
 setup-run:
@@ -48,6 +48,10 @@ bench-bulk:
 ## Download benchmark: 7002 of a 16 MB and a 512 MB extraction file (or SIZES=a,b), base64 and MTOM: MB/s, server CPU per MB and peak RSS, with the ratios.
 bench-download:
 	bash scripts/bench-download.sh $(SIZES)
+
+## Backup benchmark: urna backup and urna restore (checked) of a comune of N electors (default 2,000,000) on PostgreSQL and SQLite: times and size.
+bench-backup:
+	bash scripts/bench-backup.sh $(N)
 
 ## Takeover benchmark: N electors (default 2,000,000) and N/10 into SQLite and PostgreSQL, with COPY for comparison.
 bench-subentro:
