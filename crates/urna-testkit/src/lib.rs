@@ -81,6 +81,7 @@ pub async fn spawn_app_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Te
     settings.tls.auto_init_pki = true;
     settings.demo.load = true;
     settings.subentro.upload_dir = dir.path().join("uploads");
+    settings.extraction.dir = dir.path().join("extractions");
     settings.audit.heads_file = dir.path().join("audit-heads.jsonl");
     settings.security.verbose_faults = true;
     // Quotas that tests do not reach (the rate-limit tests set their own).

@@ -34,6 +34,9 @@ const REDACTIONS: &[(&str, &str)] = &[
     (r"<dataDecorrenza>[^<]*<", "<dataDecorrenza>[date]<"),
     (r"#id-[0-9a-f]+", "#id-[id]"),
     (r"<certificatoPdf>[^<]*<", "<certificatoPdf>[pdf]<"),
+    (r"<xmlFile>[^<]*<", "<xmlFile>[zip]<"),
+    (r"<contenutoFile>[^<]*<", "<contenutoFile>[gzip]<"),
+    (r"<dataDisponibilita>[^<]*<", "<dataDisponibilita>[time]<"),
     (r"<numeroProtocolloANPR>\d+<", "<numeroProtocolloANPR>[id]<"),
     (r"expired \d+ s ago", "expired [n] s ago"),
     (
@@ -361,4 +364,170 @@ async fn front_line_and_timestamp_faults() {
         .expect("signed");
     let r = app.post_with(&roma.http, P5000, stale).await;
     assert_wire("fault_timestamp_expired", &r);
+}
+
+/// The replies of the 4000 and 7001 ports: a 4001 accepted and refused,
+/// 4005 following the job, 7002 streaming its file (inline, as a client
+/// that accepts only XML gets it) and refusing an unknown one, 7001 and
+/// 7003.
+#[tokio::test]
+async fn extraction_and_table_replies() {
+    use urna_wire::Operation;
+    const P4000: &str = "/ANPR4000ServiziEstrazione/AnprService4000";
+    const P7001: &str = "/ANPR7001ServizioScaricoTabelle/AnprService7001";
+    let app = spawn_app_with(urna_store::testing::TestDb::sqlite(), |s| {
+        s.extraction.poll_ms = 20;
+    })
+    .await;
+    let legacy = |op: Operation, id: &str, body: Vec<Element>| {
+        build::richiesta_legacy(op, &t(id, op.code()), &body)
+    };
+    let t7 = |op: Operation, id: &str, dati: Vec<Element>| {
+        build::richiesta7000(op, &t(id, op.code()), &dati)
+    };
+    let criteria = |k: &str, v: &str| {
+        Element::new("criteriRicerca")
+            .with_child(Element::leaf("datiAnagraficiRichiesti", "18"))
+            .with_child(Element::new("ulterioriSelezioni").with_child(Element::leaf(k, v)))
+    };
+    let accepted = send(
+        &app,
+        P4000,
+        legacy(
+            Operation::Estrazione4001,
+            "SX1",
+            vec![criteria("sesso", "F")],
+        ),
+    )
+    .await;
+    assert_wire("4001_ok", &accepted);
+    let job = {
+        let at = accepted.body.find("<idOperazioneANPR>").unwrap() + "<idOperazioneANPR>".len();
+        accepted.body[at..at + accepted.body[at..].find('<').unwrap()].to_string()
+    };
+    let status = |id: &str, job: &str| {
+        legacy(
+            Operation::Asincrone4005,
+            id,
+            vec![Element::new("verificaStato").with_child(Element::leaf("idOperazioneANPR", job))],
+        )
+    };
+    let mut done = None;
+    for i in 0..200 {
+        let r = send(&app, P4000, status(&format!("SX2N{i}"), &job)).await;
+        if r.body.contains("<statoRichiesta>2<") {
+            done = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_wire("4005_ok_done", &done.expect("the extraction ends"));
+    let cases: Vec<(&str, &str, String)> = vec![
+        (
+            "4001_ko_ehr14_not_an_elector",
+            P4000,
+            legacy(
+                Operation::Estrazione4001,
+                "SX3",
+                vec![criteria("elettoreAllaDataRiferimento", "N")],
+            ),
+        ),
+        ("4005_ko_en122_unknown", P4000, status("SX4", "999999")),
+        (
+            "7002_ko_en122_unknown",
+            P7001,
+            t7(
+                Operation::Download7002,
+                "SX5",
+                vec![Element::leaf("idOperazioneANPR", "999999")],
+            ),
+        ),
+        (
+            "7001_ok_table_013",
+            P7001,
+            t7(
+                Operation::Tabelle7001,
+                "SX6",
+                vec![Element::leaf("idTabella", "013")],
+            ),
+        ),
+        (
+            "7001_ko_en189_unknown_table",
+            P7001,
+            t7(
+                Operation::Tabelle7001,
+                "SX7",
+                vec![Element::leaf("idTabella", "099")],
+            ),
+        ),
+        ("7003_ok", P7001, t7(Operation::Versioni7003, "SX8", vec![])),
+    ];
+    let roma = app.client_for("058091");
+    for (name, path, body) in cases {
+        // Inline base64, not MTOM: one XML document to compare.
+        let body = roma.prepare(body);
+        let r = roma
+            .http
+            .post(app.url(path))
+            .header("Content-Type", "text/xml; charset=UTF-8")
+            .header("Accept", "text/xml")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let reply = Reply {
+            status: r.status().as_u16(),
+            body: r.text().await.unwrap(),
+        };
+        assert_wire(name, &reply);
+    }
+    let download = roma.prepare(t7(
+        Operation::Download7002,
+        "SX9",
+        vec![Element::leaf("idOperazioneANPR", job.as_str())],
+    ));
+    let r = roma
+        .http
+        .post(app.url(P7001))
+        .header("Content-Type", "text/xml; charset=UTF-8")
+        .header("Accept", "text/xml")
+        .body(download)
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply {
+        status: r.status().as_u16(),
+        body: r.text().await.unwrap(),
+    };
+    assert_wire("7002_ok_streamed", &reply);
+}
+
+/// A station an alert rule blocked.
+#[tokio::test]
+async fn blocked_fault() {
+    let app = spawn_app().await;
+    let store = urna_store::Store::open(&app.db.url, 1).unwrap();
+    store
+        .write(|c| {
+            urna_store::alerts::block(
+                c,
+                &urna_store::alerts::BlockRow {
+                    kind: "station".into(),
+                    block_key: "058091-PC-0001".into(),
+                    until_ms: 4_102_444_800_000,
+                    rule: "security-refusals".into(),
+                    created_at: 0,
+                },
+            )
+        })
+        .unwrap();
+    let mut r = send(&app, P5000, create("BL1", "955")).await;
+    for _ in 0..50 {
+        if r.fault_reason() == Some("blocked") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        r = send(&app, P5000, create("BL2", "956")).await;
+    }
+    assert_wire("fault_blocked", &r);
 }
