@@ -160,6 +160,12 @@ impl Services {
                 }
                 Ok(Step::Stored(fired, last, rows.len()))
             });
+            // A conditional move that failed is the same race as a cursor
+            // found moved: the windows are rebuilt and the evaluation tried again.
+            let step = match step {
+                Err(StoreError::Data(m)) if m == MOVED => Ok(Step::Moved),
+                other => other,
+            };
             match step {
                 Ok(Step::Stored(fired, last, n)) => {
                     a.at = Some(last);
@@ -173,11 +179,10 @@ impl Services {
                     a.at = None;
                     races += 1;
                 }
-                Err(StoreError::Data(m)) if m == MOVED && races < 3 => {
+                Ok(Step::Moved) => {
                     a.at = None;
-                    races += 1;
+                    return Ok(stored);
                 }
-                Ok(Step::Moved) => return Ok(stored),
                 Err(e) => {
                     a.at = None;
                     return Err(e);
